@@ -1,0 +1,110 @@
+# sipstage - the only Makefile (non-recursive). Output goes to build/,
+# or build-$(SAN)/ for a sanitizer build (make SAN=address).
+#
+#   make            build everything
+#   make test       install what is missing, build, run the whole suite
+#   make run        install what is missing, build, run mid in the
+#                   foreground on etc/sipstage.cfg
+#   make check      the unit tests under ASan+UBSan, and TSan
+#   make bench      benchmarks (bench/)
+#   make clean
+
+SAN ?=
+ifeq ($(SAN),)
+B := build
+SANFLAGS :=
+else
+B := build-$(SAN)
+SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer
+endif
+
+CC ?= cc
+CFLAGS_STD := -std=c11 -D_GNU_SOURCE -O2 -g -pthread \
+	-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -fno-common -fPIC -MMD -MP
+INCS := -Icommon -Icommon/sip
+ALL_CFLAGS := $(CFLAGS_STD) $(INCS) $(SANFLAGS) $(CFLAGS)
+LDLIBS_BASE := -pthread $(SANFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c common/sip/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
+LIBCOMMON := $(B)/lib/libcommon.a
+
+DAEMONS := mid netd sipd dnsd
+BINS := $(DAEMONS:%=$(B)/bin/%)
+
+mid_LIBS := -lnanomsg
+netd_LIBS := -lnanomsg -ldl
+sipd_LIBS := -lnanomsg
+dnsd_LIBS := -lnanomsg -lcares
+
+UNIT_SRC := $(wildcard t/unit/*.c)
+UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%.t)
+# Unit tests that need a daemon's own objects name them here.
+sipd_route_OBJS = $(filter-out $(B)/obj/sipd/sipd.o,$(sipd_OBJ))
+
+.PHONY: all test unit run check bench clean deps check-style fuzz
+
+all: $(BINS) $(UNIT_BIN)
+
+define daemon_rules
+$(1)_SRC := $$(wildcard $(1)/*.c)
+$(1)_OBJ := $$($(1)_SRC:%.c=$$(B)/obj/%.o)
+$$(B)/bin/$(1): $$($(1)_OBJ) $$(LIBCOMMON)
+	@mkdir -p $$(@D)
+	$$(CC) -o $$@ $$($(1)_OBJ) $$(LIBCOMMON) $$($(1)_LIBS) $$(LDLIBS_BASE)
+endef
+$(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(COMMON_OBJ)
+
+# A unit test links libcommon and, when t/unit/NAME.c is about a daemon
+# module (sipd_route.c ...), that daemon's objects except its main().
+$(B)/t/unit/%.t: t/unit/%.c $(LIBCOMMON) $(foreach d,$(DAEMONS),$($(d)_OBJ))
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -It -o $@ $< \
+		$(filter-out $(B)/obj/$(firstword $(subst _, ,$*))/$(firstword $(subst _, ,$*)).o,\
+		$(filter $(B)/obj/$(firstword $(subst _, ,$*))/%,$(foreach d,$(DAEMONS),$($(d)_OBJ)))) \
+		$(LIBCOMMON) -lnanomsg -lcares $(LDLIBS_BASE)
+
+deps:
+	@scripts/deps
+
+unit: all
+	prove -e '' $(UNIT_BIN)
+
+test: deps
+	$(MAKE) all
+	prove -e '' $(UNIT_BIN)
+	prove -j2 t/*.t
+
+run: deps
+	$(MAKE) all
+	$(B)/bin/mid -f etc/sipstage.cfg
+
+check: deps
+	$(MAKE) SAN=address,undefined all
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1 prove -e '' build-address,undefined/t/unit/*.t
+	SIPSTAGE_BUILD=build-address,undefined prove t/*.t
+	$(MAKE) SAN=thread all
+	prove -e '' build-thread/t/unit/*.t
+
+bench: all
+	bench/run
+
+check-style:
+	scripts/check-style
+
+clean:
+	rm -rf build build-*
+
+-include $(COMMON_OBJ:.o=.d) $(foreach d,$(DAEMONS),$($(d)_OBJ:.o=.d)) \
+	$(UNIT_BIN:.t=.d)

@@ -1,0 +1,133 @@
+#ifndef CFG_H
+#define CFG_H
+/*
+ * SUMMARY
+ *	cfg - the seed's section config file, parsed into one typed struct
+ * DESCRIPTION
+ *	Format: "[section]" lines, "key = value" lines, "#" comments to the
+ *	end of the line (outside double quotes), double-quoted strings with
+ *	\" and \\ escapes, repeatable keys (listen, alias, load, servers).
+ *	Every key of the seed and of DESIGN.md is a row of one table
+ *	{section, key, type, offset, min, max, default}; cfg_defaults() fills
+ *	the defaults, cfg_load_*() applies the file over them and then
+ *	checks the whole (e.g. at least one listen line).
+ *
+ *	struct cfg is flat (fixed arrays, no pointers), so mid can copy it,
+ *	and a reload can parse into a new one and swap only on success.
+ * DIAGNOSTICS
+ *	Errors are written to err as "FILE:LINE: [section] key: reason"
+ *	(LINE 0 for whole-file problems such as no listen line, or a file
+ *	that cannot be read: "FILE: cannot open: No such file or
+ *	directory"). The first error stops parsing. Nothing is logged.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CFG_MAX_LISTEN 16
+#define CFG_MAX_ALIAS 16
+#define CFG_MAX_LOAD 32
+#define CFG_MAX_DNS 8
+#define CFG_MAX_SIPD 16
+#define CFG_MAX_CHILDREN 64
+#define CFG_PATH 256
+#define CFG_NAME 64
+#define CFG_HOST 256
+
+#define CFG_PROTO_UDP 1                 /* == MSG_PROTO_UDP */
+#define CFG_PROTO_TCP 2                 /* == MSG_PROTO_TCP */
+
+struct cfg_listen {
+    int proto;                          /* CFG_PROTO_* */
+    char host[CFG_NAME];                /* as written, without brackets */
+    uint16_t port;
+    struct sockaddr_storage addr;       /* numeric: listen takes IPs only */
+    socklen_t addrlen;
+};
+
+struct cfg_hostport {
+    char host[CFG_HOST];                /* lower-cased */
+    uint16_t port;                      /* 0 = any port */
+};
+
+struct cfg {
+    char file[CFG_PATH];
+    /* [core] */
+    int children;                       /* worker threads per sipd: 4 */
+    int daemon;                         /* 0 */
+    char working_dir[CFG_PATH];         /* "" = stay */
+    char chroot_dir[CFG_PATH];
+    char user[CFG_NAME];
+    char group[CFG_NAME];
+    int do_coredump;                    /* 0 */
+    int rt_coredump;                    /* 0 */
+    int open_files;                     /* 0 = leave the limit alone */
+    char pid_file[CFG_PATH];
+    char pgid_file[CFG_PATH];
+    char run_dir[CFG_PATH];             /* "/tmp/sipstage" */
+    /* [log] */
+    int debug;                          /* 2 (notice), -3..4 */
+    int memlog;                         /* 4 */
+    int memdump;                        /* 4 */
+    int log_syslog;                     /* 0 */
+    char log_name[CFG_NAME];            /* "sipstage" */
+    char log_facility[CFG_NAME];        /* "LOG_DAEMON", checked */
+    /* [net] */
+    struct cfg_listen listen[CFG_MAX_LISTEN];
+    int nlisten;
+    struct cfg_hostport alias[CFG_MAX_ALIAS];
+    int nalias;
+    int net_tos;                        /* 0 = leave alone; 0..255 */
+    int udp_maxbuffer;                  /* 262144 bytes, SO_RCVBUF */
+    int udp_min_size;                   /* 0 */
+    int tcp_max_size;                   /* 65535 */
+    int tcp_via_alias;                  /* 0 */
+    int tcp_lifetime;                   /* 120 s */
+    int tcp_max_connections;            /* 2048 */
+    /* [modules] */
+    char mod_path[CFG_PATH];            /* key "path"; "build/lib" */
+    char load[CFG_MAX_LOAD][CFG_NAME];
+    int nload;
+    /* [stages] */
+    int stages_sipd;                    /* key "sipd": 1, 1..CFG_MAX_SIPD */
+    /* [dns] */
+    struct cfg_hostport dns_servers[CFG_MAX_DNS]; /* key "servers" */
+    int ndns_servers;                   /* 0 = /etc/resolv.conf */
+    int dns_cache;                      /* 1 */
+    int dns_naptr;                      /* 1 */
+    int dns_srv;                        /* 1 */
+    int dns_try_ipv6;                   /* 0 */
+    int dns_timeout_ms;                 /* 2000 */
+    int dns_tries;                      /* 2 */
+    /* [db] */
+    char db_url[CFG_PATH];              /* "" = no database, no dbd */
+    int db_pool;                        /* 4 */
+    /* [route] */
+    int record_route;                   /* 0 */
+    int db_aliases;                     /* 0 */
+    /* [mi] */
+    char fifo_name[CFG_PATH];           /* "/tmp/sipstage_fifo" */
+    int fifo_mode;                      /* 0600, written in octal */
+};
+
+/* cfg_defaults - every field to its default; no listen lines. */
+extern void cfg_defaults(struct cfg *c);
+
+/*
+ * cfg_load_file - cfg_defaults() then parse path. Returns 0, or -1 with
+ * the reason in err (never NULL, errlen > 0).
+ */
+extern int cfg_load_file(struct cfg *c, const char *path, char *err,
+                         size_t errlen);
+
+/*
+ * cfg_load_buf - the same over text already in memory; "name" is the
+ * file name used in messages. buf need not be NUL-terminated.
+ */
+extern int cfg_load_buf(struct cfg *c, const char *name, const char *buf,
+                        size_t len, char *err, size_t errlen);
+
+/* cfg_proto_name - "udp" or "tcp" */
+extern const char *cfg_proto_name(int proto);
+
+#endif

@@ -1,0 +1,104 @@
+#ifndef MSG_H
+#define MSG_H
+/*
+ * SUMMARY
+ *	msg - record types that cross the shared-memory rings
+ * DESCRIPTION
+ *	Every ring record is {type, version, len} (ring.h) plus one of the
+ *	payloads below. Fields are host byte order except addresses and
+ *	ports inside struct msg_addr, which are network order as in a
+ *	sockaddr. A reader accepts version >= the one it knows and reads
+ *	only the fields it knows (new fields are appended), so a restarted
+ *	stage of a newer build can talk to an older peer.
+ * PROTOCOL
+ *	netd    -> sipd[i]  MSG_T_SIP_IN    a datagram or a framed TCP message
+ *	sipd[i] -> netd     MSG_T_SIP_OUT   bytes to send, with destination
+ *	sipd[i] -> dnsd     MSG_T_DNS_QUERY name to resolve (RFC 3263)
+ *	dnsd    -> sipd[i]  MSG_T_DNS_ANSWER addresses in failover order
+ */
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#define MSG_T_SIP_IN 1
+#define MSG_T_SIP_OUT 2
+#define MSG_T_DNS_QUERY 3
+#define MSG_T_DNS_ANSWER 4
+
+#define MSG_V1 1
+
+#define MSG_PROTO_UDP 1
+#define MSG_PROTO_TCP 2
+
+/* Largest SIP message the pipeline carries (datagram or TCP). */
+#define MSG_SIP_MAX 65535
+
+/* An IPv4 or IPv6 endpoint; family is AF_INET or AF_INET6. */
+struct msg_addr {
+    uint16_t family;
+    uint16_t port;                      /* network order */
+    uint32_t scope;                     /* IPv6 scope id */
+    unsigned char ip[16];               /* 4 or 16 bytes used */
+};
+
+/*
+ * MSG_T_SIP_IN / MSG_T_SIP_OUT. For SIP_IN, "sock" is the index of the
+ * listen socket it arrived on (cfg listen order), "peer" the sender.
+ * For SIP_OUT, "sock" is the socket to send from and "peer" the
+ * destination. "hash" is netd's hash of the Call-ID (0 when none was
+ * found), used to pick the sipd process and worker. For TCP, netd has
+ * already framed the message: hdr_len is the length of start line plus
+ * headers plus the empty line, body_len the Content-Length it found, so
+ * sipd does not scan the message a second time to find its end.
+ */
+struct msg_sip {
+    uint8_t proto;                      /* MSG_PROTO_* */
+    uint8_t flags;                      /* MSG_F_* */
+    uint16_t sock;
+    uint32_t hash;
+    uint64_t conn_id;                   /* TCP connection, 0 for UDP */
+    struct msg_addr peer;
+    uint32_t hdr_len;                   /* 0: not framed (UDP) */
+    uint32_t body_len;
+    uint32_t len;                       /* bytes in data[] */
+    uint32_t pad;
+    char data[];
+};
+
+#define MSG_F_FRAMED 0x01               /* hdr_len/body_len are valid */
+
+/* MSG_T_DNS_QUERY: resolve "name" for a SIP URI (RFC 3263). */
+struct msg_dns_query {
+    uint64_t qid;                       /* chosen by sipd, echoed back */
+    uint16_t port;                      /* host order; 0 = not in URI */
+    uint8_t proto;                      /* MSG_PROTO_*, 0 = not given */
+    uint8_t secure;                     /* sips: */
+    uint16_t name_len;
+    uint16_t pad;
+    char name[];                        /* not NUL-terminated */
+};
+
+#define MSG_DNS_OK 0
+#define MSG_DNS_NXDOMAIN 1              /* no such name: 478/604 */
+#define MSG_DNS_TIMEOUT 2               /* servers did not answer: 503 */
+#define MSG_DNS_ERROR 3                 /* anything else: 503 */
+#define MSG_DNS_NOTIMPL 4               /* resolver not built */
+
+#define MSG_DNS_MAX_ADDRS 16
+
+/* MSG_T_DNS_ANSWER: targets in the order to try them. */
+struct msg_dns_target {
+    struct msg_addr addr;               /* port filled in */
+    uint8_t proto;
+    uint8_t pad[7];
+};
+
+struct msg_dns_answer {
+    uint64_t qid;
+    uint16_t status;                    /* MSG_DNS_* */
+    uint16_t ntargets;
+    uint32_t ttl;
+    struct msg_dns_target targets[];
+};
+
+#endif

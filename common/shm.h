@@ -1,0 +1,151 @@
+#ifndef SHM_H
+#define SHM_H
+/*
+ * SUMMARY
+ *	shm - the one shared segment mid creates for the whole pipeline
+ * DESCRIPTION
+ *	mid creates an anonymous memfd, sizes it, maps it and formats it;
+ *	the fd is inherited by every stage (fork+exec, not close-on-exec)
+ *	and its number is passed as "-S FD". A memfd has no name in the
+ *	file system, so nothing is left behind when mid dies, and a
+ *	restarted stage maps exactly the segment (and rings) the old one
+ *	used.
+ *
+ *	+----------------------------+ 0
+ *	| struct shm_hdr             |  directory: procs, rings, offsets
+ *	+----------------------------+ cfg_off
+ *	| config file text (copy)    |  stages parse this, not the file
+ *	+----------------------------+ stats_off
+ *	| struct stats_slot [procs * SHM_THREADS]
+ *	+----------------------------+ rings[0].off
+ *	| struct ring_shm + data     |  one per ring, page aligned
+ *	| ...                        |
+ *	+----------------------------+ size
+ *
+ *	Invariants: only mid writes the directory (procs[].pid/state/
+ *	restarts, log_level). Eventfd numbers in rings[].efd are valid in
+ *	every stage because stages inherit mid's descriptor table.
+ * DIAGNOSTICS
+ *	shm_attach() fails with -EINVAL on a bad magic or version.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "ring.h"
+#include "stats.h"
+
+#define SHM_MAGIC 0x53535348u           /* "SSSH" */
+#define SHM_VERSION 1u
+
+enum shm_stage {
+    STAGE_MID = 0,
+    STAGE_NETD,
+    STAGE_SIPD,
+    STAGE_DNSD,
+    STAGE_DBD,
+    STAGE__N
+};
+
+/* Fixed process slots: stats and the ps table index by these. */
+#define SHM_PROC_MID 0
+#define SHM_PROC_NETD 1
+#define SHM_PROC_DNSD 2
+#define SHM_PROC_DBD 3
+#define SHM_PROC_SIPD(i) (4 + (i))
+#define SHM_MAX_PROCS (4 + CFG_MAX_SIPD)
+
+/* Stats slots per process: workers + dispatcher + timer + spare. */
+#define SHM_THREADS (CFG_MAX_CHILDREN + 4)
+#define SHM_TH_MAIN 0                   /* loop / dispatcher thread */
+#define SHM_TH_TIMER 1
+#define SHM_TH_WORKER(i) (2 + (i))
+
+/* Rings per sipd instance, in this order. */
+#define SHM_R_NETD_SIPD 0
+#define SHM_R_SIPD_NETD 1
+#define SHM_R_SIPD_DNSD 2
+#define SHM_R_DNSD_SIPD 3
+#define SHM_R_PER_SIPD 4
+#define SHM_RING(sipd, kind) ((sipd) * SHM_R_PER_SIPD + (kind))
+#define SHM_MAX_RINGS (CFG_MAX_SIPD * SHM_R_PER_SIPD)
+
+#define SHM_RING_SIP_BYTES (4u << 20)   /* netd<->sipd data area */
+#define SHM_RING_DNS_BYTES (256u << 10) /* sipd<->dnsd data area */
+
+#define PROC_S_DOWN 0                   /* not running, not scheduled */
+#define PROC_S_STARTING 1               /* forked, not ready yet */
+#define PROC_S_RUNNING 2                /* said ready */
+#define PROC_S_BACKOFF 3                /* died; restart scheduled */
+#define PROC_S_STOPPING 4
+
+struct shm_proc {
+    int32_t stage;                      /* enum shm_stage */
+    int32_t instance;
+    int32_t pid;
+    int32_t state;                      /* PROC_S_* */
+    int32_t restarts;
+    int32_t pad;
+    int64_t started;                    /* CLOCK_REALTIME seconds */
+};
+
+struct shm_ring_ent {
+    char name[RING_NAME_MAX];
+    uint64_t off;
+    uint64_t bytes;                     /* data area */
+    int32_t efd;
+    int32_t used;                       /* formatted */
+};
+
+struct shm_hdr {
+    uint32_t magic;
+    uint32_t version;
+    uint64_t size;
+    int32_t log_level;                  /* live [log] debug, mid writes */
+    int32_t nsipd;                      /* running sipd processes */
+    int32_t nlisten;
+    int32_t listen_fd[CFG_MAX_LISTEN];  /* inherited sockets, cfg order */
+    uint64_t cfg_off;
+    uint64_t cfg_len;
+    uint64_t stats_off;
+    struct shm_proc procs[SHM_MAX_PROCS];
+    struct shm_ring_ent rings[SHM_MAX_RINGS];
+};
+
+struct shm {
+    struct shm_hdr *hdr;
+    size_t size;
+    int fd;
+};
+
+/*
+ * shm_create - mid: create, size and map the segment for cfg (nsipd
+ * sipd instances get rings; room is kept for CFG_MAX_SIPD), copy the
+ * config text in, create one eventfd per ring, format every ring.
+ * Returns 0 or -errno.
+ */
+extern int shm_create(struct shm *m, const struct cfg *c, const char *text,
+                      size_t text_len);
+
+/* shm_attach - stage: map the inherited fd and check it. 0 or -errno. */
+extern int shm_attach(struct shm *m, int fd);
+
+/* shm_destroy - unmap and close (mid at exit; the memfd then vanishes) */
+extern void shm_destroy(struct shm *m);
+
+/* shm_ring_attach - take one side of ring number idx */
+extern int shm_ring_attach(struct shm *m, int idx, int side, struct ring *r);
+
+/* shm_stats - the stats slot of (proc, thread) */
+extern struct stats_slot *shm_stats(struct shm *m, int proc, int thread);
+
+/* shm_stats_base - all slots, SHM_MAX_PROCS * SHM_THREADS of them */
+extern struct stats_slot *shm_stats_base(struct shm *m);
+
+/* shm_cfg_text - the config text copy */
+extern const char *shm_cfg_text(struct shm *m, size_t *len);
+
+/* shm_stage_name - "mid", "netd", "sipd", "dnsd", "dbd" */
+extern const char *shm_stage_name(int stage);
+
+#endif

@@ -1,0 +1,83 @@
+#ifndef STATS_H
+#define STATS_H
+/*
+ * SUMMARY
+ *	stats - lock-free counters in shared memory
+ * DESCRIPTION
+ *	Every thread of every stage owns one struct stats_slot in the
+ *	shared segment and is its only writer (relaxed atomic stores), so
+ *	counting costs no lock and no shared cache line. mid sums the slots
+ *	of all processes when the MI asks; reset is a baseline kept by mid,
+ *	so no writer is ever disturbed. Slots live in shm, so the counts of
+ *	a stage survive its restart.
+ *
+ *	Names follow OpenSIPS where a counter exists there
+ *	(core:rcv_requests ...); the rest are grouped net:, tcp:, dns:,
+ *	db:, ring:.
+ */
+#include <stdint.h>
+
+#define STATS_LIST(X)                                              \
+    X(CORE_RCV_REQUESTS, "core", "rcv_requests")                   \
+    X(CORE_RCV_REPLIES, "core", "rcv_replies")                     \
+    X(CORE_FWD_REQUESTS, "core", "fwd_requests")                   \
+    X(CORE_FWD_REPLIES, "core", "fwd_replies")                     \
+    X(CORE_DROP_REQUESTS, "core", "drop_requests")                 \
+    X(CORE_DROP_REPLIES, "core", "drop_replies")                   \
+    X(CORE_ERR_REQUESTS, "core", "err_requests")                   \
+    X(CORE_ERR_REPLIES, "core", "err_replies")                     \
+    X(CORE_BAD_URIS_RCVD, "core", "bad_URIs_rcvd")                 \
+    X(CORE_BAD_MSG_HDR, "core", "bad_msg_hdr")                     \
+    X(CORE_SENT_REPLIES, "core", "sent_replies")                   \
+    X(NET_UDP_RCV, "net", "udp_rcv_datagrams")                     \
+    X(NET_UDP_SND, "net", "udp_snd_datagrams")                     \
+    X(NET_UDP_SND_ERR, "net", "udp_snd_errors")                    \
+    X(NET_UDP_TOO_SMALL, "net", "udp_too_small")                   \
+    X(NET_RING_FULL, "net", "ring_full_drops")                     \
+    X(DNS_QUERIES, "dns", "queries")                               \
+    X(DNS_ANSWERS, "dns", "answers")                               \
+    X(DNS_FAILURES, "dns", "failures")                             \
+    X(DNS_PENDING_DROPS, "dns", "pending_drops")                   \
+    X(RING_OUT_FULL, "ring", "out_full_drops")                     \
+    X(SIPD_QUEUE_DROPS, "sipd", "queue_drops")                     \
+    X(SIPD_DNS_PARKED, "sipd", "dns_parked")                       \
+    X(SIPD_DNS_EXPIRED, "sipd", "dns_expired")
+
+#define STATS_ENUM_(id, g, n) STAT_##id,
+enum stats_id { STATS_LIST(STATS_ENUM_) STAT__N };
+#undef STATS_ENUM_
+
+struct stats_def {
+    const char *group;
+    const char *name;
+};
+
+extern const struct stats_def stats_defs[STAT__N];
+
+struct stats_slot {
+    uint64_t v[STAT__N];
+} __attribute__((aligned(64)));
+
+/* stats_inc / stats_add - single writer per slot */
+static inline void stats_add(struct stats_slot *s, enum stats_id id,
+                             uint64_t n)
+{
+    if (s != NULL)
+        __atomic_store_n(&s->v[id],
+                         __atomic_load_n(&s->v[id], __ATOMIC_RELAXED) + n,
+                         __ATOMIC_RELAXED);
+}
+
+static inline void stats_inc(struct stats_slot *s, enum stats_id id)
+{
+    stats_add(s, id, 1);
+}
+
+/* stats_find - index of "group:name", or -1 */
+extern int stats_find(const char *full);
+
+/* stats_sum - add up counter id over n slots */
+extern uint64_t stats_sum(const struct stats_slot *slots, int n,
+                          enum stats_id id);
+
+#endif

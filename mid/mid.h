@@ -1,0 +1,136 @@
+#ifndef MID_H
+#define MID_H
+/*
+ * SUMMARY
+ *	mid - private interfaces of the supervisor
+ * DESCRIPTION
+ *	One struct mid holds everything the supervisor owns: the config and
+ *	its text, the shared segment, the listening sockets, the process
+ *	table, the control sockets and the FIFO. It lives in mid.c's main()
+ *	and is passed to every topic file.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cfg.h"
+#include "ev.h"
+#include "shm.h"
+
+#define MID_VERSION "0.1.0"
+#define MID_RESTART_WINDOW_MS 60000
+#define MID_RESTART_MAX 10              /* per stage and window */
+#define MID_BACKOFF_MIN_MS 100
+#define MID_BACKOFF_MAX_MS 10000
+#define MID_STABLE_MS 10000             /* up this long: back-off resets */
+#define MID_PING_MS 2000
+#define MID_STALL_MS 10000              /* no pong this long: stalled */
+#define MID_STOP_GRACE_MS 5000
+
+struct mid;
+
+struct mid_proc {
+    int used;
+    int stage;                          /* STAGE_* */
+    int instance;
+    pid_t pid;                          /* 0 when not running */
+    int state;                          /* PROC_S_* */
+    int restarts;
+    int ready;                          /* said ready since last fork */
+    int64_t forked_ms;
+    int64_t last_pong_ms;
+    int backoff_ms;
+    int64_t recent[MID_RESTART_MAX];    /* fork times, ring */
+    int nrecent;
+    struct ev_timer timer;              /* scheduled restart */
+    struct mid *mid;
+};
+
+struct mid_fifo_reply;
+
+struct mid {
+    struct cfg cfg;
+    char *cfg_text;
+    size_t cfg_len;
+    char cfg_path[PATH_MAX];
+    char pid_path[PATH_MAX];
+    char bin_dir[PATH_MAX];
+    int argc;
+    char **argv;
+    int verbose;
+    int daemonize;                      /* -1 config, 0 -F, 1 -d */
+    int64_t start_time;                 /* CLOCK_REALTIME s */
+    struct shm shm;
+    struct ev ev;
+    int listen_fd[CFG_MAX_LISTEN];
+    struct mid_proc procs[SHM_MAX_PROCS];
+    int ctl_pub;
+    int ctl_pull;
+    struct ev_io pull_io;
+    struct ev_timer ping_timer;
+    uint64_t ping_seq;
+    int fifo_fd;
+    int fifo_wfd;                       /* keeps the FIFO from EOF storms */
+    struct ev_io fifo_io;
+    char fifo_buf[8192];
+    size_t fifo_len;
+    struct mid_fifo_reply *replies;
+    int stopping;
+    struct ev_timer stop_timer;
+    int exit_code;
+    uint64_t stats_base[STAT__N];       /* reset_statistics baseline */
+};
+
+/* mid_conf.c */
+extern int mid_conf_load(struct mid *m, const char *path, char *err,
+                         size_t errlen);
+extern void mid_conf_limits(struct mid *m);
+extern int mid_conf_daemon(struct mid *m);
+extern void mid_conf_pidfiles(struct mid *m);
+extern void mid_conf_cleanup(struct mid *m);
+
+/* mid_sock.c */
+extern int mid_sock_open_all(struct mid *m);
+extern void mid_sock_close_all(struct mid *m);
+
+/* mid_spawn.c */
+extern void mid_spawn_init(struct mid *m);
+extern void mid_spawn_all(struct mid *m);
+extern void mid_spawn_reap(struct mid *m);
+extern void mid_spawn_stop_all(struct mid *m, int sig);
+extern int mid_spawn_alive(struct mid *m);
+extern struct mid_proc *mid_spawn_find(struct mid *m, int stage,
+                                       int instance);
+extern struct mid_proc *mid_spawn_by_pid(struct mid *m, pid_t pid);
+extern const char *mid_spawn_state_name(int state);
+extern void mid_spawn_restart(struct mid *m, struct mid_proc *p);
+
+/* mid_ctl.c */
+extern int mid_ctl_open(struct mid *m);
+extern void mid_ctl_close(struct mid *m);
+
+/* mid_fifo.c */
+extern int mid_fifo_open(struct mid *m);
+extern void mid_fifo_close(struct mid *m);
+
+/* mid_mi.c */
+struct mid_mi_reply {
+    int code;
+    char reason[128];
+    char *buf;                          /* "NAME:: VALUE\n" lines */
+    size_t len;
+    size_t cap;
+};
+extern void mid_mi_run(struct mid *m, const char *cmd, char **args,
+                       int nargs, struct mid_mi_reply *r);
+extern void mid_mi_line(struct mid_mi_reply *r, const char *name,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+extern void mid_mi_status(struct mid_mi_reply *r, int code,
+                          const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* mid.c */
+extern void mid_stop(struct mid *m, const char *why);
+
+#endif

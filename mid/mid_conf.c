@@ -1,0 +1,172 @@
+/*
+ * SUMMARY
+ *	mid_conf - config loading, process limits, daemon mode, pid files
+ * DESCRIPTION
+ *	mid reads the config file once into memory, parses that text, and
+ *	keeps it: the same bytes are copied into the shared segment for the
+ *	stages, so a stage restarted an hour later parses exactly what mid
+ *	validated, not whatever the file holds by then.
+ * PROTOCOL
+ *	None.
+ * DIAGNOSTICS
+ *	A config error is returned as "FILE:LINE: [section] key: reason".
+ *	Failures to set limits only warn; failure to create run_dir or to
+ *	daemonize is fatal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mid.h"
+
+#define MID_CONF_MAX (1u << 20)
+
+/* mid_conf_read - the whole file into a malloc'd buffer */
+static int mid_conf_read(const char *path, char **text, size_t *len)
+{
+    struct stat st;
+    ssize_t n;
+    int fd, err;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -errno;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)
+        || st.st_size > MID_CONF_MAX) {
+        err = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+        close(fd);
+        return err;
+    }
+    *text = malloc((size_t)st.st_size + 1);
+    if (*text == NULL) {
+        close(fd);
+        return -ENOMEM;
+    }
+    n = read(fd, *text, (size_t)st.st_size);
+    err = n < 0 ? -errno : 0;
+    close(fd);
+    if (err < 0 || n != st.st_size) {
+        free(*text);
+        *text = NULL;
+        return err < 0 ? err : -EIO;
+    }
+    (*text)[n] = 0;
+    *len = (size_t)n;
+    return 0;
+}
+
+int mid_conf_load(struct mid *m, const char *path, char *err,
+                  size_t errlen)
+{
+    int rc;
+
+    if (realpath(path, m->cfg_path) == NULL)
+        snprintf(m->cfg_path, sizeof(m->cfg_path), "%s", path);
+    if ((rc = mid_conf_read(path, &m->cfg_text, &m->cfg_len)) < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
+        return -1;
+    }
+    if (cfg_load_buf(&m->cfg, path, m->cfg_text, m->cfg_len, err,
+                     errlen) < 0)
+        return -1;
+    if (m->pid_path[0] == 0)
+        snprintf(m->pid_path, sizeof(m->pid_path), "%s", m->cfg.pid_file);
+    return 0;
+}
+
+void mid_conf_limits(struct mid *m)
+{
+    struct rlimit rl;
+
+    if (m->cfg.open_files > 0) {
+        rl.rlim_cur = rl.rlim_max = (rlim_t)m->cfg.open_files;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            log_warn("[core] open_files %d: %s", m->cfg.open_files,
+                     strerror(errno));
+    }
+    if (m->cfg.do_coredump) {
+        rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+        if (setrlimit(RLIMIT_CORE, &rl) < 0)
+            log_warn("[core] do_coredump: %s", strerror(errno));
+    }
+    if (mkdir(m->cfg.run_dir, 0755) < 0 && errno != EEXIST)
+        log_fatal("[core] run_dir %s: %s", m->cfg.run_dir, strerror(errno));
+    if (m->cfg.working_dir[0] && chdir(m->cfg.working_dir) < 0)
+        log_fatal("[core] working_dir %s: %s", m->cfg.working_dir,
+                  strerror(errno));
+}
+
+/*
+ * mid_conf_daemon - detach when asked: fork, setsid, fork. stdout and
+ * stderr stay as the caller set them (sipctl points them at a log
+ * file) unless logging goes to syslog.
+ */
+int mid_conf_daemon(struct mid *m)
+{
+    int on = m->daemonize >= 0 ? m->daemonize : m->cfg.daemon;
+    pid_t pid;
+    int fd;
+
+    if (!on)
+        return 0;
+    if ((pid = fork()) < 0) {
+        log_error("fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        log_warn("setsid: %s", strerror(errno));
+    if ((pid = fork()) < 0) {
+        log_error("fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid > 0)
+        _exit(0);
+    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+        dup2(fd, STDIN_FILENO);
+        if (m->cfg.log_syslog) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        if (fd > STDERR_FILENO)
+            close(fd);
+    }
+    return 0;
+}
+
+static void mid_conf_write_id(const char *path, long id, const char *what)
+{
+    FILE *f;
+
+    if (path[0] == 0)
+        return;
+    if ((f = fopen(path, "we")) == NULL) {
+        log_warn("%s %s: %s", what, path, strerror(errno));
+        return;
+    }
+    fprintf(f, "%ld\n", id);
+    fclose(f);
+}
+
+void mid_conf_pidfiles(struct mid *m)
+{
+    mid_conf_write_id(m->pid_path, (long)getpid(), "pid_file");
+    mid_conf_write_id(m->cfg.pgid_file, (long)getpgrp(), "pgid_file");
+}
+
+void mid_conf_cleanup(struct mid *m)
+{
+    if (m->pid_path[0])
+        unlink(m->pid_path);
+    if (m->cfg.pgid_file[0])
+        unlink(m->cfg.pgid_file);
+    free(m->cfg_text);
+    m->cfg_text = NULL;
+}

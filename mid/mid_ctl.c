@@ -1,0 +1,100 @@
+/*
+ * SUMMARY
+ *	mid_ctl - mid's side of the control plane
+ * DESCRIPTION
+ *	Binds ctl.pub (PUB) and ctl.pull (PULL) under run_dir before any
+ *	stage starts. A stage's "ready" moves its row to running; "pong"
+ *	answers the ping mid publishes every MID_PING_MS, and "ps" shows a
+ *	running stage that has not answered for MID_STALL_MS as stalled.
+ *	What stages report is gossip: a pid that is not in the table, or a
+ *	report for another row, is ignored.
+ * PROTOCOL
+ *	ctl.h.
+ * DIAGNOSTICS
+ *	Failure to bind is fatal at start. A malformed report is logged
+ *	(rate-limited) and dropped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nanomsg/nn.h>
+#include <nanomsg/pipeline.h>
+#include <nanomsg/pubsub.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "mid.h"
+
+static void mid_ctl_report(struct mid *m, const char *msg)
+{
+    char what[16], stage[16];
+    int inst, pid;
+    struct mid_proc *p;
+
+    if (sscanf(msg, "%15s %15s %d %d", what, stage, &inst, &pid) != 4) {
+        log_warn_rl("ctl: malformed report \"%.64s\"", msg);
+        return;
+    }
+    if ((p = mid_spawn_by_pid(m, pid)) == NULL
+        || strcmp(shm_stage_name(p->stage), stage) != 0
+        || p->instance != inst)
+        return;
+    p->last_pong_ms = ev_now_ms();
+    if (strcmp(what, "ready") == 0 && !p->ready) {
+        p->ready = 1;
+        if (p->state == PROC_S_STARTING)
+            p->state = PROC_S_RUNNING;
+        m->shm.hdr->procs[p - m->procs].state = p->state;
+        log_info("%s/%d: pid %d ready", stage, inst, pid);
+    }
+}
+
+static void mid_ctl_on_pull(struct ev *ev, struct ev_io *io, uint32_t e)
+{
+    struct mid *m = io->arg;
+    char msg[CTL_MSG_MAX];
+
+    (void)ev;
+    (void)e;
+    while (ctl_recv(m->ctl_pull, msg, sizeof(msg)) >= 0)
+        mid_ctl_report(m, msg);
+}
+
+static void mid_ctl_on_ping(struct ev *ev, struct ev_timer *t)
+{
+    struct mid *m = t->arg;
+
+    if (!m->stopping)
+        ctl_send(m->ctl_pub, "ping %llu", (unsigned long long)++m->ping_seq);
+    ev_timer_start(ev, t, MID_PING_MS);
+}
+
+int mid_ctl_open(struct mid *m)
+{
+    int fd;
+
+    m->ctl_pub = ctl_listen(m->cfg.run_dir, CTL_PUB, NN_PUB);
+    if (m->ctl_pub < 0)
+        return m->ctl_pub;
+    m->ctl_pull = ctl_listen(m->cfg.run_dir, CTL_PULL, NN_PULL);
+    if (m->ctl_pull < 0)
+        return m->ctl_pull;
+    if ((fd = ctl_rcvfd(m->ctl_pull)) < 0)
+        return fd;
+    m->pull_io.fd = fd;
+    m->pull_io.fn = mid_ctl_on_pull;
+    m->pull_io.arg = m;
+    m->ping_timer.fn = mid_ctl_on_ping;
+    m->ping_timer.arg = m;
+    ev_timer_start(&m->ev, &m->ping_timer, MID_PING_MS);
+    return ev_add(&m->ev, &m->pull_io, EPOLLIN);
+}
+
+void mid_ctl_close(struct mid *m)
+{
+    ctl_close(m->ctl_pub);
+    ctl_close(m->ctl_pull);
+    ctl_unlink(m->cfg.run_dir);
+}

@@ -1,0 +1,309 @@
+/*
+ * SUMMARY
+ *	mid_fifo - the OpenSIPS 1.x-compatible FIFO management interface
+ * DESCRIPTION
+ *	Set up as Postfix's fifo_listen(): unlink, mkfifo, a non-blocking
+ *	open, fstat to check it really is a FIFO, then fchmod to
+ *	[mi] fifo_mode. mid also holds a write end open so the read end
+ *	never sees end-of-file when a client closes.
+ *
+ *	A request is ":" CMD ":" REPLY_FIFO "\n" *(ARG "\n") "\n". The reply
+ *	FIFO is the client's: it lives in the directory of the server FIFO
+ *	(a name with "/" is refused) and is opened O_WRONLY|O_NONBLOCK|
+ *	O_NOFOLLOW. The client may not have opened it for reading yet, so
+ *	the open is retried every MID_FIFO_RETRY_MS for MID_FIFO_WAIT_MS;
+ *	a reply larger than the pipe buffer is written as the pipe drains.
+ *	Nothing here blocks the loop.
+ * PROTOCOL
+ *	reply: CODE " " REASON "\n" *(NAME ":: " VALUE "\n") "\n"
+ * DIAGNOSTICS
+ *	A malformed request, a bad reply name or a client that never reads
+ *	is logged (rate-limited) and dropped; mid goes on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mid.h"
+
+#define MID_FIFO_RETRY_MS 10
+#define MID_FIFO_WAIT_MS 3000
+#define MID_FIFO_MAX_ARGS 16
+
+struct mid_fifo_reply {
+    struct mid *mid;
+    char path[PATH_MAX];
+    char *buf;
+    size_t len;
+    size_t off;
+    int fd;
+    int64_t deadline;
+    struct ev_timer timer;
+    struct ev_io io;
+    struct mid_fifo_reply *next;
+};
+
+static void mid_fifo_reply_free(struct mid_fifo_reply *r)
+{
+    struct mid_fifo_reply **pp;
+
+    for (pp = &r->mid->replies; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    ev_timer_stop(&r->mid->ev, &r->timer);
+    if (r->fd >= 0) {
+        ev_del(&r->mid->ev, &r->io);
+        close(r->fd);
+    }
+    free(r->buf);
+    free(r);
+}
+
+/* mid_fifo_reply_write - write what the pipe takes; 1 when done */
+static int mid_fifo_reply_write(struct mid_fifo_reply *r)
+{
+    ssize_t n;
+
+    while (r->off < r->len) {
+        n = write(r->fd, r->buf + r->off, r->len - r->off);
+        if (n < 0 && errno == EAGAIN)
+            return 0;
+        if (n <= 0) {
+            log_warn_rl("fifo reply %s: write: %s", r->path,
+                        strerror(errno));
+            return 1;
+        }
+        r->off += (size_t)n;
+    }
+    return 1;
+}
+
+static void mid_fifo_on_writable(struct ev *ev, struct ev_io *io,
+                                 uint32_t e)
+{
+    struct mid_fifo_reply *r = io->arg;
+
+    (void)ev;
+    if ((e & (EPOLLERR | EPOLLHUP)) || mid_fifo_reply_write(r))
+        mid_fifo_reply_free(r);
+}
+
+static void mid_fifo_try_open(struct ev *ev, struct ev_timer *t)
+{
+    struct mid_fifo_reply *r = t->arg;
+
+    r->fd = open(r->path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (r->fd < 0) {
+        if (errno == ENXIO && ev_now_ms() < r->deadline) {
+            ev_timer_start(ev, t, MID_FIFO_RETRY_MS);
+            return;
+        }
+        log_warn_rl("fifo reply %s: open: %s", r->path,
+                    errno == ENXIO ? "nobody reads it" : strerror(errno));
+        mid_fifo_reply_free(r);
+        return;
+    }
+    if (mid_fifo_reply_write(r)) {
+        mid_fifo_reply_free(r);
+        return;
+    }
+    r->io.fd = r->fd;
+    r->io.fn = mid_fifo_on_writable;
+    r->io.arg = r;
+    if (ev_add(ev, &r->io, EPOLLOUT) < 0)
+        mid_fifo_reply_free(r);
+}
+
+/* mid_fifo_reply_path - reply FIFO beside the server FIFO, or -1 */
+static int mid_fifo_reply_path(struct mid *m, const char *name, char *out,
+                               size_t cap)
+{
+    char dir[PATH_MAX];
+    int n;
+
+    if (name[0] == 0 || strchr(name, '/') != NULL || strcmp(name, ".") == 0
+        || strcmp(name, "..") == 0)
+        return -1;
+    snprintf(dir, sizeof(dir), "%s", m->cfg.fifo_name);
+    n = snprintf(out, cap, "%s/%s", dirname(dir), name);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static void mid_fifo_reply_send(struct mid *m, const char *name,
+                                struct mid_mi_reply *mr)
+{
+    struct mid_fifo_reply *r = calloc(1, sizeof(*r));
+    int n;
+
+    if (r == NULL || mid_fifo_reply_path(m, name, r->path,
+                                         sizeof(r->path)) < 0) {
+        log_warn_rl("fifo: bad reply fifo name \"%.64s\"", name);
+        free(r);
+        return;
+    }
+    r->mid = m;
+    r->fd = -1;
+    r->buf = malloc(mr->len + sizeof(mr->reason) + 16);
+    if (r->buf == NULL) {
+        free(r);
+        return;
+    }
+    n = sprintf(r->buf, "%d %s\n", mr->code, mr->reason);
+    if (mr->len)
+        memcpy(r->buf + n, mr->buf, mr->len);
+    r->len = (size_t)n + mr->len;
+    r->buf[r->len++] = '\n';
+    r->deadline = ev_now_ms() + MID_FIFO_WAIT_MS;
+    r->timer.fn = mid_fifo_try_open;
+    r->timer.arg = r;
+    r->next = m->replies;
+    m->replies = r;
+    mid_fifo_try_open(&m->ev, &r->timer);
+}
+
+/*
+ * mid_fifo_request - one whole request: lines[0] is ":CMD:REPLY", the
+ * rest are arguments (the terminating empty line is not included).
+ */
+static void mid_fifo_request(struct mid *m, char **lines, int n)
+{
+    struct mid_mi_reply r;
+    char *cmd = lines[0] + 1, *reply;
+
+    if (lines[0][0] != ':' || (reply = strchr(cmd, ':')) == NULL) {
+        log_warn_rl("fifo: malformed request line \"%.64s\"", lines[0]);
+        return;
+    }
+    *reply++ = 0;
+    memset(&r, 0, sizeof(r));
+    if (n > MID_FIFO_MAX_ARGS + 1)
+        mid_mi_status(&r, 400, "Too many arguments");
+    else
+        mid_mi_run(m, cmd, lines + 1, n - 1, &r);
+    if (reply[0] != 0)                  /* no reply fifo: fire and forget */
+        mid_fifo_reply_send(m, reply, &r);
+    free(r.buf);
+}
+
+/* mid_fifo_split - split one whole request (NUL-terminated) in lines */
+static int mid_fifo_split(char *req, char **lines, int max)
+{
+    char *p = req, *nl;
+    int n = 0;
+
+    while (*p != 0) {
+        if ((nl = strchr(p, '\n')) != NULL)
+            *nl = 0;
+        if (nl > p && nl[-1] == '\r')
+            nl[-1] = 0;
+        if (n < max)
+            lines[n] = p;
+        n++;
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+    return n;
+}
+
+/*
+ * mid_fifo_parse - run every complete request in the buffer. A request
+ * ends at an empty line; nothing is touched until one is complete, so a
+ * request that arrives in pieces is parsed once, whole.
+ */
+static void mid_fifo_parse(struct mid *m)
+{
+    char *lines[MID_FIFO_MAX_ARGS + 2];
+    char *p = m->fifo_buf, *end = m->fifo_buf + m->fifo_len, *stop;
+    int n;
+
+    for (;;) {
+        while (p < end && (*p == '\n' || *p == '\r'))
+            p++;                        /* empty lines between requests */
+        stop = memmem(p, (size_t)(end - p), "\n\n", 2);
+        if (stop == NULL)
+            stop = memmem(p, (size_t)(end - p), "\n\r\n", 3);
+        if (stop == NULL)
+            break;
+        *stop = 0;
+        n = mid_fifo_split(p, lines, MID_FIFO_MAX_ARGS + 2);
+        if (n > 0)
+            mid_fifo_request(m, lines, n);
+        p = stop + (stop[1] == '\r' ? 3 : 2);
+    }
+    m->fifo_len = (size_t)(end - p);
+    memmove(m->fifo_buf, p, m->fifo_len);
+    if (m->fifo_len >= sizeof(m->fifo_buf) - 1) {
+        log_warn_rl("fifo: request longer than %zu bytes: dropped",
+                    sizeof(m->fifo_buf) - 1);
+        m->fifo_len = 0;
+    }
+}
+
+static void mid_fifo_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
+{
+    struct mid *m = io->arg;
+    ssize_t n;
+
+    (void)ev;
+    (void)e;
+    for (;;) {
+        n = read(m->fifo_fd, m->fifo_buf + m->fifo_len,
+                 sizeof(m->fifo_buf) - 1 - m->fifo_len);
+        if (n <= 0)
+            break;
+        m->fifo_len += (size_t)n;
+        mid_fifo_parse(m);
+    }
+}
+
+int mid_fifo_open(struct mid *m)
+{
+    const char *path = m->cfg.fifo_name;
+    struct stat st;
+    int err;
+
+    if (path[0] == 0)
+        return 0;
+    if (unlink(path) < 0 && errno != ENOENT)
+        return -errno;
+    if (mkfifo(path, 0600) < 0)
+        return -errno;
+    m->fifo_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (m->fifo_fd < 0)
+        return -errno;
+    if (fstat(m->fifo_fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+        return -EINVAL;
+    if (fchmod(m->fifo_fd, (mode_t)m->cfg.fifo_mode) < 0)
+        return -errno;
+    m->fifo_wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (m->fifo_wfd < 0)
+        return -errno;
+    m->fifo_io.fd = m->fifo_fd;
+    m->fifo_io.fn = mid_fifo_on_read;
+    m->fifo_io.arg = m;
+    if ((err = ev_add(&m->ev, &m->fifo_io, EPOLLIN)) < 0)
+        return err;
+    return 0;
+}
+
+void mid_fifo_close(struct mid *m)
+{
+    while (m->replies != NULL)
+        mid_fifo_reply_free(m->replies);
+    if (m->cfg.fifo_name[0] == 0)
+        return;
+    if (m->fifo_fd > 0)
+        close(m->fifo_fd);
+    if (m->fifo_wfd > 0)
+        close(m->fifo_wfd);
+    unlink(m->cfg.fifo_name);
+}

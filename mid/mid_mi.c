@@ -1,0 +1,380 @@
+/*
+ * SUMMARY
+ *	mid_mi - the management commands, dispatched from a table
+ * DESCRIPTION
+ *	Each command fills a struct mid_mi_reply: a status code and reason
+ *	and "NAME:: VALUE" lines, in the OpenSIPS 1.x style. The transport
+ *	(mid_fifo.c) frames and delivers it. Commands that are part of the
+ *	contract but not built yet answer 501 and say so; none pretends.
+ * PROTOCOL
+ *	See README.md "Management interface" for every command's reply.
+ * DIAGNOSTICS
+ *	Wrong arguments: 400. Unknown command: 500 "command 'X' not
+ *	available" (as OpenSIPS says). Not built: 501 "... not implemented".
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mid.h"
+
+struct mid_mi_cmd {
+    const char *name;
+    void (*fn)(struct mid *m, char **args, int nargs,
+               struct mid_mi_reply *r);
+    int min_args;
+    int max_args;
+};
+
+void mid_mi_status(struct mid_mi_reply *r, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->code = code;
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+    va_end(ap);
+}
+
+void mid_mi_line(struct mid_mi_reply *r, const char *name, const char *fmt,
+                 ...)
+{
+    char val[512];
+    va_list ap;
+    size_t need;
+    int n;
+
+    va_start(ap, fmt);
+    vsnprintf(val, sizeof(val), fmt, ap);
+    va_end(ap);
+    need = strlen(name) + strlen(val) + 5;
+    if (r->len + need > r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024;
+        char *nb;
+
+        while (cap < r->len + need)
+            cap *= 2;
+        if ((nb = realloc(r->buf, cap)) == NULL)
+            return;                     /* reply is cut short, not wrong */
+        r->buf = nb;
+        r->cap = cap;
+    }
+    n = sprintf(r->buf + r->len, "%s:: %s\n", name, val);
+    r->len += (size_t)n;
+}
+
+static void mid_mi_time(char *buf, size_t cap, time_t t)
+{
+    struct tm tm;
+
+    localtime_r(&t, &tm);
+    strftime(buf, cap, "%a %b %e %H:%M:%S %Y", &tm);
+}
+
+static void mid_mi_uptime(struct mid *m, char **a, int n,
+                          struct mid_mi_reply *r)
+{
+    char now[64], since[64];
+    time_t t = time(NULL);
+
+    (void)a;
+    (void)n;
+    mid_mi_time(now, sizeof(now), t);
+    mid_mi_time(since, sizeof(since), (time_t)m->start_time);
+    mid_mi_line(r, "Now", "%s", now);
+    mid_mi_line(r, "Up since", "%s", since);
+    mid_mi_line(r, "Up time", "%lld [sec]",
+                (long long)(t - (time_t)m->start_time));
+}
+
+static void mid_mi_version(struct mid *m, char **a, int n,
+                           struct mid_mi_reply *r)
+{
+    struct utsname u;
+
+    (void)m;
+    (void)a;
+    (void)n;
+    uname(&u);
+    mid_mi_line(r, "Server", "sipstage %s (%s/%s)", MID_VERSION, u.machine,
+                u.sysname);
+}
+
+static void mid_mi_pwd(struct mid *m, char **a, int n,
+                       struct mid_mi_reply *r)
+{
+    char wd[PATH_MAX];
+
+    (void)m;
+    (void)a;
+    (void)n;
+    if (getcwd(wd, sizeof(wd)) == NULL) {
+        mid_mi_status(r, 500, "getcwd: %s", strerror(errno));
+        return;
+    }
+    mid_mi_line(r, "WD", "%s", wd);
+}
+
+static void mid_mi_arg(struct mid *m, char **a, int n,
+                       struct mid_mi_reply *r)
+{
+    int i;
+
+    (void)a;
+    (void)n;
+    for (i = 0; i < m->argc; i++)
+        mid_mi_line(r, "", "%s", m->argv[i]);
+}
+
+static void mid_mi_ps(struct mid *m, char **a, int n,
+                      struct mid_mi_reply *r)
+{
+    int64_t now = ev_now_ms();
+    int i;
+
+    (void)a;
+    (void)n;
+    for (i = 0; i < SHM_MAX_PROCS; i++) {
+        struct mid_proc *p = &m->procs[i];
+        const char *state = mid_spawn_state_name(p->state);
+
+        if (!p->used)
+            continue;
+        if (i != SHM_PROC_MID && p->state == PROC_S_RUNNING
+            && now - p->last_pong_ms > MID_STALL_MS)
+            state = "stalled";
+        mid_mi_line(r, "Process",
+                    "ID=%d PID=%d Type=%s Instance=%d State=%s Restarts=%d",
+                    i, (int)p->pid, shm_stage_name(p->stage), p->instance,
+                    state, p->restarts);
+    }
+}
+
+static void mid_mi_kill(struct mid *m, char **a, int n,
+                        struct mid_mi_reply *r)
+{
+    (void)a;
+    (void)n;
+    (void)r;
+    mid_stop(m, "MI kill");
+}
+
+static void mid_mi_debug(struct mid *m, char **a, int n,
+                         struct mid_mi_reply *r)
+{
+    char *end;
+    long v;
+
+    if (n == 1) {
+        v = strtol(a[0], &end, 10);
+        if (*a[0] == 0 || *end != 0 || v < LOG_L_ALERT || v > LOG_L_DBG) {
+            mid_mi_status(r, 400, "Bad debug level (%d..%d)", LOG_L_ALERT,
+                          LOG_L_DBG);
+            return;
+        }
+        __atomic_store_n(&m->shm.hdr->log_level, (int32_t)v,
+                         __ATOMIC_RELAXED);
+    }
+    mid_mi_line(r, "DEBUG", "%d",
+                __atomic_load_n(&m->shm.hdr->log_level, __ATOMIC_RELAXED));
+}
+
+/* mid_mi_stat_value - the counter as the MI shows it (after a reset) */
+static uint64_t mid_mi_stat_value(struct mid *m, int id)
+{
+    return stats_sum(shm_stats_base(&m->shm), SHM_MAX_PROCS * SHM_THREADS,
+                     (enum stats_id)id) - m->stats_base[id];
+}
+
+/* mid_mi_ring_gauges - bytes waiting in each sipd's rings */
+static void mid_mi_ring_gauges(struct mid *m, struct mid_mi_reply *r)
+{
+    struct ring rg;
+    char name[64];
+    int i, k;
+
+    for (i = 0; i < m->shm.hdr->nsipd; i++) {
+        for (k = 0; k < SHM_R_PER_SIPD; k++) {
+            int idx = SHM_RING(i, k);
+
+            /* A bare handle that only reads positions: attaching would
+             * claim a side of a ring that a stage owns. */
+            memset(&rg, 0, sizeof(rg));
+            rg.shm = (struct ring_shm *)((char *)m->shm.hdr
+                                         + m->shm.hdr->rings[idx].off);
+            snprintf(name, sizeof(name), "ring:%s_backlog",
+                     m->shm.hdr->rings[idx].name);
+            mid_mi_line(r, name, "%llu",
+                        (unsigned long long)ring_used(&rg));
+        }
+    }
+}
+
+static int mid_mi_stat_match(const char *arg, int id)
+{
+    size_t glen = strlen(stats_defs[id].group);
+
+    if (strcmp(arg, "all") == 0)
+        return 1;
+    if (strncmp(arg, stats_defs[id].group, glen) == 0 && arg[glen] == ':')
+        return arg[glen + 1] == 0
+               || strcmp(arg + glen + 1, stats_defs[id].name) == 0;
+    return 0;
+}
+
+static void mid_mi_get_statistics(struct mid *m, char **a, int n,
+                                  struct mid_mi_reply *r)
+{
+    char name[96];
+    int i, id, hit;
+
+    for (i = 0; i < n; i++) {
+        hit = 0;
+        for (id = 0; id < STAT__N; id++) {
+            if (!mid_mi_stat_match(a[i], id))
+                continue;
+            snprintf(name, sizeof(name), "%s:%s", stats_defs[id].group,
+                     stats_defs[id].name);
+            mid_mi_line(r, name, "%llu",
+                        (unsigned long long)mid_mi_stat_value(m, id));
+            hit = 1;
+        }
+        if (strcmp(a[i], "all") == 0 || strcmp(a[i], "ring:") == 0) {
+            mid_mi_ring_gauges(m, r);
+            hit = 1;
+        }
+        if (!hit) {
+            mid_mi_status(r, 404, "Statistics %.64s not found", a[i]);
+            return;
+        }
+    }
+}
+
+static void mid_mi_reset_statistics(struct mid *m, char **a, int n,
+                                    struct mid_mi_reply *r)
+{
+    int i, id;
+
+    for (i = 0; i < n; i++) {
+        if ((id = stats_find(a[i])) < 0) {
+            mid_mi_status(r, 404, "Statistics %.64s not found", a[i]);
+            return;
+        }
+        m->stats_base[id] += mid_mi_stat_value(m, id);
+    }
+}
+
+/* mid_mi_parse_stage - "sipd", "sipd/1" -> stage, instance (default 0) */
+static int mid_mi_parse_stage(const char *arg, int *stage, int *inst)
+{
+    char name[16];
+    const char *slash = strchr(arg, '/');
+    size_t len = slash ? (size_t)(slash - arg) : strlen(arg);
+    int s;
+
+    if (len == 0 || len >= sizeof(name))
+        return -1;
+    memcpy(name, arg, len);
+    name[len] = 0;
+    *inst = slash ? atoi(slash + 1) : 0;
+    for (s = STAGE_NETD; s < STAGE__N; s++)
+        if (strcmp(name, shm_stage_name(s)) == 0) {
+            *stage = s;
+            return 0;
+        }
+    return -1;
+}
+
+static void mid_mi_stage_restart(struct mid *m, char **a, int n,
+                                 struct mid_mi_reply *r)
+{
+    struct mid_proc *p;
+    int stage, inst;
+
+    (void)n;
+    if (mid_mi_parse_stage(a[0], &stage, &inst) < 0
+        || (p = mid_spawn_find(m, stage, inst)) == NULL) {
+        mid_mi_status(r, 404, "No such stage %.32s", a[0]);
+        return;
+    }
+    if (p->pid <= 0) {
+        mid_mi_status(r, 409, "Stage %.32s is not running", a[0]);
+        return;
+    }
+    log_notice("MI: restarting %s/%d pid %d", shm_stage_name(stage), inst,
+               (int)p->pid);
+    p->ready = 1;                       /* an asked-for restart: no penalty */
+    kill(p->pid, SIGTERM);
+    mid_mi_line(r, "Process", "%s/%d PID=%d stopping",
+                shm_stage_name(stage), inst, (int)p->pid);
+}
+
+static void mid_mi_notimpl(struct mid *m, char **a, int n,
+                           struct mid_mi_reply *r);
+
+static const struct mid_mi_cmd mid_mi_cmds[] = {
+    {"arg", mid_mi_arg, 0, 0},
+    {"debug", mid_mi_debug, 0, 1},
+    {"dns_cache_dump", mid_mi_notimpl, 0, 0},
+    {"dns_cache_flush", mid_mi_notimpl, 0, 0},
+    {"get_statistics", mid_mi_get_statistics, 1, 16},
+    {"kill", mid_mi_kill, 0, 0},
+    {"ps", mid_mi_ps, 0, 0},
+    {"pwd", mid_mi_pwd, 0, 0},
+    {"reload", mid_mi_notimpl, 0, 0},
+    {"reset_statistics", mid_mi_reset_statistics, 1, 16},
+    {"stage_restart", mid_mi_stage_restart, 1, 1},
+    {"stage_scale", mid_mi_notimpl, 0, 2},
+    {"uptime", mid_mi_uptime, 0, 0},
+    {"version", mid_mi_version, 0, 0},
+    {"which", NULL, 0, 0},
+};
+
+#define MID_MI_NCMDS (sizeof(mid_mi_cmds) / sizeof(mid_mi_cmds[0]))
+
+static void mid_mi_notimpl(struct mid *m, char **a, int n,
+                           struct mid_mi_reply *r)
+{
+    (void)m;
+    (void)a;
+    (void)n;
+    (void)r;
+}
+
+void mid_mi_run(struct mid *m, const char *cmd, char **args, int nargs,
+                struct mid_mi_reply *r)
+{
+    const struct mid_mi_cmd *c = NULL;
+    size_t i;
+
+    mid_mi_status(r, 200, "OK");
+    for (i = 0; i < MID_MI_NCMDS; i++)
+        if (strcmp(mid_mi_cmds[i].name, cmd) == 0)
+            c = &mid_mi_cmds[i];
+    if (c == NULL) {
+        mid_mi_status(r, 500, "command '%.64s' not available", cmd);
+        return;
+    }
+    if (c->fn == mid_mi_notimpl) {
+        mid_mi_status(r, 501, "%s: not implemented", c->name);
+        return;
+    }
+    if (nargs < c->min_args || nargs > c->max_args) {
+        mid_mi_status(r, 400, "Too few or too many arguments");
+        return;
+    }
+    if (c->fn == NULL) {                /* which */
+        for (i = 0; i < MID_MI_NCMDS; i++)
+            mid_mi_line(r, "", "%s", mid_mi_cmds[i].name);
+        return;
+    }
+    log_debug("MI command %s with %d arguments", cmd, nargs);
+    c->fn(m, args, nargs, r);
+}

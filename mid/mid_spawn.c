@@ -1,0 +1,302 @@
+/*
+ * SUMMARY
+ *	mid_spawn - the process table: fork+exec, reap, restart
+ * DESCRIPTION
+ *	The table is built from the config, like Postfix's master.cf: one
+ *	netd, [stages] sipd instances of sipd, one dnsd (dbd joins when a
+ *	database is configured and dbd is built). Each row is mirrored to
+ *	the shared directory for "ps".
+ *
+ *	A stage that dies is restarted while the others keep running; what
+ *	arrives meanwhile waits in its rings and in the kernel's socket
+ *	buffers. Back-off: a stage that dies before it said "ready" doubles
+ *	its delay (MID_BACKOFF_MIN_MS .. MID_BACKOFF_MAX_MS), as Postfix
+ *	throttles a service whose child dies before its first use; one that
+ *	ran MID_STABLE_MS or longer restarts after the minimum. At most
+ *	MID_RESTART_MAX starts per MID_RESTART_WINDOW_MS: past that the next
+ *	start waits until the oldest leaves the window.
+ *
+ *	Children get PR_SET_PDEATHSIG(SIGTERM): if mid is killed outright,
+ *	no stage is left behind holding the ports' rings.
+ * PROTOCOL
+ *	None; readiness comes over ctl (mid_ctl.c).
+ * DIAGNOSTICS
+ *	A failing fork or exec is logged and retried with back-off. A
+ *	stage's death is a warning naming stage, instance, pid and the
+ *	exit status or signal.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mid.h"
+
+static const char *const mid_spawn_states[] = {
+    "down", "starting", "running", "backoff", "stopping"};
+
+const char *mid_spawn_state_name(int state)
+{
+    return state >= 0 && state <= PROC_S_STOPPING ? mid_spawn_states[state]
+                                                   : "?";
+}
+
+static void mid_spawn_mirror(struct mid *m, struct mid_proc *p)
+{
+    struct shm_proc *sp = &m->shm.hdr->procs[p - m->procs];
+
+    sp->stage = p->stage;
+    sp->instance = p->instance;
+    sp->pid = p->pid;
+    sp->state = p->state;
+    sp->restarts = p->restarts;
+    if (p->state == PROC_S_STARTING || sp->started == 0)
+        sp->started = (int64_t)time(NULL);
+}
+
+static void mid_spawn_on_timer(struct ev *ev, struct ev_timer *t)
+{
+    struct mid_proc *p = t->arg;
+
+    (void)ev;
+    if (!p->mid->stopping && p->pid == 0)
+        mid_spawn_restart(p->mid, p);
+}
+
+static void mid_spawn_row(struct mid *m, int slot, int stage, int inst)
+{
+    struct mid_proc *p = &m->procs[slot];
+
+    memset(p, 0, sizeof(*p));
+    p->used = 1;
+    p->stage = stage;
+    p->instance = inst;
+    p->backoff_ms = MID_BACKOFF_MIN_MS;
+    p->timer.fn = mid_spawn_on_timer;
+    p->timer.arg = p;
+    p->mid = m;
+    mid_spawn_mirror(m, p);
+}
+
+void mid_spawn_init(struct mid *m)
+{
+    char self[PATH_MAX];
+    ssize_t n;
+    int i;
+
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        log_fatal("/proc/self/exe: %s", strerror(errno));
+    self[n] = 0;
+    *strrchr(self, '/') = 0;
+    snprintf(m->bin_dir, sizeof(m->bin_dir), "%s", self);
+
+    m->procs[SHM_PROC_MID].used = 1;
+    m->procs[SHM_PROC_MID].stage = STAGE_MID;
+    m->procs[SHM_PROC_MID].pid = getpid();
+    m->procs[SHM_PROC_MID].state = PROC_S_RUNNING;
+    m->procs[SHM_PROC_MID].mid = m;
+    mid_spawn_mirror(m, &m->procs[SHM_PROC_MID]);
+    mid_spawn_row(m, SHM_PROC_NETD, STAGE_NETD, 0);
+    mid_spawn_row(m, SHM_PROC_DNSD, STAGE_DNSD, 0);
+    for (i = 0; i < m->cfg.stages_sipd; i++)
+        mid_spawn_row(m, SHM_PROC_SIPD(i), STAGE_SIPD, i);
+}
+
+/* mid_spawn_exec - child side: only async-signal-safe calls until exec */
+static void mid_spawn_exec(const char *path, char *const argv[],
+                           pid_t parent)
+{
+    ev_signals_unblock();
+    signal(SIGPIPE, SIG_DFL);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)            /* mid died before prctl */
+        _exit(1);
+    execv(path, argv);
+    _exit(127);
+}
+
+static int mid_spawn_fork(struct mid *m, struct mid_proc *p)
+{
+    char path[PATH_MAX + 16], fdbuf[16], instbuf[16];
+    char *argv[16];
+    int argc = 0, i;
+    pid_t pid, self = getpid();
+
+    snprintf(path, sizeof(path), "%s/%s", m->bin_dir,
+             shm_stage_name(p->stage));
+    snprintf(fdbuf, sizeof(fdbuf), "%d", m->shm.fd);
+    snprintf(instbuf, sizeof(instbuf), "%d", p->instance);
+    argv[argc++] = (char *)shm_stage_name(p->stage);
+    argv[argc++] = "-S";
+    argv[argc++] = fdbuf;
+    argv[argc++] = "-i";
+    argv[argc++] = instbuf;
+    for (i = 0; i < m->verbose && argc < 15; i++)
+        argv[argc++] = "-v";
+    argv[argc] = NULL;
+    if ((pid = fork()) < 0)
+        return -errno;
+    if (pid == 0)
+        mid_spawn_exec(path, argv, self);
+    return (int)pid;
+}
+
+/* mid_spawn_window - starts in the last window; drops older ones */
+static int mid_spawn_window(struct mid_proc *p, int64_t now)
+{
+    int i, n = 0;
+
+    for (i = 0; i < p->nrecent; i++)
+        if (now - p->recent[i] < MID_RESTART_WINDOW_MS)
+            p->recent[n++] = p->recent[i];
+    p->nrecent = n;
+    return n;
+}
+
+void mid_spawn_restart(struct mid *m, struct mid_proc *p)
+{
+    int64_t now = ev_now_ms();
+    int pid;
+
+    if (mid_spawn_window(p, now) >= MID_RESTART_MAX) {
+        int64_t wait = MID_RESTART_WINDOW_MS - (now - p->recent[0]);
+
+        log_warn("%s/%d: %d starts in %d s: next start in %lld ms",
+                 shm_stage_name(p->stage), p->instance, MID_RESTART_MAX,
+                 MID_RESTART_WINDOW_MS / 1000, (long long)wait);
+        p->state = PROC_S_BACKOFF;
+        mid_spawn_mirror(m, p);
+        ev_timer_start(&m->ev, &p->timer, wait);
+        return;
+    }
+    if ((pid = mid_spawn_fork(m, p)) < 0) {
+        log_error("%s/%d: fork: %s", shm_stage_name(p->stage), p->instance,
+                  strerror(-pid));
+        p->state = PROC_S_BACKOFF;
+        ev_timer_start(&m->ev, &p->timer, p->backoff_ms);
+        mid_spawn_mirror(m, p);
+        return;
+    }
+    p->recent[p->nrecent++] = now;
+    p->pid = pid;
+    p->ready = 0;
+    p->forked_ms = now;
+    p->last_pong_ms = now;
+    p->state = PROC_S_STARTING;
+    mid_spawn_mirror(m, p);
+    log_info("%s/%d: started, pid %d", shm_stage_name(p->stage),
+             p->instance, pid);
+}
+
+void mid_spawn_all(struct mid *m)
+{
+    int i;
+
+    for (i = 1; i < SHM_MAX_PROCS; i++)
+        if (m->procs[i].used)
+            mid_spawn_restart(m, &m->procs[i]);
+}
+
+static void mid_spawn_died(struct mid *m, struct mid_proc *p, int status)
+{
+    int64_t now = ev_now_ms(), delay;
+    const char *name = shm_stage_name(p->stage);
+
+    if (WIFSIGNALED(status))
+        log_warn("%s/%d: pid %d killed by signal %d%s", name, p->instance,
+                 p->pid, WTERMSIG(status),
+                 WCOREDUMP(status) ? " (core dumped)" : "");
+    else if (WEXITSTATUS(status) != 0 || !m->stopping)
+        log_warn("%s/%d: pid %d exited with status %d", name, p->instance,
+                 p->pid, WEXITSTATUS(status));
+    p->pid = 0;
+    if (m->stopping || p->state == PROC_S_DOWN) {
+        p->state = PROC_S_DOWN;
+        mid_spawn_mirror(m, p);
+        return;
+    }
+    if (!p->ready)                      /* died before it could work */
+        p->backoff_ms = p->backoff_ms * 2 > MID_BACKOFF_MAX_MS
+                            ? MID_BACKOFF_MAX_MS
+                            : p->backoff_ms * 2;
+    else if (now - p->forked_ms >= MID_STABLE_MS)
+        p->backoff_ms = MID_BACKOFF_MIN_MS;
+    delay = p->ready ? MID_BACKOFF_MIN_MS : p->backoff_ms;
+    p->restarts++;
+    p->state = PROC_S_BACKOFF;
+    mid_spawn_mirror(m, p);
+    log_notice("%s/%d: restart %d in %lld ms", name, p->instance,
+               p->restarts, (long long)delay);
+    ev_timer_start(&m->ev, &p->timer, delay);
+}
+
+void mid_spawn_reap(struct mid *m)
+{
+    struct mid_proc *p;
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if ((p = mid_spawn_by_pid(m, pid)) == NULL)
+            continue;
+        mid_spawn_died(m, p, status);
+    }
+}
+
+void mid_spawn_stop_all(struct mid *m, int sig)
+{
+    int i;
+
+    for (i = 1; i < SHM_MAX_PROCS; i++) {
+        struct mid_proc *p = &m->procs[i];
+
+        if (!p->used)
+            continue;
+        ev_timer_stop(&m->ev, &p->timer);
+        if (p->pid > 0) {
+            kill(p->pid, sig);
+            p->state = PROC_S_STOPPING;
+        } else {
+            p->state = PROC_S_DOWN;
+        }
+        mid_spawn_mirror(m, p);
+    }
+}
+
+int mid_spawn_alive(struct mid *m)
+{
+    int i, n = 0;
+
+    for (i = 1; i < SHM_MAX_PROCS; i++)
+        if (m->procs[i].used && m->procs[i].pid > 0)
+            n++;
+    return n;
+}
+
+struct mid_proc *mid_spawn_find(struct mid *m, int stage, int instance)
+{
+    int i;
+
+    for (i = 0; i < SHM_MAX_PROCS; i++)
+        if (m->procs[i].used && m->procs[i].stage == stage
+            && m->procs[i].instance == instance)
+            return &m->procs[i];
+    return NULL;
+}
+
+struct mid_proc *mid_spawn_by_pid(struct mid *m, pid_t pid)
+{
+    int i;
+
+    for (i = 1; i < SHM_MAX_PROCS; i++)
+        if (m->procs[i].used && m->procs[i].pid == pid)
+            return &m->procs[i];
+    return NULL;
+}
