@@ -1,0 +1,692 @@
+/*
+ * SUMMARY
+ *      t/unit/cfg - TAP tests for common/cfg.c
+ * DESCRIPTION
+ *      cfg_t_cases[] holds one config text per row and either the field
+ *      values it must yield or the exact error it must give. Cases that
+ *      need long or many lines (limits of repeatable keys, the 4096-byte
+ *      line limit) are built at run time. cfg_load_file() is run on a
+ *      missing file, a directory, the files in t/data/cfg/ and
+ *      etc/sipstage.cfg,
+ *      relative to the current directory (the top of the tree).
+ * PROTOCOL
+ *      None.
+ * DIAGNOSTICS
+ *      TAP on stdout; the exit status is the number of failures.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "tap.h"
+
+enum cfg_t_kind {
+    CFG_TK_END,
+    CFG_TK_INT,                          /* int field */
+    CFG_TK_U16,                          /* uint16_t field */
+    CFG_TK_STR,                          /* char[] field */
+    CFG_TK_ADDR,                         /* sockaddr_storage as "IP port" */
+};
+
+struct cfg_t_exp {
+    enum cfg_t_kind kind;
+    size_t off;
+    long long i;
+    const char *s;
+    const char *what;
+};
+
+#define XI(f, v) {CFG_TK_INT, offsetof(struct cfg, f), v, NULL, #f}
+#define XP(f, v) {CFG_TK_U16, offsetof(struct cfg, f), v, NULL, #f}
+#define XS(f, v) {CFG_TK_STR, offsetof(struct cfg, f), 0, v, #f}
+#define XA(f, v) {CFG_TK_ADDR, offsetof(struct cfg, f), 0, v, #f}
+
+struct cfg_t_case {
+    const char *name;
+    const char *text;
+    size_t len;                         /* 0 = strlen(text) */
+    const char *err;                    /* NULL = must load */
+    struct cfg_t_exp exp[16];
+};
+
+/* the least config that loads: two lines */
+#define L "[net]\nlisten = 127.0.0.1\n"
+
+static const struct cfg_t_case cfg_t_cases[] = {
+    /* what a minimal file leaves as defaults */
+    {"minimal", L, 0, NULL,
+     {XI(nlisten, 1), XI(listen[0].proto, CFG_PROTO_UDP),
+      XS(listen[0].host, "127.0.0.1"), XP(listen[0].port, 5060),
+      XA(listen[0].addr, "127.0.0.1 5060"),
+      XI(listen[0].addrlen, sizeof(struct sockaddr_in)), XI(children, 4),
+      XI(stages_sipd, 1), XS(run_dir, "/tmp/sipstage"), XI(nalias, 0),
+      XI(nload, 0), XI(ndns_servers, 0), XS(db_url, ""),
+      XI(fifo_mode, 0600), XS(file, "t.cfg")}},
+    {"every key but listen left out", "\n\n# nothing\n" L, 0, NULL,
+     {XI(debug, 2), XS(log_facility, "LOG_DAEMON"), XS(mod_path, "build/lib"),
+      XS(fifo_name, "/tmp/sipstage_fifo"), XI(udp_maxbuffer, 262144)}},
+
+    /* listen */
+    {"listen proto and port", "[net]\nlisten = udp:10.1.2.3:5070\n", 0, NULL,
+     {XI(listen[0].proto, CFG_PROTO_UDP), XS(listen[0].host, "10.1.2.3"),
+      XP(listen[0].port, 5070), XA(listen[0].addr, "10.1.2.3 5070")}},
+    {"listen proto in capitals", "[net]\nlisten = UDP:10.1.2.3\n", 0, NULL,
+     {XI(listen[0].proto, CFG_PROTO_UDP), XP(listen[0].port, 5060)}},
+    {"listen IPv6 with port", "[net]\nlisten = [::1]:5062\n", 0, NULL,
+     {XS(listen[0].host, "::1"), XP(listen[0].port, 5062),
+      XA(listen[0].addr, "::1 5062"),
+      XI(listen[0].addrlen, sizeof(struct sockaddr_in6))}},
+    {"listen IPv6 no port", "[net]\nlisten = udp:[2001:db8::7]\n", 0, NULL,
+     {XS(listen[0].host, "2001:db8::7"), XP(listen[0].port, 5060),
+      XA(listen[0].addr, "2001:db8::7 5060")}},
+    {"several listen lines",
+     "[net]\nlisten = 127.0.0.1\nlisten = 127.0.0.1:5070\n"
+     "listen = 0.0.0.0:5060\nlisten = [::]:5060\n",
+     0, NULL,
+     {XI(nlisten, 4), XP(listen[1].port, 5070), XS(listen[2].host, "0.0.0.0"),
+      XS(listen[3].host, "::")}},
+    {"listen tcp is not built yet", "[net]\nlisten = tcp:127.0.0.1:5060\n", 0,
+     "t.cfg:2: [net] listen: tcp transport not built yet", {{0}}},
+    {"listen TCP is not built yet", "[net]\nlisten = TCP:[::1]\n", 0,
+     "t.cfg:2: [net] listen: tcp transport not built yet", {{0}}},
+    {"listen bad port", "[net]\nlisten = 127.0.0.1:99999\n", 0,
+     "t.cfg:2: [net] listen: bad port \"99999\" (1..65535)", {{0}}},
+    {"listen port 0", "[net]\nlisten = 127.0.0.1:0\n", 0,
+     "t.cfg:2: [net] listen: bad port \"0\" (1..65535)", {{0}}},
+    {"listen empty port", "[net]\nlisten = 127.0.0.1:\n", 0,
+     "t.cfg:2: [net] listen: bad port \"\" (1..65535)", {{0}}},
+    {"listen port not a number", "[net]\nlisten = 127.0.0.1:sip\n", 0,
+     "t.cfg:2: [net] listen: bad port \"sip\" (1..65535)", {{0}}},
+    {"listen name", "[net]\nlisten = localhost:5060\n", 0,
+     "t.cfg:2: [net] listen: \"localhost\" is not a numeric IP address "
+     "(listen takes no host names)", {{0}}},
+    {"listen bad IPv4", "[net]\nlisten = 1.2.3.256\n", 0,
+     "t.cfg:2: [net] listen: \"1.2.3.256\" is not a numeric IP address "
+     "(listen takes no host names)", {{0}}},
+    {"listen unknown proto", "[net]\nlisten = sctp:127.0.0.1\n", 0,
+     "t.cfg:2: [net] listen: unknown transport \"sctp\" (udp or tcp)", {{0}}},
+    {"listen bare IPv6", "[net]\nlisten = ::1\n", 0,
+     "t.cfg:2: [net] listen: IPv6 address needs brackets: [ADDR]:PORT", {{0}}},
+    {"listen bare IPv6 after proto", "[net]\nlisten = udp:fe80::1:5060\n", 0,
+     "t.cfg:2: [net] listen: IPv6 address needs brackets: [ADDR]:PORT", {{0}}},
+    {"listen unclosed bracket", "[net]\nlisten = [::1:5060\n", 0,
+     "t.cfg:2: [net] listen: missing \"]\" after IPv6 address", {{0}}},
+    {"listen junk after bracket", "[net]\nlisten = [::1]5060\n", 0,
+     "t.cfg:2: [net] listen: junk after \"]\" (expected \":PORT\")", {{0}}},
+    {"listen IPv4 in brackets", "[net]\nlisten = [127.0.0.1]\n", 0,
+     "t.cfg:2: [net] listen: bad IPv6 address \"127.0.0.1\"", {{0}}},
+    {"listen no host", "[net]\nlisten = udp::5060\n", 0,
+     "t.cfg:2: [net] listen: missing host", {{0}}},
+    {"listen duplicate",
+     "[net]\nlisten = 127.0.0.1\n\nlisten = udp:127.0.0.1:5060\n", 0,
+     "t.cfg:4: [net] listen: duplicate \"udp:127.0.0.1:5060\" (first at "
+     "line 2)", {{0}}},
+    {"listen duplicate IPv6", "[net]\nlisten = [::1]\nlisten = [0::1]:5060\n",
+     0, "t.cfg:3: [net] listen: duplicate \"udp:[0::1]:5060\" (first at "
+        "line 2)", {{0}}},
+    {"listen trailing junk", "[net]\nlisten = 127.0.0.1 5060\n", 0,
+     "t.cfg:2: [net] listen: trailing junk \"5060\" (quote values with "
+     "spaces or \"#\")", {{0}}},
+    {"no listen line", "[core]\nchildren = 2\n", 0,
+     "t.cfg:0: [net] listen: missing (at least one listen line is "
+     "required)", {{0}}},
+    {"empty file", "", 0,
+     "t.cfg:0: [net] listen: missing (at least one listen line is "
+     "required)", {{0}}},
+
+    /* alias and servers */
+    {"alias", L "alias = SIP.Example.COM\nalias = [::1]:5061\n"
+     "alias = 10.0.0.1:5060\n", 0, NULL,
+     {XI(nalias, 3), XS(alias[0].host, "sip.example.com"),
+      XP(alias[0].port, 0), XS(alias[1].host, "::1"), XP(alias[1].port, 5061),
+      XS(alias[2].host, "10.0.0.1"), XP(alias[2].port, 5060)}},
+    {"alias bad name", L "alias = sip/example\n", 0,
+     "t.cfg:3: [net] alias: bad host name \"sip/example\"", {{0}}},
+    {"alias bad port", L "alias = example.com:70000\n", 0,
+     "t.cfg:3: [net] alias: bad port \"70000\" (1..65535)", {{0}}},
+    {"dns servers", L "[dns]\nservers = 10.0.0.53\nservers=[::1]:5353\n", 0,
+     NULL,
+     {XI(ndns_servers, 2), XS(dns_servers[0].host, "10.0.0.53"),
+      XP(dns_servers[0].port, 53), XS(dns_servers[1].host, "::1"),
+      XP(dns_servers[1].port, 5353)}},
+    {"dns server name", L "[dns]\nservers = ns1.example.com\n", 0,
+     "t.cfg:4: [dns] servers: \"ns1.example.com\" is not a numeric IP "
+     "address (servers takes no host names)", {{0}}},
+    {"dns server bad port", L "[dns]\nservers = 10.0.0.53:0\n", 0,
+     "t.cfg:4: [dns] servers: bad port \"0\" (1..65535)", {{0}}},
+
+    /* [core] */
+    {"core", L "[core]\nchildren = 64\ndaemon = 1\nworking_dir = /\n"
+     "chroot_dir = /srv\nuser = nobody\ngroup = 65534\ndo_coredump = 1\n"
+     "rt_coredump = 1\nopen_files = 1048576\npid_file = /tmp/p.pid\n"
+     "pgid_file = /tmp/p.pgid\nrun_dir = /tmp/r\n", 0, NULL,
+     {XI(children, 64), XI(daemon, 1), XS(working_dir, "/"),
+      XS(chroot_dir, "/srv"), XS(user, "nobody"), XS(group, "65534"),
+      XI(do_coredump, 1), XI(rt_coredump, 1), XI(open_files, 1048576),
+      XS(pid_file, "/tmp/p.pid"), XS(pgid_file, "/tmp/p.pgid"),
+      XS(run_dir, "/tmp/r")}},
+    {"chidlren is children", L "[core]\nchidlren = 7\n", 0, NULL,
+     {XI(children, 7)}},
+    {"children and chidlren", L "[core]\nchildren = 7\nchidlren = 8\n", 0,
+     "t.cfg:5: [core] chidlren: already set at line 4", {{0}}},
+    {"children twice", L "[core]\nchildren = 7\n\nchildren = 8\n", 0,
+     "t.cfg:6: [core] children: already set at line 4", {{0}}},
+    {"children 0", L "[core]\nchildren = 0\n", 0,
+     "t.cfg:4: [core] children: \"0\" out of range (1..64)", {{0}}},
+    {"children 65", L "[core]\nchildren = 65\n", 0,
+     "t.cfg:4: [core] children: \"65\" out of range (1..64)", {{0}}},
+    {"children huge", L "[core]\nchildren = 99999999999999999999\n", 0,
+     "t.cfg:4: [core] children: bad number \"99999999999999999999\"", {{0}}},
+    {"children word", L "[core]\nchildren = four\n", 0,
+     "t.cfg:4: [core] children: bad number \"four\"", {{0}}},
+    {"children 4x", L "[core]\nchildren = 4x\n", 0,
+     "t.cfg:4: [core] children: bad number \"4x\"", {{0}}},
+    {"children quoted empty", L "[core]\nchildren = \"\"\n", 0,
+     "t.cfg:4: [core] children: bad number \"\"", {{0}}},
+    {"children quoted", L "[core]\nchildren = \"12\"\n", 0, NULL,
+     {XI(children, 12)}},
+    {"children missing value", L "[core]\nchildren =\n", 0,
+     "t.cfg:4: [core] children: missing value", {{0}}},
+    {"children value is a comment", L "[core]\nchildren = # four\n", 0,
+     "t.cfg:4: [core] children: missing value", {{0}}},
+    {"children missing =", L "[core]\nchildren 4\n", 0,
+     "t.cfg:4: [core] children: missing \"=\"", {{0}}},
+    {"children two values", L "[core]\nchildren = 4 5\n", 0,
+     "t.cfg:4: [core] children: trailing junk \"5\" (quote values with "
+     "spaces or \"#\")", {{0}}},
+    {"daemon bad bool", L "[core]\ndaemon = maybe\n", 0,
+     "t.cfg:4: [core] daemon: bad boolean \"maybe\" (0/1, yes/no, on/off, "
+     "true/false)", {{0}}},
+    {"daemon 2", L "[core]\ndaemon = 2\n", 0,
+     "t.cfg:4: [core] daemon: bad boolean \"2\" (0/1, yes/no, on/off, "
+     "true/false)", {{0}}},
+    {"open_files range", L "[core]\nopen_files = -1\n", 0,
+     "t.cfg:4: [core] open_files: \"-1\" out of range (0..1048576)", {{0}}},
+    {"user 63 bytes",
+     L "[core]\nuser = u23456789012345678901234567890123456789012345678901234"
+       "567890123\n", 0, NULL,
+     {XS(user, "u2345678901234567890123456789012345678901234567890123456789"
+               "0123")}},
+    {"user 64 bytes",
+     L "[core]\nuser = u23456789012345678901234567890123456789012345678901234"
+       "5678901234\n", 0,
+     "t.cfg:4: [core] user: too long (max 63 bytes)", {{0}}},
+    {"run_dir empty", L "[core]\nrun_dir = \"\"\n", 0,
+     "t.cfg:4: [core] run_dir: empty value", {{0}}},
+    {"pid_file empty", L "[core]\npid_file = \"\"\n", 0, NULL,
+     {XS(pid_file, "")}},
+
+    /* booleans, all spellings */
+    {"bool spellings", L "[core]\ndaemon = yes\ndo_coredump = ON\n"
+     "rt_coredump = True\n[log]\nlog_syslog = 1\n[net]\ntcp_via_alias = 1\n"
+     "[dns]\ncache = no\nnaptr = off\nsrv = FALSE\ntry_ipv6 = true\n"
+     "[route]\nrecord_route = on\n", 0, NULL,
+     {XI(daemon, 1), XI(do_coredump, 1), XI(rt_coredump, 1),
+      XI(log_syslog, 1), XI(tcp_via_alias, 1), XI(dns_cache, 0),
+      XI(dns_naptr, 0), XI(dns_srv, 0), XI(dns_try_ipv6, 1),
+      XI(record_route, 1)}},
+
+    /* [log] */
+    {"log", L "[log]\ndebug = 4\nmemlog = -3\nmemdump = 0\nlog_syslog = 1\n"
+     "log_name = sipd1\nlog_facility = LOG_LOCAL0\n", 0, NULL,
+     {XI(debug, 4), XI(memlog, -3), XI(memdump, 0), XI(log_syslog, 1),
+      XS(log_name, "sipd1"), XS(log_facility, "LOG_LOCAL0")}},
+    {"debug 5", L "[log]\ndebug = 5\n", 0,
+     "t.cfg:4: [log] debug: \"5\" out of range (-3..4)", {{0}}},
+    {"debug -4", L "[log]\ndebug = -4\n", 0,
+     "t.cfg:4: [log] debug: \"-4\" out of range (-3..4)", {{0}}},
+    {"memlog 9", L "[log]\nmemlog = 9\n", 0,
+     "t.cfg:4: [log] memlog: \"9\" out of range (-3..4)", {{0}}},
+    {"memdump -9", L "[log]\nmemdump = -9\n", 0,
+     "t.cfg:4: [log] memdump: \"-9\" out of range (-3..4)", {{0}}},
+    {"facility short", L "[log]\nlog_facility = local7\n", 0, NULL,
+     {XS(log_facility, "LOG_LOCAL7")}},
+    {"facility mixed case", L "[log]\nlog_facility = Log_User\n", 0, NULL,
+     {XS(log_facility, "LOG_USER")}},
+    {"facility unknown", L "[log]\nlog_facility = LOG_LOCAL8\n", 0,
+     "t.cfg:4: [log] log_facility: unknown facility \"LOG_LOCAL8\"", {{0}}},
+    {"log_name empty", L "[log]\nlog_name = \"\"\n", 0,
+     "t.cfg:4: [log] log_name: empty value", {{0}}},
+
+    /* [net] scalars */
+    {"net", L "net_tos = 255\nudp_maxbuffer = 4096\nudp_min_size = 65535\n"
+     "tcp_max_size = 256\ntcp_via_alias = 0\ntcp_lifetime = 86400\n"
+     "tcp_max_connections = 1\n", 0, NULL,
+     {XI(net_tos, 255), XI(udp_maxbuffer, 4096), XI(udp_min_size, 65535),
+      XI(tcp_max_size, 256), XI(tcp_via_alias, 0), XI(tcp_lifetime, 86400),
+      XI(tcp_max_connections, 1)}},
+    {"net_tos 256", L "net_tos = 256\n", 0,
+     "t.cfg:3: [net] net_tos: \"256\" out of range (0..255)", {{0}}},
+    {"udp_maxbuffer small", L "udp_maxbuffer = 100\n", 0,
+     "t.cfg:3: [net] udp_maxbuffer: \"100\" out of range (4096..67108864)",
+     {{0}}},
+    {"udp_min_size big", L "udp_min_size = 65536\n", 0,
+     "t.cfg:3: [net] udp_min_size: \"65536\" out of range (0..65535)", {{0}}},
+    {"tcp_max_size big", L "tcp_max_size = 65536\n", 0,
+     "t.cfg:3: [net] tcp_max_size: \"65536\" out of range (256..65535)",
+     {{0}}},
+    {"tcp_lifetime 0", L "tcp_lifetime = 0\n", 0,
+     "t.cfg:3: [net] tcp_lifetime: \"0\" out of range (1..86400)", {{0}}},
+    {"tcp_max_connections 0", L "tcp_max_connections = 0\n", 0,
+     "t.cfg:3: [net] tcp_max_connections: \"0\" out of range (1..1048576)",
+     {{0}}},
+
+    /* [modules] [stages] */
+    {"modules", L "[modules]\npath = /opt/mods\nload = mi_fifo\nload = x\n",
+     0, NULL, {XS(mod_path, "/opt/mods"), XI(nload, 2),
+               XS(load[0], "mi_fifo"), XS(load[1], "x")}},
+    {"load empty", L "[modules]\nload = \"\"\n", 0,
+     "t.cfg:4: [modules] load: empty value", {{0}}},
+    {"path empty", L "[modules]\npath = \"\"\n", 0,
+     "t.cfg:4: [modules] path: empty value", {{0}}},
+    {"stages", L "[stages]\nsipd = 16\n", 0, NULL, {XI(stages_sipd, 16)}},
+    {"stages 17", L "[stages]\nsipd = 17\n", 0,
+     "t.cfg:4: [stages] sipd: \"17\" out of range (1..16)", {{0}}},
+    {"stages 0", L "[stages]\nsipd = 0\n", 0,
+     "t.cfg:4: [stages] sipd: \"0\" out of range (1..16)", {{0}}},
+
+    /* [dns] scalars */
+    {"dns", L "[dns]\ntimeout_ms = 60000\ntries = 10\n", 0, NULL,
+     {XI(dns_timeout_ms, 60000), XI(dns_tries, 10), XI(dns_cache, 1),
+      XI(dns_naptr, 1), XI(dns_srv, 1), XI(dns_try_ipv6, 0)}},
+    {"dns timeout 0", L "[dns]\ntimeout_ms = 0\n", 0,
+     "t.cfg:4: [dns] timeout_ms: \"0\" out of range (1..60000)", {{0}}},
+    {"dns tries 11", L "[dns]\ntries = 11\n", 0,
+     "t.cfg:4: [dns] tries: \"11\" out of range (1..10)", {{0}}},
+
+    /* [db] [route] */
+    {"db postgres", L "[db]\nurl = postgres://u:pw@127.0.0.1:5432/s\n"
+     "pool = 64\n", 0, NULL,
+     {XS(db_url, "postgres://u:pw@127.0.0.1:5432/s"), XI(db_pool, 64)}},
+    {"db postgresql", L "[db]\nurl = postgresql://h/s\n", 0, NULL,
+     {XS(db_url, "postgresql://h/s")}},
+    {"db mysql quoted", L "[db]\nurl = \"mysql://u:p#w d@h/s\"\n", 0, NULL,
+     {XS(db_url, "mysql://u:p#w d@h/s")}},
+    {"db url empty", L "[db]\nurl = \"\"\n", 0, NULL, {XS(db_url, "")}},
+    {"db url bad scheme", L "[db]\nurl = http://u:secret@h/s\n", 0,
+     "t.cfg:4: [db] url: bad url scheme (postgres://, postgresql:// or "
+     "mysql://)", {{0}}},
+    {"db url junk is not echoed", L "[db]\nurl = mysql://u:pass word@h/s\n",
+     0, "t.cfg:4: [db] url: trailing junk after value", {{0}}},
+    {"db pool 0", L "[db]\npool = 0\n", 0,
+     "t.cfg:4: [db] pool: \"0\" out of range (1..64)", {{0}}},
+    {"route", L "[db]\nurl = mysql://h/s\n[route]\nrecord_route = 1\n"
+     "db_aliases = 1\n", 0, NULL, {XI(record_route, 1), XI(db_aliases, 1)}},
+    {"db_aliases needs url", L "[route]\ndb_aliases = 1\n", 0,
+     "t.cfg:0: [route] db_aliases: needs a [db] url", {{0}}},
+
+    /* [mi] */
+    {"mi", L "[mi]\nfifo_name = /tmp/f\nfifo_mode = 0660\n", 0, NULL,
+     {XS(fifo_name, "/tmp/f"), XI(fifo_mode, 0660)}},
+    {"fifo_mode no leading 0", L "[mi]\nfifo_mode = 640\n", 0, NULL,
+     {XI(fifo_mode, 0640)}},
+    {"fifo_mode 0777", L "[mi]\nfifo_mode = 0777\n", 0, NULL,
+     {XI(fifo_mode, 0777)}},
+    {"fifo_mode 8", L "[mi]\nfifo_mode = 0680\n", 0,
+     "t.cfg:4: [mi] fifo_mode: bad mode \"0680\" (octal, 0000..0777)",
+     {{0}}},
+    {"fifo_mode setuid", L "[mi]\nfifo_mode = 4755\n", 0,
+     "t.cfg:4: [mi] fifo_mode: bad mode \"4755\" (octal, 0000..0777)",
+     {{0}}},
+    {"fifo_mode signed", L "[mi]\nfifo_mode = -600\n", 0,
+     "t.cfg:4: [mi] fifo_mode: bad mode \"-600\" (octal, 0000..0777)",
+     {{0}}},
+
+    /* syntax */
+    {"unknown section", L "[core]\n[foo]\nbar = 1\n", 0,
+     "t.cfg:4: [foo]: unknown section", {{0}}},
+    {"section in capitals", "[Net]\nlisten = 127.0.0.1\n", 0,
+     "t.cfg:1: [Net]: unknown section", {{0}}},
+    {"unknown key", "[net]\nlisen = 127.0.0.1\n", 0,
+     "t.cfg:2: [net] lisen: unknown key", {{0}}},
+    {"key in capitals", L "[core]\nChildren = 4\n", 0,
+     "t.cfg:4: [core] Children: unknown key", {{0}}},
+    {"key in the wrong section", L "[core]\nlisten = 127.0.0.2\n", 0,
+     "t.cfg:4: [core] listen: unknown key", {{0}}},
+    {"key outside any section", "listen = 127.0.0.1\n", 0,
+     "t.cfg:1: listen: key outside any section", {{0}}},
+    {"no key", L "[core]\n= 4\n", 0,
+     "t.cfg:4: [core]: expected \"key = value\" or \"[section]\"", {{0}}},
+    {"bad section line", L "[core\n", 0,
+     "t.cfg:3: bad section line (expected \"[name]\")", {{0}}},
+    {"junk after section", L "[core] children = 4\n", 0,
+     "t.cfg:3: [core]: trailing junk after section", {{0}}},
+    {"spaces in section", " [ core ]  # x\n\tchildren=5\n" L, 0, NULL,
+     {XI(children, 5)}},
+    {"no spaces around =", L "[core]\nchildren=6\nuser=\"a b\"\n", 0, NULL,
+     {XI(children, 6), XS(user, "a b")}},
+    {"tabs and comments", "# top\n\t[net]\t# net\n\tlisten\t=\t127.0.0.1"
+     "\t# lo\n   # indented comment\n[core]\nchildren = 3#no space\n", 0,
+     NULL, {XI(nlisten, 1), XI(children, 3)}},
+    {"quoted value with #", L "[log]\nlog_name = \"a b # not a comment\"\n",
+     0, NULL, {XS(log_name, "a b # not a comment")}},
+    {"quoted escapes", L "[log]\nlog_name = \"q\\\"b\\\\s\" # c\n", 0, NULL,
+     {XS(log_name, "q\"b\\s")}},
+    {"unterminated quote", L "[log]\nlog_name = \"abc\n", 0,
+     "t.cfg:4: [log] log_name: unterminated quote", {{0}}},
+    {"quote escapes the end", L "[log]\nlog_name = \"abc\\\"\n", 0,
+     "t.cfg:4: [log] log_name: unterminated quote", {{0}}},
+    {"bad escape", L "[log]\nlog_name = \"a\\nb\"\n", 0,
+     "t.cfg:4: [log] log_name: bad escape in quotes (only \\\" and \\\\)",
+     {{0}}},
+    {"junk after quotes", L "[log]\nlog_name = \"a\" b\n", 0,
+     "t.cfg:4: [log] log_name: trailing junk \"b\" (quote values with "
+     "spaces or \"#\")", {{0}}},
+    {"CRLF", "# crlf\r\n[net]\r\nlisten = 127.0.0.1:5061\r\n\r\n[core]\r\n"
+     "children = 9\r\nuser = \"x y\"\r\n", 0, NULL,
+     {XP(listen[0].port, 5061), XI(children, 9), XS(user, "x y")}},
+    {"CRLF error line", "[net]\r\nlisten = 127.0.0.1\r\n[core]\r\n"
+     "children = 0\r\n", 0,
+     "t.cfg:4: [core] children: \"0\" out of range (1..64)", {{0}}},
+    {"no final newline", "[net]\nlisten = 127.0.0.1:5099", 0, NULL,
+     {XP(listen[0].port, 5099)}},
+    {"UTF-8 BOM", "\xEF\xBB\xBF[net]\nlisten = 127.0.0.1\n", 0, NULL,
+     {XI(nlisten, 1)}},
+    {"NUL byte", "[net]\nlisten = 127.0.0.1\n[core]\nuser = a\0b\n", 43,
+     "t.cfg:4: [core]: NUL byte in line", {{0}}},
+    {"buffer is not NUL-terminated", "[net]\nlisten = 127.0.0.1:5071junk",
+     29, NULL, {XP(listen[0].port, 5071)}},
+};
+
+static int cfg_t_addr(const struct sockaddr_storage *ss, char *buf,
+                      size_t size)
+{
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+    char ip[INET6_ADDRSTRLEN];
+
+    if (ss->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+        return snprintf(buf, size, "%s %u", ip, ntohs(s4->sin_port));
+    }
+    if (ss->ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+        return snprintf(buf, size, "%s %u", ip, ntohs(s6->sin6_port));
+    }
+    return snprintf(buf, size, "family %d", ss->ss_family);
+}
+
+static void cfg_t_expect(const char *name, const struct cfg *c,
+                         const struct cfg_t_exp *e)
+{
+    const char *f = (const char *)c + e->off;
+    char buf[128];
+
+    switch (e->kind) {
+    case CFG_TK_INT:
+        is_int(*(const int *)f, e->i, "%s: %s", name, e->what);
+        break;
+    case CFG_TK_U16:
+        is_int(*(const uint16_t *)f, e->i, "%s: %s", name, e->what);
+        break;
+    case CFG_TK_STR:
+        is_str(f, e->s, "%s: %s", name, e->what);
+        break;
+    case CFG_TK_ADDR:
+        cfg_t_addr((const struct sockaddr_storage *)f, buf, sizeof(buf));
+        is_str(buf, e->s, "%s: %s", name, e->what);
+        break;
+    case CFG_TK_END:
+        break;
+    }
+}
+
+static void cfg_t_run(const struct cfg_t_case *t)
+{
+    size_t len = t->len ? t->len : strlen(t->text);
+    char err[512] = "";
+    struct cfg c;
+    int rc, i;
+
+    rc = cfg_load_buf(&c, "t.cfg", t->text, len, err, sizeof(err));
+    if (t->err != NULL) {
+        is_str(rc == 0 ? "(loaded)" : err, t->err, "%s: error", t->name);
+        return;
+    }
+    if (!is_int(rc, 0, "%s: loads", t->name))
+        diag("%s", err);
+    for (i = 0; t->exp[i].kind != CFG_TK_END; i++)
+        cfg_t_expect(t->name, &c, &t->exp[i]);
+}
+
+/* cfg_t_many - n lines "key = PRE<i>POST" of one repeatable key */
+static void cfg_t_many(const char *head, const char *key, const char *pre,
+                       const char *post, int n, const char *want)
+{
+    size_t size = 64 + (size_t)n * 80, off;
+    char *buf = malloc(size), err[256] = "";
+    struct cfg c;
+    int i, rc;
+
+    off = (size_t)snprintf(buf, size, "%s", head);
+    for (i = 0; i < n; i++)
+        off += (size_t)snprintf(buf + off, size - off, "%s = %s%d%s\n", key,
+                                pre, i + 1, post);
+    rc = cfg_load_buf(&c, "t.cfg", buf, off, err, sizeof(err));
+    if (want != NULL)
+        is_str(rc == 0 ? "(loaded)" : err, want, "%s x%d: error", key, n);
+    else if (!is_int(rc, 0, "%s x%d: loads", key, n))
+        diag("%s", err);
+    free(buf);
+}
+
+static void cfg_t_limits(void)
+{
+    cfg_t_many("[net]\n", "listen", "127.0.0.", ":5060", 16, NULL);
+    cfg_t_many("[net]\n", "listen", "127.0.0.", ":5060", 17,
+               "t.cfg:18: [net] listen: too many (max 16)");
+    cfg_t_many(L, "alias", "h", ".example.com", 16, NULL);
+    cfg_t_many(L, "alias", "h", ".example.com", 17,
+               "t.cfg:19: [net] alias: too many (max 16)");
+    cfg_t_many(L "[modules]\n", "load", "m", "", 32, NULL);
+    cfg_t_many(L "[modules]\n", "load", "m", "", 33,
+               "t.cfg:36: [modules] load: too many (max 32)");
+    cfg_t_many(L "[dns]\n", "servers", "10.0.0.", ":53", 8, NULL);
+    cfg_t_many(L "[dns]\n", "servers", "10.0.0.", "", 9,
+               "t.cfg:12: [dns] servers: too many (max 8)");
+}
+
+/* cfg_t_long - a comment line of n bytes as line 2, after "[core]" */
+static void cfg_t_long(size_t n, const char *want)
+{
+    size_t size = n + 64;
+    char *buf = malloc(size), err[256] = "";
+    struct cfg c;
+    size_t off = 0;
+    int rc;
+
+    off += (size_t)snprintf(buf, size, "[core]\n#");
+    memset(buf + off, 'x', n - 1);
+    off += n - 1;
+    off += (size_t)snprintf(buf + off, size - off, "\r\n" L);
+    rc = cfg_load_buf(&c, "t.cfg", buf, off, err, sizeof(err));
+    if (want != NULL)
+        is_str(rc == 0 ? "(loaded)" : err, want, "line of %zu bytes", n);
+    else if (!is_int(rc, 0, "line of %zu bytes loads", n))
+        diag("%s", err);
+    free(buf);
+}
+
+static void cfg_t_defaults(void)
+{
+    struct cfg c;
+
+    memset(&c, 0x5a, sizeof(c));
+    cfg_defaults(&c);
+    is_int(c.children, 4, "default children");
+    is_int(c.daemon, 0, "default daemon");
+    is_str(c.working_dir, "", "default working_dir");
+    is_str(c.chroot_dir, "", "default chroot_dir");
+    is_str(c.user, "", "default user");
+    is_str(c.group, "", "default group");
+    is_int(c.do_coredump, 0, "default do_coredump");
+    is_int(c.rt_coredump, 0, "default rt_coredump");
+    is_int(c.open_files, 0, "default open_files");
+    is_str(c.pid_file, "", "default pid_file");
+    is_str(c.pgid_file, "", "default pgid_file");
+    is_str(c.run_dir, "/tmp/sipstage", "default run_dir");
+    is_int(c.debug, 2, "default debug");
+    is_int(c.memlog, 4, "default memlog");
+    is_int(c.memdump, 4, "default memdump");
+    is_int(c.log_syslog, 0, "default log_syslog");
+    is_str(c.log_name, "sipstage", "default log_name");
+    is_str(c.log_facility, "LOG_DAEMON", "default log_facility");
+    is_int(c.nlisten, 0, "default nlisten");
+    is_int(c.nalias, 0, "default nalias");
+    is_int(c.net_tos, 0, "default net_tos");
+    is_int(c.udp_maxbuffer, 262144, "default udp_maxbuffer");
+    is_int(c.udp_min_size, 0, "default udp_min_size");
+    is_int(c.tcp_max_size, 65535, "default tcp_max_size");
+    is_int(c.tcp_via_alias, 0, "default tcp_via_alias");
+    is_int(c.tcp_lifetime, 120, "default tcp_lifetime");
+    is_int(c.tcp_max_connections, 2048, "default tcp_max_connections");
+    is_str(c.mod_path, "build/lib", "default path");
+    is_int(c.nload, 0, "default nload");
+    is_int(c.stages_sipd, 1, "default sipd");
+    is_int(c.ndns_servers, 0, "default ndns_servers");
+    is_int(c.dns_cache, 1, "default dns cache");
+    is_int(c.dns_naptr, 1, "default dns naptr");
+    is_int(c.dns_srv, 1, "default dns srv");
+    is_int(c.dns_try_ipv6, 0, "default dns try_ipv6");
+    is_int(c.dns_timeout_ms, 2000, "default dns timeout_ms");
+    is_int(c.dns_tries, 2, "default dns tries");
+    is_str(c.db_url, "", "default db url");
+    is_int(c.db_pool, 4, "default db pool");
+    is_int(c.record_route, 0, "default record_route");
+    is_int(c.db_aliases, 0, "default db_aliases");
+    is_str(c.fifo_name, "/tmp/sipstage_fifo", "default fifo_name");
+    is_int(c.fifo_mode, 0600, "default fifo_mode");
+    is_str(c.file, "", "default file");
+}
+
+static void cfg_t_full(void)
+{
+    char err[512] = "", a[128];
+    struct cfg c;
+
+    if (!is_int(cfg_load_file(&c, "t/data/cfg/full.cfg", err, sizeof(err)),
+                0, "full.cfg loads"))
+        diag("%s", err);
+    is_str(c.file, "t/data/cfg/full.cfg", "full: file");
+    is_int(c.children, 8, "full: chidlren");
+    is_int(c.daemon, 1, "full: daemon");
+    is_str(c.working_dir, "/var/lib/sipstage", "full: working_dir");
+    is_str(c.chroot_dir, "/srv/chroot", "full: chroot_dir");
+    is_str(c.user, "sip", "full: user");
+    is_str(c.group, "sip", "full: group");
+    is_int(c.do_coredump, 1, "full: do_coredump");
+    is_int(c.rt_coredump, 1, "full: rt_coredump");
+    is_int(c.open_files, 65536, "full: open_files");
+    is_str(c.pid_file, "/run/sipstage/mid.pid", "full: pid_file");
+    is_str(c.pgid_file, "/run/sipstage/mid.pgid", "full: pgid_file");
+    is_str(c.run_dir, "/run/sipstage", "full: run_dir");
+    is_int(c.debug, -3, "full: debug");
+    is_int(c.memlog, 1, "full: memlog");
+    is_int(c.memdump, -1, "full: memdump");
+    is_int(c.log_syslog, 1, "full: log_syslog");
+    is_str(c.log_name, "sip stage", "full: log_name");
+    is_str(c.log_facility, "LOG_LOCAL5", "full: log_facility");
+    is_int(c.nlisten, 3, "full: nlisten");
+    cfg_t_addr(&c.listen[0].addr, a, sizeof(a));
+    is_str(a, "127.0.0.1 5060", "full: listen 0");
+    cfg_t_addr(&c.listen[1].addr, a, sizeof(a));
+    is_str(a, "127.0.0.2 5070", "full: listen 1");
+    cfg_t_addr(&c.listen[2].addr, a, sizeof(a));
+    is_str(a, "::1 5080", "full: listen 2");
+    is_int(c.nalias, 2, "full: nalias");
+    is_str(c.alias[0].host, "sip.example.com", "full: alias 0 host");
+    is_int(c.alias[0].port, 0, "full: alias 0 port");
+    is_str(c.alias[1].host, "proxy.example.com", "full: alias 1 host");
+    is_int(c.alias[1].port, 5061, "full: alias 1 port");
+    is_int(c.net_tos, 184, "full: net_tos");
+    is_int(c.udp_maxbuffer, 1048576, "full: udp_maxbuffer");
+    is_int(c.udp_min_size, 32, "full: udp_min_size");
+    is_int(c.tcp_max_size, 4096, "full: tcp_max_size");
+    is_int(c.tcp_via_alias, 1, "full: tcp_via_alias");
+    is_int(c.tcp_lifetime, 300, "full: tcp_lifetime");
+    is_int(c.tcp_max_connections, 100, "full: tcp_max_connections");
+    is_str(c.mod_path, "/usr/lib/sipstage", "full: path");
+    is_int(c.nload, 2, "full: nload");
+    is_str(c.load[1], "stats", "full: load 1");
+    is_int(c.stages_sipd, 3, "full: sipd");
+    is_int(c.ndns_servers, 2, "full: ndns_servers");
+    is_str(c.dns_servers[0].host, "127.0.0.53", "full: servers 0 host");
+    is_int(c.dns_servers[0].port, 53, "full: servers 0 port");
+    is_str(c.dns_servers[1].host, "::1", "full: servers 1 host");
+    is_int(c.dns_servers[1].port, 5353, "full: servers 1 port");
+    is_int(c.dns_cache + c.dns_naptr + c.dns_srv, 0, "full: cache naptr srv");
+    is_int(c.dns_try_ipv6, 1, "full: try_ipv6");
+    is_int(c.dns_timeout_ms, 500, "full: timeout_ms");
+    is_int(c.dns_tries, 4, "full: tries");
+    is_str(c.db_url, "mysql://sip:p#ss@127.0.0.1:3306/sipstage", "full: url");
+    is_int(c.db_pool, 8, "full: pool");
+    is_int(c.record_route, 1, "full: record_route");
+    is_int(c.db_aliases, 1, "full: db_aliases");
+    is_str(c.fifo_name, "/run/sipstage/fifo", "full: fifo_name");
+    is_int(c.fifo_mode, 0660, "full: fifo_mode");
+}
+
+static void cfg_t_files(void)
+{
+    char err[512] = "";
+    struct cfg c;
+
+    is_int(cfg_load_file(&c, "t/data/cfg/missing.cfg", err, sizeof(err)),
+           -1, "missing file fails");
+    is_str(err, "t/data/cfg/missing.cfg: cannot open: No such file or "
+                "directory", "missing file: error");
+    is_str(c.run_dir, "/tmp/sipstage", "missing file: defaults filled");
+    cfg_load_file(&c, "t/data/cfg", err, sizeof(err));
+    is_str(err, "t/data/cfg: cannot read: Is a directory", "directory");
+    cfg_load_file(&c, "t/data/cfg/unknown_key.cfg", err, sizeof(err));
+    is_str(err, "t/data/cfg/unknown_key.cfg:7: [core] threads: unknown key",
+           "error names the file");
+    if (!is_int(cfg_load_file(&c, "etc/sipstage.cfg", err, sizeof(err)), 0,
+                "etc/sipstage.cfg loads"))
+        diag("%s", err);
+    is_int(c.nlisten, 1, "etc: one listen line");
+    is_int(c.listen[0].proto, CFG_PROTO_UDP, "etc: udp");
+    is_str(c.listen[0].host, "127.0.0.1", "etc: 127.0.0.1");
+    is_int(c.listen[0].port, 5060, "etc: port 5060");
+    is_int(c.children, 4, "etc: children");
+    is_int(c.stages_sipd, 1, "etc: sipd");
+    is_str(c.run_dir, "/tmp/sipstage", "etc: run_dir");
+    is_str(c.fifo_name, "/tmp/sipstage_fifo", "etc: fifo_name");
+    is_str(c.db_url, "", "etc: no db");
+}
+
+static void cfg_t_misc(void)
+{
+    char err[8];
+    struct cfg c;
+
+    is_str(cfg_proto_name(CFG_PROTO_UDP), "udp", "proto name udp");
+    is_str(cfg_proto_name(CFG_PROTO_TCP), "tcp", "proto name tcp");
+    is_str(cfg_proto_name(0), "?", "proto name unknown");
+    memset(err, 'x', sizeof(err));
+    cfg_load_buf(&c, "t.cfg", "[x]\n", 4, err, sizeof(err));
+    is_str(err, "t.cfg:1", "a short err buffer is cut and terminated");
+    memset(err, 'x', sizeof(err));
+    cfg_load_buf(&c, "t.cfg", "[x]\n", 4, err, 1);
+    is_int(err[0], 0, "err of one byte");
+}
+
+int main(void)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(cfg_t_cases) / sizeof(cfg_t_cases[0]); i++)
+        cfg_t_run(&cfg_t_cases[i]);
+    cfg_t_limits();
+    cfg_t_long(4096, NULL);
+    cfg_t_long(4097, "t.cfg:2: [core]: line too long (max 4096 bytes)");
+    cfg_t_defaults();
+    cfg_t_full();
+    cfg_t_files();
+    cfg_t_misc();
+    return done_testing();
+}
