@@ -1,0 +1,142 @@
+/*
+ * SUMMARY
+ *	sipd - the SIP stage: parse, route, rewrite
+ * DESCRIPTION
+ *	sipd/N consumes netd->sipd.N and dnsd->sipd.N and produces
+ *	sipd.N->netd and sipd.N->dnsd. The main thread is the dispatcher
+ *	(sipd_disp.c), [core] children workers do the SIP work
+ *	(sipd_worker.c), a timer thread ticks (sipd_timer.c). See sipd.h
+ *	for the threads and their queues.
+ *
+ *	A sipd that dies is restarted by mid; the records netd pushed
+ *	meanwhile wait in netd->sipd.N. The record being processed when it
+ *	died was already claimed (ring.h, at-most-once), so it is not seen
+ *	again. Parked DNS lookups die with the process: their requests are
+ *	retransmitted by the UAC and take the path again.
+ * PROTOCOL
+ *	netd -> sipd: MSG_T_SIP_IN; sipd -> netd: MSG_T_SIP_OUT;
+ *	sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER.
+ * DIAGNOSTICS
+ *	Fatal at start: rings, threads. Everything the network sends is
+ *	counted and answered or dropped, never fatal.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sipd.h"
+
+static struct sipd sipd_state;
+
+static void sipd_on_wake(struct ev *ev, struct ev_io *io, uint32_t e)
+{
+    (void)ev;
+    (void)e;
+    ring_wake_clear(io->arg);
+}
+
+static void sipd_on_tick(struct ev *ev, struct ev_io *io, uint32_t e)
+{
+    uint64_t v;
+
+    (void)ev;
+    (void)e;
+    if (read(io->fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+        sipd_disp_tick(io->arg);
+}
+
+static int sipd_rings(struct sipd *d)
+{
+    struct srv *s = d->srv;
+    int i = s->instance, err;
+
+    if (i >= s->shm.hdr->nsipd)
+        return -EINVAL;
+    if ((err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_NETD_SIPD),
+                               RING_CONSUMER, &d->from_netd)) < 0
+        || (err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_DNSD_SIPD),
+                                  RING_CONSUMER, &d->from_dnsd)) < 0
+        || (err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_SIPD_NETD),
+                                  RING_PRODUCER, &d->to_netd)) < 0
+        || (err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_SIPD_DNSD),
+                                  RING_PRODUCER, &d->to_dnsd)) < 0)
+        return err;
+    d->netd_io = (struct ev_io){d->from_netd.efd, sipd_on_wake,
+                                &d->from_netd};
+    d->dnsd_io = (struct ev_io){d->from_dnsd.efd, sipd_on_wake,
+                                &d->from_dnsd};
+    if ((err = ev_add(&s->ev, &d->netd_io, EPOLLIN)) < 0)
+        return err;
+    return ev_add(&s->ev, &d->dnsd_io, EPOLLIN);
+}
+
+static int sipd_init(struct srv *s)
+{
+    struct sipd *d = &sipd_state;
+    int i, err;
+
+    d->srv = s;
+    s->ctx = d;
+    d->children = s->cfg.children;
+    d->st = shm_stats(&s->shm, s->proc, SHM_TH_MAIN);
+    pthread_mutex_init(&d->net_lock, NULL);
+    pthread_mutex_init(&d->dns_lock, NULL);
+    if ((err = sipd_rings(d)) < 0) {
+        log_error("sipd/%d: rings: %s", s->instance, strerror(-err));
+        return err;
+    }
+    d->workers = calloc((size_t)d->children, sizeof(*d->workers));
+    if (d->workers == NULL)
+        return -ENOMEM;
+    for (i = 0; i < d->children; i++)
+        if ((err = sipd_worker_start(d, i)) < 0)
+            return err;
+    if ((err = sipd_timer_start(d)) < 0)
+        return err;
+    d->tick_io = (struct ev_io){d->tick_fd, sipd_on_tick, d};
+    return ev_add(&s->ev, &d->tick_io, EPOLLIN);
+}
+
+static void sipd_run(struct srv *s)
+{
+    struct sipd *d = s->ctx;
+    int busy = 0, rc;
+
+    while (!s->stop) {
+        rc = ev_run_once(&s->ev,
+                         busy ? 0 : (sipd_disp_may_sleep(d) ? -1 : 0));
+        if (rc < 0)
+            log_fatal("epoll: %s", strerror(-rc));
+        busy = sipd_disp_pump(d) > 0;
+    }
+}
+
+static void sipd_fini(struct srv *s)
+{
+    struct sipd *d = s->ctx;
+    int i;
+
+    d->stop = 1;
+    sipd_timer_stop(d);
+    for (i = 0; i < d->children; i++)
+        sipd_worker_wake(&d->workers[i]);
+    for (i = 0; i < d->children; i++) {
+        pthread_join(d->workers[i].tid, NULL);
+        sipd_dns_fini(&d->workers[i]);
+    }
+}
+
+static const struct srv_ops sipd_ops = {
+    .name = "sipd",
+    .stage = STAGE_SIPD,
+    .init = sipd_init,
+    .run = sipd_run,
+    .fini = sipd_fini,
+};
+
+int main(int argc, char **argv)
+{
+    return srv_main(argc, argv, &sipd_ops);
+}

@@ -1,0 +1,131 @@
+/*
+ * SUMMARY
+ *	sipd_disp - the dispatcher: shared-memory rings to worker queues
+ * DESCRIPTION
+ *	Runs in sipd's main thread. Each record popped from netd or dnsd is
+ *	copied once into the queue of the worker that owns it and the
+ *	shared ring space is released at once, so netd can go on while the
+ *	workers parse. Ownership keeps order: every message of a Call-ID
+ *	goes to worker hash % children, which handles its queue in order;
+ *	a DNS answer goes to the worker that asked (its index is in the
+ *	query id).
+ *
+ *	Priority: responses, DNS answers and timer ticks go to the "hi"
+ *	queue, new requests to "lo"; a worker empties "hi" first. A reply
+ *	and a request of the same call can only both be queued when they
+ *	crossed on the wire, where no order between them exists, so this
+ *	never reorders what one sender sent.
+ * PROTOCOL
+ *	In: MSG_T_SIP_IN, MSG_T_DNS_ANSWER. Out (in-process): the same
+ *	records, plus SIPD_T_TICK.
+ * DIAGNOSTICS
+ *	A full worker queue drops the record (sipd:queue_drops, warning
+ *	rate-limited): the worker is that far behind, shedding is better
+ *	than stalling every other worker.
+ */
+#include <string.h>
+
+#include "log.h"
+#include "sipd.h"
+
+#define SIPD_DISP_BATCH 64
+
+/* sipd_disp_copy - one record into worker w's queue (hi or lo) */
+static void sipd_disp_copy(struct sipd *d, struct sipd_worker *w, int hi,
+                           const struct ring_rec *rec)
+{
+    struct ring *q = hi ? &w->q_hi_prod : &w->q_lo_prod;
+    void *p = ring_reserve(q, rec->type, rec->len);
+
+    if (p == NULL) {
+        stats_inc(d->st, STAT_SIPD_QUEUE_DROPS);
+        log_warn_rl("worker %d: queue full: record of %u bytes dropped",
+                    w->idx, rec->len);
+        return;
+    }
+    memcpy(p, rec->data, rec->len);
+    d->dirty[hi] |= 1ull << w->idx;     /* committed once per batch */
+}
+
+/* sipd_disp_commit - publish every worker queue written in this batch */
+static void sipd_disp_commit(struct sipd *d)
+{
+    int i, hi;
+
+    for (hi = 0; hi < 2; hi++) {
+        for (i = 0; d->dirty[hi] != 0 && i < d->children; i++) {
+            if (!(d->dirty[hi] & (1ull << i)))
+                continue;
+            ring_commit(hi ? &d->workers[i].q_hi_prod
+                           : &d->workers[i].q_lo_prod);
+            d->dirty[hi] &= ~(1ull << i);
+        }
+    }
+}
+
+static void sipd_disp_sip(struct sipd *d, const struct ring_rec *rec)
+{
+    const struct msg_sip *m = (const struct msg_sip *)rec->data;
+    int hi;
+
+    if (rec->len < sizeof(*m) || m->len > rec->len - sizeof(*m))
+        return;                         /* netd never writes these */
+    /* A response starts with "SIP/", a request with its method. */
+    hi = m->len >= 4 && memcmp(m->data, "SIP/", 4) == 0;
+    sipd_disp_copy(d, &d->workers[m->hash % (uint32_t)d->children], hi,
+                   rec);
+}
+
+static void sipd_disp_dns(struct sipd *d, const struct ring_rec *rec)
+{
+    uint64_t qid;
+    uint32_t w;
+
+    if (rec->len < sizeof(qid))
+        return;
+    memcpy(&qid, rec->data, sizeof(qid));
+    w = (uint32_t)(qid >> 48);
+    if (w < (uint32_t)d->children)
+        sipd_disp_copy(d, &d->workers[w], 1, rec);
+}
+
+static int sipd_disp_drain(struct sipd *d, struct ring *r)
+{
+    const struct ring_rec *rec;
+    int n = 0;
+
+    while (n < SIPD_DISP_BATCH && (rec = ring_pop(r)) != NULL) {
+        n++;
+        if (rec->type == MSG_T_SIP_IN)
+            sipd_disp_sip(d, rec);
+        else if (rec->type == MSG_T_DNS_ANSWER)
+            sipd_disp_dns(d, rec);
+    }
+    if (n > 0) {
+        sipd_disp_commit(d);
+        ring_release(r);
+    }
+    return n;
+}
+
+int sipd_disp_pump(struct sipd *d)
+{
+    return sipd_disp_drain(d, &d->from_dnsd)
+           + sipd_disp_drain(d, &d->from_netd);
+}
+
+int sipd_disp_may_sleep(struct sipd *d)
+{
+    return !ring_sleep_prepare(&d->from_netd)
+           && !ring_sleep_prepare(&d->from_dnsd);
+}
+
+void sipd_disp_tick(struct sipd *d)
+{
+    struct ring_rec tick = {SIPD_T_TICK, MSG_V1, 0};
+    int i;
+
+    for (i = 0; i < d->children; i++)
+        sipd_disp_copy(d, &d->workers[i], 1, &tick);
+    sipd_disp_commit(d);
+}

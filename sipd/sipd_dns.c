@@ -1,0 +1,182 @@
+/*
+ * SUMMARY
+ *	sipd_dns - messages parked while dnsd resolves their next hop
+ * DESCRIPTION
+ *	When routing names a host, the worker keeps the message it built
+ *	(and a copy of what it received, to answer with an error if the
+ *	name does not resolve), sends a MSG_T_DNS_QUERY to dnsd and goes
+ *	on with other work. The query id carries the worker index in its
+ *	top 16 bits so the dispatcher hands the answer back to this worker;
+ *	the low bits index a fixed table of SIPD_PEND_SLOTS.
+ *
+ *	Parked entries are malloc'd: they are variable-sized and live for
+ *	a network round trip, unlike the per-message path, which allocates
+ *	nothing. An entry not answered within [dns] timeout_ms x tries plus
+ *	a second (dnsd gone) is answered 503 at the next tick.
+ *
+ *	Failure replies (requests only; a response that cannot be routed is
+ *	dropped): NXDOMAIN 478 "Unresolvable destination", resolver not
+ *	built 503 "DNS resolution not implemented", other failures 503.
+ * PROTOCOL
+ *	sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER.
+ * DIAGNOSTICS
+ *	A full table or ring answers 503 at once (counted, rate-limited
+ *	warning). A late or unknown answer is ignored.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns_clnt.h"
+#include "log.h"
+#include "sipd.h"
+
+#define SIPD_DNS_SLOT(qid) ((qid) % SIPD_PEND_SLOTS)
+
+static void sipd_dns_free(struct sipd_worker *w, struct sipd_pend *p)
+{
+    w->pend[SIPD_DNS_SLOT(p->qid)] = NULL;
+    w->npend--;
+    free(p->in);
+    free(p);
+}
+
+/* sipd_dns_fail - answer the parked request with an error, if it is one */
+static void sipd_dns_fail(struct sipd_worker *w, const struct msg_sip *in,
+                          int code, const char *reason)
+{
+    struct sipd_route_out out;
+
+    if (in->len >= 4 && memcmp(in->data, "SIP/", 4) == 0) {
+        stats_inc(w->st, STAT_CORE_DROP_REPLIES);
+        return;
+    }
+    if (sip_msg_parse(w->msg, in->data, in->len,
+                      in->proto == MSG_PROTO_TCP ? SIP_PARSE_STREAM : 0) < 0)
+        return;
+    memset(&out, 0, sizeof(out));
+    out.buf = w->out_buf;
+    out.cap = SIPD_OUT_MAX;
+    if (sipd_reply(&w->env, w->msg, in, code, reason, &out) == SIPD_V_SEND)
+        sipd_worker_push_out(w, &out);
+}
+
+static int sipd_dns_send(struct sipd_worker *w, uint64_t qid,
+                         const struct sipd_route_out *out)
+{
+    struct sipd *d = w->sipd;
+    int err;
+
+    pthread_mutex_lock(&d->dns_lock);
+    err = dns_clnt_query(&d->to_dnsd, qid, out->name, strlen(out->name),
+                         out->port, out->rproto, out->secure);
+    pthread_mutex_unlock(&d->dns_lock);
+    if (err == 0)
+        w->dirty_dns = 1;
+    return err;
+}
+
+void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
+                   const struct sipd_route_out *out)
+{
+    const struct cfg *c = w->env.cfg;
+    uint64_t qid = ((uint64_t)w->idx << 48)
+                   | (++w->qseq & 0xffffffffffffull);
+    size_t in_len = sizeof(*in) + in->len;
+    struct sipd_pend *p = NULL;
+
+    if (w->pend[SIPD_DNS_SLOT(qid)] != NULL
+        || (p = malloc(sizeof(*p) + out->len)) == NULL
+        || (p->in = malloc(in_len)) == NULL) {
+        free(p);
+        log_warn_rl("worker %d: %d DNS lookups pending: answering 503",
+                    w->idx, w->npend);
+        sipd_dns_fail(w, in, 503, "DNS backlog full");
+        return;
+    }
+    p->qid = qid;
+    p->deadline_ms = ev_now_ms() + (int64_t)c->dns_timeout_ms * c->dns_tries
+                     + 1000;
+    p->out = *out;
+    memcpy(p->bytes, out->buf, out->len);
+    p->out.buf = p->bytes;
+    p->out.cap = out->len;
+    memcpy(p->in, in, in_len);
+    p->in_len = (uint32_t)in_len;
+    w->pend[SIPD_DNS_SLOT(qid)] = p;
+    w->npend++;
+    if (sipd_dns_send(w, qid, out) < 0) {
+        log_warn_rl("sipd->dnsd ring full: %s not resolved", out->name);
+        sipd_dns_fail(w, in, 503, "DNS backlog full");
+        sipd_dns_free(w, p);
+        return;
+    }
+    stats_inc(w->st, STAT_SIPD_DNS_PARKED);
+}
+
+static void sipd_dns_status_fail(struct sipd_worker *w, struct sipd_pend *p,
+                                 int status)
+{
+    const struct msg_sip *in = (const struct msg_sip *)p->in;
+
+    switch (status) {
+    case MSG_DNS_NXDOMAIN:
+        sipd_dns_fail(w, in, 478, "Unresolvable destination");
+        break;
+    case MSG_DNS_NOTIMPL:
+        sipd_dns_fail(w, in, 503, "DNS resolution not implemented");
+        break;
+    default:
+        sipd_dns_fail(w, in, 503, "DNS failure");
+        break;
+    }
+}
+
+void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
+{
+    const struct msg_dns_answer *a = dns_clnt_answer(rec);
+    struct sipd_pend *p;
+
+    if (a == NULL)
+        return;
+    p = w->pend[SIPD_DNS_SLOT(a->qid)];
+    if (p == NULL || p->qid != a->qid)
+        return;                         /* expired meanwhile */
+    if (a->status == MSG_DNS_OK && a->ntargets > 0
+        && sipd_route_resolved(&w->env, &a->targets[0], &p->out)
+               == SIPD_V_SEND)
+        sipd_worker_push_out(w, &p->out);
+    else if (a->status == MSG_DNS_OK)
+        stats_inc(w->st, STAT_CORE_DROP_REQUESTS);
+    else
+        sipd_dns_status_fail(w, p, a->status);
+    sipd_dns_free(w, p);
+}
+
+void sipd_dns_expire(struct sipd_worker *w)
+{
+    int64_t now;
+    int i;
+
+    if (w->npend == 0)
+        return;
+    now = ev_now_ms();
+    for (i = 0; i < SIPD_PEND_SLOTS && w->npend > 0; i++) {
+        struct sipd_pend *p = w->pend[i];
+
+        if (p == NULL || p->deadline_ms > now)
+            continue;
+        stats_inc(w->st, STAT_SIPD_DNS_EXPIRED);
+        sipd_dns_status_fail(w, p, MSG_DNS_TIMEOUT);
+        sipd_dns_free(w, p);
+    }
+}
+
+void sipd_dns_fini(struct sipd_worker *w)
+{
+    int i;
+
+    for (i = 0; i < SIPD_PEND_SLOTS && w->npend > 0; i++)
+        if (w->pend[i] != NULL)
+            sipd_dns_free(w, w->pend[i]);
+}

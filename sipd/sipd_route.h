@@ -1,0 +1,80 @@
+#ifndef SIPD_ROUTE_H
+#define SIPD_ROUTE_H
+/*
+ * SUMMARY
+ *	sipd_route - stateless routing of one SIP message (RFC 3261 16.11)
+ * DESCRIPTION
+ *	Pure functions: given one received message and the config, decide
+ *	what leaves the proxy (the forwarded message, a locally generated
+ *	reply, or nothing) and where it goes. No I/O, no locks, no malloc:
+ *	the worker owns the struct sip_msg and the output buffer and pushes
+ *	the result to its ring. This is the boundary the unit tests drive.
+ */
+#include <stdint.h>
+
+#include "cfg.h"
+#include "msg.h"
+#include "sip_msg.h"
+#include "stats.h"
+
+#define SIPD_V_DROP 0                   /* nothing leaves; counted */
+#define SIPD_V_SEND 1                   /* out->buf to out->dst */
+#define SIPD_V_RESOLVE 2                /* out->buf ready; resolve name */
+
+struct sipd_route_env {
+    const struct cfg *cfg;              /* listen[], alias[], record_route */
+    struct stats_slot *st;              /* this thread's counters */
+};
+
+struct sipd_route_out {
+    int verdict;                        /* SIPD_V_* */
+    int local_reply;                    /* buf is a reply we generated */
+    int status;                         /* its status code, else 0 */
+    char *buf;                          /* caller's buffer */
+    size_t cap;
+    size_t len;                         /* bytes in buf */
+    /* SIPD_V_SEND: where to */
+    uint8_t proto;                      /* MSG_PROTO_* */
+    uint16_t sock;                      /* cfg listen index to send from */
+    uint64_t conn_id;                   /* TCP: reuse this connection */
+    struct msg_addr dst;
+    /* SIPD_V_RESOLVE: what to resolve (RFC 3263), then send as above */
+    char name[CFG_HOST];
+    uint16_t port;                      /* 0 = not given */
+    uint8_t rproto;                     /* 0 = not given */
+    uint8_t secure;                     /* sips: */
+};
+
+/*
+ * sipd_route - parse and route one received message
+ *	m is the worker's scratch message (sip_msg_init() done once);
+ *	in/data/len the received record. out->buf/out->cap are set by
+ *	the caller. Fills *out and returns out->verdict.
+ */
+extern int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
+                      const struct msg_sip *in, const char *data,
+                      size_t len, struct sipd_route_out *out);
+
+/*
+ * sipd_route_resolved - finish a SIPD_V_RESOLVE: pick the socket for
+ *	target t (the first DNS target) and fill out->proto/sock/dst.
+ *	Returns SIPD_V_SEND, or SIPD_V_DROP when no listen socket can
+ *	reach it.
+ */
+extern int sipd_route_resolved(const struct sipd_route_env *env,
+                               const struct msg_dns_target *t,
+                               struct sipd_route_out *out);
+
+/*
+ * sipd_reply - build a stateless reply to request m (already parsed)
+ *	that arrived as "in": status line, the request's Via headers
+ *	(with received/rport as RFC 3581 says), From, To (a To tag added
+ *	when absent, deterministic), Call-ID, CSeq, Content-Length: 0.
+ *	Destination per RFC 3261 18.2.2 / RFC 3581. Returns SIPD_V_SEND or
+ *	SIPD_V_DROP when it cannot be addressed.
+ */
+extern int sipd_reply(const struct sipd_route_env *env, struct sip_msg *m,
+                      const struct msg_sip *in, int status,
+                      const char *reason, struct sipd_route_out *out);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * SUMMARY
+ *	sipd_worker - the worker threads: route each message of its queue
+ * DESCRIPTION
+ *	A worker owns everything it touches while it routes: its struct
+ *	sip_msg (parsed in place, changed header by header), its output
+ *	buffer, its stats slot and its parked DNS lookups. The only shared
+ *	things are the two producer sides of sipd->netd and sipd->dnsd,
+ *	taken under a process-local mutex for the copy of one record;
+ *	commits are batched (one per batch of work), so netd is woken at
+ *	most once per batch, and not at all while it is busy.
+ *
+ *	Records are processed in place in the worker's queue and released
+ *	after the batch. A worker blocks in poll() on its two queue
+ *	eventfds only after both queues said they are empty.
+ * PROTOCOL
+ *	In (in-process queue): MSG_T_SIP_IN, MSG_T_DNS_ANSWER, SIPD_T_TICK.
+ *	Out: MSG_T_SIP_OUT to netd, MSG_T_DNS_QUERY to dnsd (sipd_dns.c).
+ * DIAGNOSTICS
+ *	Fatal at start: allocation, eventfd, thread creation. A full
+ *	sipd->netd ring drops the message (ring:out_full_drops).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sipd.h"
+
+#define SIPD_WORKER_BATCH 32
+
+void sipd_worker_push_out(struct sipd_worker *w,
+                          const struct sipd_route_out *out)
+{
+    struct sipd *d = w->sipd;
+    struct msg_sip *m;
+
+    pthread_mutex_lock(&d->net_lock);
+    m = ring_reserve(&d->to_netd, MSG_T_SIP_OUT,
+                     (uint32_t)(sizeof(*m) + out->len));
+    if (m != NULL) {
+        memset(m, 0, sizeof(*m));
+        m->proto = out->proto;
+        m->sock = out->sock;
+        m->conn_id = out->conn_id;
+        m->peer = out->dst;
+        m->len = (uint32_t)out->len;
+        memcpy(m->data, out->buf, out->len);
+    }
+    pthread_mutex_unlock(&d->net_lock);
+    if (m == NULL) {
+        stats_inc(w->st, STAT_RING_OUT_FULL);
+        log_warn_rl("sipd->netd ring full: message of %zu bytes dropped",
+                    out->len);
+        return;
+    }
+    w->dirty_net = 1;
+}
+
+static void sipd_worker_sip(struct sipd_worker *w, const struct ring_rec *rec)
+{
+    const struct msg_sip *in = (const struct msg_sip *)rec->data;
+    struct sipd_route_out out;
+
+    if (rec->len < sizeof(*in) || in->len > rec->len - sizeof(*in))
+        return;
+    memset(&out, 0, offsetof(struct sipd_route_out, name));
+    out.name[0] = 0;
+    out.buf = w->out_buf;
+    out.cap = SIPD_OUT_MAX;
+    switch (sipd_route(&w->env, w->msg, in, in->data, in->len, &out)) {
+    case SIPD_V_SEND:
+        sipd_worker_push_out(w, &out);
+        break;
+    case SIPD_V_RESOLVE:
+        sipd_dns_park(w, in, &out);
+        break;
+    default:
+        break;
+    }
+}
+
+static void sipd_worker_task(struct sipd_worker *w, const struct ring_rec *r)
+{
+    switch (r->type) {
+    case MSG_T_SIP_IN:
+        sipd_worker_sip(w, r);
+        break;
+    case MSG_T_DNS_ANSWER:
+        sipd_dns_answer(w, r);
+        break;
+    case SIPD_T_TICK:
+        sipd_dns_expire(w);
+        break;
+    default:
+        break;
+    }
+}
+
+/* sipd_worker_commit - publish what this batch wrote to netd and dnsd */
+static void sipd_worker_commit(struct sipd_worker *w)
+{
+    struct sipd *d = w->sipd;
+
+    if (w->dirty_net) {
+        pthread_mutex_lock(&d->net_lock);
+        ring_commit(&d->to_netd);
+        pthread_mutex_unlock(&d->net_lock);
+        w->dirty_net = 0;
+    }
+    if (w->dirty_dns) {
+        pthread_mutex_lock(&d->dns_lock);
+        ring_commit(&d->to_dnsd);
+        pthread_mutex_unlock(&d->dns_lock);
+        w->dirty_dns = 0;
+    }
+}
+
+static int sipd_worker_batch(struct sipd_worker *w)
+{
+    const struct ring_rec *rec;
+    int n = 0;
+
+    while (n < SIPD_WORKER_BATCH) {
+        if ((rec = ring_pop(&w->q_hi)) == NULL
+            && (rec = ring_pop(&w->q_lo)) == NULL)
+            break;
+        sipd_worker_task(w, rec);
+        n++;
+    }
+    if (n > 0) {
+        ring_release(&w->q_hi);
+        ring_release(&w->q_lo);
+        sipd_worker_commit(w);
+    }
+    return n;
+}
+
+static void sipd_worker_sleep(struct sipd_worker *w)
+{
+    struct pollfd pfd[2] = {{w->q_hi.efd, POLLIN, 0},
+                            {w->q_lo.efd, POLLIN, 0}};
+
+    if (ring_sleep_prepare(&w->q_hi) || ring_sleep_prepare(&w->q_lo)) {
+        ring_wake_clear(&w->q_hi);
+        ring_wake_clear(&w->q_lo);
+        return;
+    }
+    /* The timeout only bounds how long a stop request can go unseen. */
+    poll(pfd, 2, 1000);
+    ring_wake_clear(&w->q_hi);
+    ring_wake_clear(&w->q_lo);
+}
+
+static void *sipd_worker_main(void *arg)
+{
+    struct sipd_worker *w = arg;
+
+    while (!__atomic_load_n(&w->sipd->stop, __ATOMIC_RELAXED))
+        if (sipd_worker_batch(w) == 0)
+            sipd_worker_sleep(w);
+    return NULL;
+}
+
+void sipd_worker_wake(struct sipd_worker *w)
+{
+    uint64_t one = 1;
+
+    (void)!write(w->q_hi.efd, &one, sizeof(one));
+}
+
+/* sipd_worker_queue - a private ring with its own eventfd, both sides */
+static int sipd_worker_queue(struct sipd_worker *w, int k, size_t bytes,
+                             struct ring *prod, struct ring *cons)
+{
+    int efd, err;
+
+    w->q_mem[k] = aligned_alloc(64, ring_shm_bytes(bytes));
+    if (w->q_mem[k] == NULL)
+        return -ENOMEM;
+    if ((err = ring_format(w->q_mem[k], bytes, k ? "lo" : "hi")) < 0)
+        return err;
+    if ((efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+        return -errno;
+    if ((err = ring_attach(prod, w->q_mem[k], efd, RING_PRODUCER)) < 0)
+        return err;
+    return ring_attach(cons, w->q_mem[k], efd, RING_CONSUMER);
+}
+
+int sipd_worker_start(struct sipd *d, int idx)
+{
+    struct sipd_worker *w = &d->workers[idx];
+    struct srv *s = d->srv;
+    int err;
+
+    w->sipd = d;
+    w->idx = idx;
+    w->st = shm_stats(&s->shm, s->proc, SHM_TH_WORKER(idx));
+    w->env.cfg = &s->cfg;
+    w->env.st = w->st;
+    w->msg = malloc(sizeof(*w->msg));
+    w->out_buf = malloc(SIPD_OUT_MAX);
+    if (w->msg == NULL || w->out_buf == NULL)
+        return -ENOMEM;
+    sip_msg_init(w->msg);
+    if ((err = sipd_worker_queue(w, 0, SIPD_Q_HI_BYTES, &w->q_hi_prod,
+                                 &w->q_hi)) < 0
+        || (err = sipd_worker_queue(w, 1, SIPD_Q_LO_BYTES, &w->q_lo_prod,
+                                    &w->q_lo)) < 0)
+        return err;
+    if ((err = pthread_create(&w->tid, NULL, sipd_worker_main, w)) != 0)
+        return -err;
+    return 0;
+}
