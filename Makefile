@@ -40,8 +40,6 @@ dnsd_LIBS := -lnanomsg -lcares
 
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%.t)
-# Unit tests that need a daemon's own objects name them here.
-sipd_route_OBJS = $(filter-out $(B)/obj/sipd/sipd.o,$(sipd_OBJ))
 
 .PHONY: all test unit run check bench clean deps check-style fuzz
 
@@ -66,12 +64,17 @@ $(LIBCOMMON): $(COMMON_OBJ)
 	ar rcs $@ $(COMMON_OBJ)
 
 # A unit test links libcommon and, when t/unit/NAME.c is about a daemon
-# module (sipd_route.c ...), that daemon's objects except its main().
-$(B)/t/unit/%.t: t/unit/%.c $(LIBCOMMON) $(foreach d,$(DAEMONS),$($(d)_OBJ))
+# module (NAME = sipd_route, dnsd_cache ...), that daemon's objects except
+# the one holding its main().
+unit_daemon = $(filter $(DAEMONS),$(firstword $(subst _, ,$(1))))
+unit_objs = $(if $(call unit_daemon,$(1)),$(filter-out \
+	$(B)/obj/$(call unit_daemon,$(1))/$(call unit_daemon,$(1)).o,\
+	$($(call unit_daemon,$(1))_OBJ)))
+
+.SECONDEXPANSION:
+$(B)/t/unit/%.t: t/unit/%.c $(LIBCOMMON) $$(call unit_objs,$$*)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -It -o $@ $< \
-		$(filter-out $(B)/obj/$(firstword $(subst _, ,$*))/$(firstword $(subst _, ,$*)).o,\
-		$(filter $(B)/obj/$(firstword $(subst _, ,$*))/%,$(foreach d,$(DAEMONS),$($(d)_OBJ)))) \
+	$(CC) $(ALL_CFLAGS) -It -Isipd -Idnsd -o $@ $< $(call unit_objs,$*) \
 		$(LIBCOMMON) -lnanomsg -lcares $(LDLIBS_BASE)
 
 deps:
@@ -99,6 +102,25 @@ check: deps
 
 bench: all
 	bench/run
+
+# libFuzzer targets (clang). FUZZ_TIME bounds each run, in seconds.
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Icommon -Icommon/sip
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+
+fuzz:
+	@mkdir -p build/fuzz
+	@set -e; for f in $(FUZZ_TARGETS); do \
+		$(FUZZ_CC) $(FUZZ_FLAGS) -Isipd -o build/fuzz/$$f fuzz/$$f.c \
+			$$(sed -n 's/^ \* FUZZ_SRC: //p' fuzz/$$f.c); \
+		rm -rf build/fuzz/corpus-$$f; mkdir -p build/fuzz/corpus-$$f; \
+		cp t/data/sip/*.msg build/fuzz/corpus-$$f/; \
+		echo "== $$f for $(FUZZ_TIME) s"; \
+		build/fuzz/$$f -max_total_time=$(FUZZ_TIME) -timeout=5 \
+			-artifact_prefix=build/fuzz/ build/fuzz/corpus-$$f; \
+	done
 
 check-style:
 	scripts/check-style

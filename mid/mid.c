@@ -191,6 +191,9 @@ int main(int argc, char **argv)
     mid_fifo_close(&m);
     mid_ctl_close(&m);
     mid_sock_close_all(&m);
+    /* The log level lives in the segment: back to a private copy first. */
+    log_level_ptr(NULL);
+    log_level_set(m.shm.hdr->log_level);
     shm_destroy(&m.shm);
     mid_conf_cleanup(&m);
     log_notice("stopped");

@@ -75,8 +75,12 @@ int mid_conf_load(struct mid *m, const char *path, char *err,
     if (cfg_load_buf(&m->cfg, path, m->cfg_text, m->cfg_len, err,
                      errlen) < 0)
         return -1;
-    if (m->pid_path[0] == 0)
+    /* No pid_file: $run_dir/mid.pid, where scripts/sipctl looks. */
+    if (m->pid_path[0] == 0 && m->cfg.pid_file[0] != 0)
         snprintf(m->pid_path, sizeof(m->pid_path), "%s", m->cfg.pid_file);
+    else if (m->pid_path[0] == 0)
+        snprintf(m->pid_path, sizeof(m->pid_path), "%s/mid.pid",
+                 m->cfg.run_dir);
     return 0;
 }
 

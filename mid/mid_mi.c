@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "log.h"
 #include "mid.h"
 
@@ -319,11 +320,23 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
 static void mid_mi_notimpl(struct mid *m, char **a, int n,
                            struct mid_mi_reply *r);
 
+/* mid_mi_dns_cache_flush - a broadcast: dnsd empties its cache */
+static void mid_mi_dns_cache_flush(struct mid *m, char **a, int n,
+                                   struct mid_mi_reply *r)
+{
+    int err;
+
+    (void)a;
+    (void)n;
+    if ((err = ctl_send(m->ctl_pub, "dns_cache_flush")) < 0)
+        mid_mi_status(r, 500, "broadcast: %s", strerror(-err));
+}
+
 static const struct mid_mi_cmd mid_mi_cmds[] = {
     {"arg", mid_mi_arg, 0, 0},
     {"debug", mid_mi_debug, 0, 1},
     {"dns_cache_dump", mid_mi_notimpl, 0, 0},
-    {"dns_cache_flush", mid_mi_notimpl, 0, 0},
+    {"dns_cache_flush", mid_mi_dns_cache_flush, 0, 0},
     {"get_statistics", mid_mi_get_statistics, 1, 16},
     {"kill", mid_mi_kill, 0, 0},
     {"ps", mid_mi_ps, 0, 0},
