@@ -38,6 +38,10 @@
     X(DNS_ANSWERS, "dns", "answers")                               \
     X(DNS_FAILURES, "dns", "failures")                             \
     X(DNS_PENDING_DROPS, "dns", "pending_drops")                   \
+    X(DNS_CACHE_HITS, "dns", "cache_hits")                         \
+    X(DNS_COALESCED, "dns", "coalesced")                           \
+    X(DNS_BAD_QUERIES, "dns", "bad_queries")                       \
+    X(DNS_BACKLOGGED, "dns", "backlogged")                         \
     X(RING_OUT_FULL, "ring", "out_full_drops")                     \
     X(SIPD_QUEUE_DROPS, "sipd", "queue_drops")                     \
     X(SIPD_DNS_PARKED, "sipd", "dns_parked")                       \
