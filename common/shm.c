@@ -125,6 +125,7 @@ int shm_create(struct shm *m, const struct cfg *c, const char *text,
     memcpy(m->hdr, &tmp, sizeof(tmp));
     m->hdr->magic = SHM_MAGIC;
     m->hdr->version = SHM_VERSION;
+    m->hdr->layout = SHM_LAYOUT;
     m->hdr->size = size;
     m->hdr->log_level = c->debug;
     m->hdr->nsipd = c->stages_sipd;
@@ -155,6 +156,8 @@ int shm_attach(struct shm *m, int fd)
     if (h.magic != SHM_MAGIC || h.version != SHM_VERSION
         || h.size != (uint64_t)st.st_size)
         return -EINVAL;
+    if (h.layout != SHM_LAYOUT)
+        return -EPROTO;                 /* built from another tree */
     p = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return -errno;

@@ -97,9 +97,20 @@ struct shm_ring_ent {
     int32_t used;                       /* formatted */
 };
 
+/*
+ * SHM_LAYOUT - what a stage's build assumes about the segment. A stage
+ * built from another tree than mid's (a relink under a running proxy)
+ * refuses to attach instead of reading counters or rings at the wrong
+ * offsets.
+ */
+#define SHM_LAYOUT                                                     \
+    ((uint64_t)STAT__N << 48 | (uint64_t)SHM_MAX_PROCS << 40           \
+     | (uint64_t)SHM_THREADS << 32 | (uint64_t)sizeof(struct shm_hdr))
+
 struct shm_hdr {
     uint32_t magic;
     uint32_t version;
+    uint64_t layout;                    /* SHM_LAYOUT of mid's build */
     uint64_t size;
     int32_t log_level;                  /* live [log] debug, mid writes */
     int32_t nsipd;                      /* running sipd processes */

@@ -175,7 +175,10 @@ int srv_main(int argc, char **argv, const struct srv_ops *ops)
     signal(SIGPIPE, SIG_IGN);
     srv_opts(&s, argc, argv, &shmfd);
     if ((err = shm_attach(&s.shm, shmfd)) < 0)
-        log_fatal("shm fd %d: attach: %s", shmfd, strerror(-err));
+        log_fatal("shm fd %d: attach: %s", shmfd,
+                  err == -EPROTO ? "segment laid out by another build of "
+                                   "sipstage (restart the whole proxy)"
+                                 : strerror(-err));
     srv_config(&s);
     log_init(ops->name, s.cfg.log_syslog, s.cfg.log_facility);
     log_level_ptr((volatile int *)&s.shm.hdr->log_level);

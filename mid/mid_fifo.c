@@ -99,6 +99,7 @@ static void mid_fifo_on_writable(struct ev *ev, struct ev_io *io,
 static void mid_fifo_try_open(struct ev *ev, struct ev_timer *t)
 {
     struct mid_fifo_reply *r = t->arg;
+    struct stat st;
 
     r->fd = open(r->path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     if (r->fd < 0) {
@@ -108,6 +109,13 @@ static void mid_fifo_try_open(struct ev *ev, struct ev_timer *t)
         }
         log_warn_rl("fifo reply %s: open: %s", r->path,
                     errno == ENXIO ? "nobody reads it" : strerror(errno));
+        mid_fifo_reply_free(r);
+        return;
+    }
+    /* O_NOFOLLOW refused a link; a plain file or a device is refused
+     * here: mid writes replies only into FIFOs. */
+    if (fstat(r->fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+        log_warn_rl("fifo reply %s: not a FIFO: refused", r->path);
         mid_fifo_reply_free(r);
         return;
     }

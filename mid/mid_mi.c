@@ -272,19 +272,26 @@ static void mid_mi_reset_statistics(struct mid *m, char **a, int n,
     }
 }
 
-/* mid_mi_parse_stage - "sipd", "sipd/1" -> stage, instance (default 0) */
+/* mid_mi_parse_stage - "sipd", "sipd/1" -> stage, instance (default 0);
+ * -1 for an unknown stage or an instance that is not a number */
 static int mid_mi_parse_stage(const char *arg, int *stage, int *inst)
 {
-    char name[16];
+    char name[16], *end;
     const char *slash = strchr(arg, '/');
     size_t len = slash ? (size_t)(slash - arg) : strlen(arg);
+    long v = 0;
     int s;
 
     if (len == 0 || len >= sizeof(name))
         return -1;
     memcpy(name, arg, len);
     name[len] = 0;
-    *inst = slash ? atoi(slash + 1) : 0;
+    if (slash != NULL) {
+        v = strtol(slash + 1, &end, 10);
+        if (slash[1] == 0 || *end != 0 || v < 0 || v >= CFG_MAX_SIPD)
+            return -1;
+    }
+    *inst = (int)v;
     for (s = STAGE_NETD; s < STAGE__N; s++)
         if (strcmp(name, shm_stage_name(s)) == 0) {
             *stage = s;
