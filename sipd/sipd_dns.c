@@ -41,13 +41,18 @@ static void sipd_dns_free(struct sipd_worker *w, struct sipd_pend *p)
     free(p);
 }
 
+static int sipd_dns_is_reply(const struct msg_sip *in)
+{
+    return in->len >= 4 && memcmp(in->data, "SIP/", 4) == 0;
+}
+
 /* sipd_dns_fail - answer the parked request with an error, if it is one */
 static void sipd_dns_fail(struct sipd_worker *w, const struct msg_sip *in,
                           int code, const char *reason)
 {
     struct sipd_route_out out;
 
-    if (in->len >= 4 && memcmp(in->data, "SIP/", 4) == 0) {
+    if (sipd_dns_is_reply(in)) {
         stats_inc(w->st, STAT_CORE_DROP_REPLIES);
         return;
     }
@@ -146,8 +151,10 @@ void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
         && sipd_route_resolved(&w->env, &a->targets[0], &p->out)
                == SIPD_V_SEND)
         sipd_worker_push_out(w, &p->out);
-    else if (a->status == MSG_DNS_OK)
-        stats_inc(w->st, STAT_CORE_DROP_REQUESTS);
+    else if (a->status == MSG_DNS_OK)   /* resolved, but unreachable */
+        stats_inc(w->st, sipd_dns_is_reply((const struct msg_sip *)p->in)
+                             ? STAT_CORE_DROP_REPLIES
+                             : STAT_CORE_DROP_REQUESTS);
     else
         sipd_dns_status_fail(w, p, a->status);
     sipd_dns_free(w, p);
