@@ -92,13 +92,19 @@ run: deps
 	$(MAKE) all
 	$(B)/bin/mid -f etc/sipstage.cfg
 
+# The unit tests and the whole integration suite under ASan+UBSan, then
+# under TSan. The harness fails a test on any sanitizer line in a log.
+SAN_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1
+
 check: deps
 	$(MAKE) SAN=address,undefined all
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	ASAN_OPTIONS=detect_leaks=1 prove -e '' build-address,undefined/t/unit/*.t
-	SIPSTAGE_BUILD=build-address,undefined prove t/*.t
+	$(SAN_ENV) prove -e '' build-address,undefined/t/unit/*.t
+	$(SAN_ENV) SIPSTAGE_BUILD=build-address,undefined prove -j2 t/*.t
 	$(MAKE) SAN=thread all
-	prove -e '' build-thread/t/unit/*.t
+	$(SAN_ENV) prove -e '' build-thread/t/unit/*.t
+	$(SAN_ENV) SIPSTAGE_BUILD=build-thread prove -j2 t/*.t
 
 bench: all
 	bench/run

@@ -118,7 +118,7 @@ static void sipd_fini(struct srv *s)
     struct sipd *d = s->ctx;
     int i;
 
-    d->stop = 1;
+    __atomic_store_n(&d->stop, 1, __ATOMIC_RELAXED);
     sipd_timer_stop(d);
     for (i = 0; i < d->children; i++)
         sipd_worker_wake(&d->workers[i]);
