@@ -2,23 +2,23 @@
 #define CFG_H
 /*
  * SUMMARY
- *	cfg - the seed's section config file, parsed into one typed struct
+ *    cfg - the seed's section config file, parsed into one typed struct
  * DESCRIPTION
- *	Format: "[section]" lines, "key = value" lines, "#" comments to the
- *	end of the line (outside double quotes), double-quoted strings with
- *	\" and \\ escapes, repeatable keys (listen, alias, load, servers).
- *	Every key of the seed and of DESIGN.md is a row of one table
- *	{section, key, type, offset, min, max, default}; cfg_defaults() fills
- *	the defaults, cfg_load_*() applies the file over them and then
- *	checks the whole (e.g. at least one listen line).
+ *    Format: "[section]" lines, "key = value" lines, "#" comments to the
+ *    end of the line (outside double quotes), double-quoted strings with
+ *    \" and \\ escapes, repeatable keys (listen, alias, load, servers).
+ *    Every key of the seed and of DESIGN.md is a row of one table
+ *    {section, key, type, offset, min, max, default}; cfg_defaults() fills
+ *    the defaults, cfg_load_*() applies the file over them and then
+ *    checks the whole (e.g. at least one listen line).
  *
- *	struct cfg is flat (fixed arrays, no pointers), so mid can copy it,
- *	and a reload can parse into a new one and swap only on success.
+ *    struct cfg is flat (fixed arrays, no pointers), so mid can copy it,
+ *    and a reload can parse into a new one and swap only on success.
  * DIAGNOSTICS
- *	Errors are written to err as "FILE:LINE: [section] key: reason"
- *	(LINE 0 for whole-file problems such as no listen line, or a file
- *	that cannot be read: "FILE: cannot open: No such file or
- *	directory"). The first error stops parsing. Nothing is logged.
+ *    Errors are written to err as "FILE:LINE: [section] key: reason"
+ *    (LINE 0 for whole-file problems such as no listen line, or a file
+ *    that cannot be read: "FILE: cannot open: No such file or
+ *    directory"). The first error stops parsing. Nothing is logged.
  */
 #include <limits.h>
 #include <stdint.h>

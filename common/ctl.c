@@ -1,15 +1,15 @@
 /*
  * SUMMARY
- *	ctl - nanomsg wrapper for the control plane
+ *    ctl - nanomsg wrapper for the control plane
  * DESCRIPTION
- *	The only module that includes nanomsg headers. See ctl.h for the
- *	channels and messages. Sockets are used without blocking; the loop
- *	polls NN_RCVFD (readable while a message waits) and drains it.
+ *    The only module that includes nanomsg headers. See ctl.h for the
+ *    channels and messages. Sockets are used without blocking; the loop
+ *    polls NN_RCVFD (readable while a message waits) and drains it.
  * PROTOCOL
- *	See ctl.h.
+ *    See ctl.h.
  * DIAGNOSTICS
- *	Errors are returned as -errno; callers log them with the socket's
- *	name.
+ *    Errors are returned as -errno; callers log them with the socket's
+ *    name.
  */
 #include <errno.h>
 #include <stdarg.h>

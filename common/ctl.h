@@ -2,24 +2,24 @@
 #define CTL_H
 /*
  * SUMMARY
- *	ctl - the control plane: nanomsg sockets between mid and the stages
+ *    ctl - the control plane: nanomsg sockets between mid and the stages
  * DESCRIPTION
- *	Two channels, both under [core] run_dir:
+ *    Two channels, both under [core] run_dir:
  *
- *	  ipc://RUN_DIR/ctl.pub   mid PUB  -> stages SUB   broadcasts
- *	  ipc://RUN_DIR/ctl.pull  stages PUSH -> mid PULL  reports
+ *      ipc://RUN_DIR/ctl.pub   mid PUB  -> stages SUB   broadcasts
+ *      ipc://RUN_DIR/ctl.pull  stages PUSH -> mid PULL  reports
  *
- *	Messages are one line of text, words separated by single spaces
- *	(ctl_msg_* below). Broadcasts start with the target ("all", a stage
- *	name, or "sipd/1") so SUB filtering is by prefix-free parsing in the
- *	stage. The data plane never uses these sockets.
+ *    Messages are one line of text, words separated by single spaces
+ *    (ctl_msg_* below). Broadcasts start with the target ("all", a stage
+ *    name, or "sipd/1") so SUB filtering is by prefix-free parsing in the
+ *    stage. The data plane never uses these sockets.
  * PROTOCOL
- *	stage -> mid:  "ready STAGE INSTANCE PID"   after init, once
- *	               "pong STAGE INSTANCE PID"    answer to a ping
- *	mid -> stages: "ping SEQ"                   health, every 2 s
- *	               "dns_cache_flush"            (dnsd)
+ *    stage -> mid:  "ready STAGE INSTANCE PID"   after init, once
+ *                   "pong STAGE INSTANCE PID"    answer to a ping
+ *    mid -> stages: "ping SEQ"                   health, every 2 s
+ *                   "dns_cache_flush"            (dnsd)
  * DIAGNOSTICS
- *	Functions return 0 / a length, or -errno (nn_errno()).
+ *    Functions return 0 / a length, or -errno (nn_errno()).
  */
 #include <stddef.h>
 

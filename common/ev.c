@@ -1,15 +1,15 @@
 /*
  * SUMMARY
- *	ev - epoll event loop with millisecond timers and signals
+ *    ev - epoll event loop with millisecond timers and signals
  * DESCRIPTION
- *	See ev.h. Level-triggered epoll; up to EV_BATCH events per wait.
- *	Timers fire after the I/O of the same iteration, in deadline order;
- *	a timer handler may re-arm itself or others.
+ *    See ev.h. Level-triggered epoll; up to EV_BATCH events per wait.
+ *    Timers fire after the I/O of the same iteration, in deadline order;
+ *    a timer handler may re-arm itself or others.
  * PROTOCOL
- *	None.
+ *    None.
  * DIAGNOSTICS
- *	epoll_wait() failures other than EINTR are returned to the caller,
- *	which treats them as fatal. A short signalfd read is ignored.
+ *    epoll_wait() failures other than EINTR are returned to the caller,
+ *    which treats them as fatal. A short signalfd read is ignored.
  */
 #include <errno.h>
 #include <pthread.h>

@@ -2,22 +2,22 @@
 #define EV_H
 /*
  * SUMMARY
- *	ev - epoll event loop with millisecond timers and signals
+ *    ev - epoll event loop with millisecond timers and signals
  * DESCRIPTION
- *	One struct ev per thread that runs a loop. File descriptors are
- *	registered with an ev_io (caller-owned, must outlive the
- *	registration). Timers are caller-owned ev_timer records kept in a
- *	list sorted by deadline; there are few of them per loop (restart
- *	back-off, health pings, idle sweeps), so the list is enough.
+ *    One struct ev per thread that runs a loop. File descriptors are
+ *    registered with an ev_io (caller-owned, must outlive the
+ *    registration). Timers are caller-owned ev_timer records kept in a
+ *    list sorted by deadline; there are few of them per loop (restart
+ *    back-off, health pings, idle sweeps), so the list is enough.
  *
- *	Signals arrive through a signalfd (ev_signals()): the handler runs
- *	in the loop, never in signal context, so no code here has to be
- *	async-signal-safe. The signals are blocked in the calling thread;
- *	a process that forks children must unblock them in the child
- *	before exec (ev_signals_unblock()).
+ *    Signals arrive through a signalfd (ev_signals()): the handler runs
+ *    in the loop, never in signal context, so no code here has to be
+ *    async-signal-safe. The signals are blocked in the calling thread;
+ *    a process that forks children must unblock them in the child
+ *    before exec (ev_signals_unblock()).
  * DIAGNOSTICS
- *	Functions return 0 or -errno; ev_run_once() returns -errno only for
- *	an epoll failure other than EINTR.
+ *    Functions return 0 or -errno; ev_run_once() returns -errno only for
+ *    an epoll failure other than EINTR.
  */
 #include <stdint.h>
 #include <sys/epoll.h>

@@ -1,15 +1,15 @@
 /*
  * SUMMARY
- *	log - leveled logging to stderr or syslog
+ *    log - leveled logging to stderr or syslog
  * DESCRIPTION
- *	See log.h. One write(2) per line on stderr, so lines of different
- *	threads and processes sharing the descriptor never interleave. The
- *	level threshold is read with a relaxed load from an int that may
- *	sit in shared memory (mid's MI "debug" writes it).
+ *    See log.h. One write(2) per line on stderr, so lines of different
+ *    threads and processes sharing the descriptor never interleave. The
+ *    level threshold is read with a relaxed load from an int that may
+ *    sit in shared memory (mid's MI "debug" writes it).
  * PROTOCOL
- *	None.
+ *    None.
  * DIAGNOSTICS
- *	A failing write to stderr is ignored: there is nowhere to report it.
+ *    A failing write to stderr is ignored: there is nowhere to report it.
  */
 #include <errno.h>
 #include <stdarg.h>

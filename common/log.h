@@ -2,24 +2,24 @@
 #define LOG_H
 /*
  * SUMMARY
- *	log - leveled logging to stderr or syslog
+ *    log - leveled logging to stderr or syslog
  * DESCRIPTION
- *	Line format on stderr: "daemon[pid]: level: func: text". Levels are
- *	the seed's (OpenSIPS) numbers: 4 debug, 3 info, 2 notice, 1 warn,
- *	-1 error, -2 crit, -3 alert. The threshold lives in an int that the
- *	caller may point into shared memory (log_level_ptr), so that mid's
- *	MI "debug" command changes every stage at once without a message.
+ *    Line format on stderr: "daemon[pid]: level: func: text". Levels are
+ *    the seed's (OpenSIPS) numbers: 4 debug, 3 info, 2 notice, 1 warn,
+ *    -1 error, -2 crit, -3 alert. The threshold lives in an int that the
+ *    caller may point into shared memory (log_level_ptr), so that mid's
+ *    MI "debug" command changes every stage at once without a message.
  *
- *	log_fatal() is for a process that cannot go on (bad config, ring map
- *	failure): it exits 1 and mid restarts the stage. log_panic() marks a
- *	bug: it aborts with a core dump. Network input never reaches either.
+ *    log_fatal() is for a process that cannot go on (bad config, ring map
+ *    failure): it exits 1 and mid restarts the stage. log_panic() marks a
+ *    bug: it aborts with a core dump. Network input never reaches either.
  *
- *	log_warn_rl() and friends rate-limit per call site: at most
- *	LOG_RL_BURST lines a second, then one line saying how many were
- *	suppressed. Use them for everything the network can trigger.
+ *    log_warn_rl() and friends rate-limit per call site: at most
+ *    LOG_RL_BURST lines a second, then one line saying how many were
+ *    suppressed. Use them for everything the network can trigger.
  *
- *	A thread may set a context string (Call-ID, branch) with
- *	log_ctx_set(); it is printed after the function name.
+ *    A thread may set a context string (Call-ID, branch) with
+ *    log_ctx_set(); it is printed after the function name.
  */
 #include <stdarg.h>
 #include <stdint.h>

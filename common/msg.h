@@ -2,19 +2,19 @@
 #define MSG_H
 /*
  * SUMMARY
- *	msg - record types that cross the shared-memory rings
+ *    msg - record types that cross the shared-memory rings
  * DESCRIPTION
- *	Every ring record is {type, version, len} (ring.h) plus one of the
- *	payloads below. Fields are host byte order except addresses and
- *	ports inside struct msg_addr, which are network order as in a
- *	sockaddr. A reader accepts version >= the one it knows and reads
- *	only the fields it knows (new fields are appended), so a restarted
- *	stage of a newer build can talk to an older peer.
+ *    Every ring record is {type, version, len} (ring.h) plus one of the
+ *    payloads below. Fields are host byte order except addresses and
+ *    ports inside struct msg_addr, which are network order as in a
+ *    sockaddr. A reader accepts version >= the one it knows and reads
+ *    only the fields it knows (new fields are appended), so a restarted
+ *    stage of a newer build can talk to an older peer.
  * PROTOCOL
- *	netd    -> sipd[i]  MSG_T_SIP_IN    a datagram or a framed TCP message
- *	sipd[i] -> netd     MSG_T_SIP_OUT   bytes to send, with destination
- *	sipd[i] -> dnsd     MSG_T_DNS_QUERY name to resolve (RFC 3263)
- *	dnsd    -> sipd[i]  MSG_T_DNS_ANSWER addresses in failover order
+ *    netd    -> sipd[i]  MSG_T_SIP_IN    a datagram or a framed TCP message
+ *    sipd[i] -> netd     MSG_T_SIP_OUT   bytes to send, with destination
+ *    sipd[i] -> dnsd     MSG_T_DNS_QUERY name to resolve (RFC 3263)
+ *    dnsd    -> sipd[i]  MSG_T_DNS_ANSWER addresses in failover order
  */
 #include <stdint.h>
 #include <sys/socket.h>

@@ -2,52 +2,52 @@
 #define RING_H
 /*
  * SUMMARY
- *	ring - single-producer single-consumer ring of variable-length
- *	records in shared memory
+ *    ring - single-producer single-consumer ring of variable-length
+ *    records in shared memory
  * DESCRIPTION
- *	One producer process and one consumer process share a ring that mid
- *	formatted in the shared segment. Threads of one process may share a
- *	side only if they serialise among themselves (sipd's workers take a
- *	process-local mutex around ring_reserve()..ring_commit()).
+ *    One producer process and one consumer process share a ring that mid
+ *    formatted in the shared segment. Threads of one process may share a
+ *    side only if they serialise among themselves (sipd's workers take a
+ *    process-local mutex around ring_reserve()..ring_commit()).
  *
- *	Layout (all positions are byte counts that only grow; offset in the
- *	data area is pos & (size - 1); size is a power of two):
+ *    Layout (all positions are byte counts that only grow; offset in the
+ *    data area is pos & (size - 1); size is a power of two):
  *
- *	+---------------- struct ring_shm (3 cache lines) ----------------+
- *	| magic version generation size name                              |
- *	| head     (producer: bytes published)                 cache line |
- *	| read     (consumer: bytes claimed)                              |
- *	| tail     (consumer: bytes released, space the producer may use) |
- *	| sleeping (consumer is about to block on its eventfd)  cache line|
- *	+-----------------------------------------------------------------+
- *	| data[size]:  [rec hdr|payload|pad][rec hdr|payload|pad]...       |
- *	+-----------------------------------------------------------------+
+ *    +---------------- struct ring_shm (3 cache lines) ----------------+
+ *    | magic version generation size name                              |
+ *    | head     (producer: bytes published)                 cache line |
+ *    | read     (consumer: bytes claimed)                              |
+ *    | tail     (consumer: bytes released, space the producer may use) |
+ *    | sleeping (consumer is about to block on its eventfd)  cache line|
+ *    +-----------------------------------------------------------------+
+ *    | data[size]:  [rec hdr|payload|pad][rec hdr|payload|pad]...       |
+ *    +-----------------------------------------------------------------+
  *
- *	Invariants: tail <= read <= head <= tail + size. A record never
- *	wraps: when it does not fit before the end of the data area the
- *	producer writes a RING_T_PAD record to the end and starts at 0.
- *	Records are 8-byte aligned. The producer writes a record fully and
- *	then publishes head with a release store; the consumer reads head
- *	with an acquire load. No lock spans the two processes, so a dead
- *	peer leaves nothing held.
+ *    Invariants: tail <= read <= head <= tail + size. A record never
+ *    wraps: when it does not fit before the end of the data area the
+ *    producer writes a RING_T_PAD record to the end and starts at 0.
+ *    Records are 8-byte aligned. The producer writes a record fully and
+ *    then publishes head with a release store; the consumer reads head
+ *    with an acquire load. No lock spans the two processes, so a dead
+ *    peer leaves nothing held.
  *
- *	At-most-once: ring_pop() moves "read" past a record before the
- *	caller looks at it; the space stays reserved until ring_release().
- *	A consumer that dies while processing a record restarts at "read"
- *	(ring_attach() sets tail = read), so that record is never delivered
- *	again and cannot crash the restarted consumer a second time.
+ *    At-most-once: ring_pop() moves "read" past a record before the
+ *    caller looks at it; the space stays reserved until ring_release().
+ *    A consumer that dies while processing a record restarts at "read"
+ *    (ring_attach() sets tail = read), so that record is never delivered
+ *    again and cannot crash the restarted consumer a second time.
  *
- *	Wake-ups: a consumer that found the ring empty calls
- *	ring_sleep_prepare(), which sets "sleeping" and re-checks; if it
- *	returns 0 the consumer blocks on the eventfd (epoll). The producer,
- *	after ring_commit(), writes the eventfd only when "sleeping" was set
- *	(and clears it), so under load there is no syscall per message.
+ *    Wake-ups: a consumer that found the ring empty calls
+ *    ring_sleep_prepare(), which sets "sleeping" and re-checks; if it
+ *    returns 0 the consumer blocks on the eventfd (epoll). The producer,
+ *    after ring_commit(), writes the eventfd only when "sleeping" was set
+ *    (and clears it), so under load there is no syscall per message.
  * PROTOCOL
- *	Record header {type, version, len}; len counts the payload only.
- *	Types are in msg.h. A reader skips types it does not know.
+ *    Record header {type, version, len}; len counts the payload only.
+ *    Types are in msg.h. A reader skips types it does not know.
  * DIAGNOSTICS
- *	ring_attach() returns -EINVAL for a bad magic/version/size, which
- *	callers treat as fatal (the shared segment is not ours).
+ *    ring_attach() returns -EINVAL for a bad magic/version/size, which
+ *    callers treat as fatal (the shared segment is not ours).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,18 +1,18 @@
 /*
  * SUMMARY
- *	shm - create (mid) and attach (stages) the shared segment
+ *    shm - create (mid) and attach (stages) the shared segment
  * DESCRIPTION
- *	See shm.h for the layout. mid creates the memfd without
- *	MFD_CLOEXEC and the eventfds without EFD_CLOEXEC on purpose: the
- *	stages inherit them through fork+exec, with the same numbers, and
- *	find those numbers in the directory. Ring data areas are page
- *	aligned and only touched when used, so reserving rings for
- *	CFG_MAX_SIPD instances costs address space, not memory.
+ *    See shm.h for the layout. mid creates the memfd without
+ *    MFD_CLOEXEC and the eventfds without EFD_CLOEXEC on purpose: the
+ *    stages inherit them through fork+exec, with the same numbers, and
+ *    find those numbers in the directory. Ring data areas are page
+ *    aligned and only touched when used, so reserving rings for
+ *    CFG_MAX_SIPD instances costs address space, not memory.
  * PROTOCOL
- *	The directory (struct shm_hdr) is written by mid only.
+ *    The directory (struct shm_hdr) is written by mid only.
  * DIAGNOSTICS
- *	Errors return -errno; callers (mid at start, stages at attach)
- *	treat them as fatal.
+ *    Errors return -errno; callers (mid at start, stages at attach)
+ *    treat them as fatal.
  */
 #include <errno.h>
 #include <stdio.h>

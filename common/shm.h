@@ -2,31 +2,31 @@
 #define SHM_H
 /*
  * SUMMARY
- *	shm - the one shared segment mid creates for the whole pipeline
+ *    shm - the one shared segment mid creates for the whole pipeline
  * DESCRIPTION
- *	mid creates an anonymous memfd, sizes it, maps it and formats it;
- *	the fd is inherited by every stage (fork+exec, not close-on-exec)
- *	and its number is passed as "-S FD". A memfd has no name in the
- *	file system, so nothing is left behind when mid dies, and a
- *	restarted stage maps exactly the segment (and rings) the old one
- *	used.
+ *    mid creates an anonymous memfd, sizes it, maps it and formats it;
+ *    the fd is inherited by every stage (fork+exec, not close-on-exec)
+ *    and its number is passed as "-S FD". A memfd has no name in the
+ *    file system, so nothing is left behind when mid dies, and a
+ *    restarted stage maps exactly the segment (and rings) the old one
+ *    used.
  *
- *	+----------------------------+ 0
- *	| struct shm_hdr             |  directory: procs, rings, offsets
- *	+----------------------------+ cfg_off
- *	| config file text (copy)    |  stages parse this, not the file
- *	+----------------------------+ stats_off
- *	| struct stats_slot [procs * SHM_THREADS]
- *	+----------------------------+ rings[0].off
- *	| struct ring_shm + data     |  one per ring, page aligned
- *	| ...                        |
- *	+----------------------------+ size
+ *    +----------------------------+ 0
+ *    | struct shm_hdr             |  directory: procs, rings, offsets
+ *    +----------------------------+ cfg_off
+ *    | config file text (copy)    |  stages parse this, not the file
+ *    +----------------------------+ stats_off
+ *    | struct stats_slot [procs * SHM_THREADS]
+ *    +----------------------------+ rings[0].off
+ *    | struct ring_shm + data     |  one per ring, page aligned
+ *    | ...                        |
+ *    +----------------------------+ size
  *
- *	Invariants: only mid writes the directory (procs[].pid/state/
- *	restarts, log_level). Eventfd numbers in rings[].efd are valid in
- *	every stage because stages inherit mid's descriptor table.
+ *    Invariants: only mid writes the directory (procs[].pid/state/
+ *    restarts, log_level). Eventfd numbers in rings[].efd are valid in
+ *    every stage because stages inherit mid's descriptor table.
  * DIAGNOSTICS
- *	shm_attach() fails with -EINVAL on a bad magic or version.
+ *    shm_attach() fails with -EINVAL on a bad magic or version.
  */
 #include <stddef.h>
 #include <stdint.h>

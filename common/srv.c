@@ -1,18 +1,18 @@
 /*
  * SUMMARY
- *	srv - the skeleton every stage daemon runs in
+ *    srv - the skeleton every stage daemon runs in
  * DESCRIPTION
- *	See srv.h. The order matters: the segment and the config come
- *	first (nothing can be logged sensibly before the log settings are
- *	known), then signals (blocked before any thread is created so that
- *	every thread inherits the mask and only the loop sees them), then
- *	the daemon's init, then privileges are dropped, then "ready".
+ *    See srv.h. The order matters: the segment and the config come
+ *    first (nothing can be logged sensibly before the log settings are
+ *    known), then signals (blocked before any thread is created so that
+ *    every thread inherits the mask and only the loop sees them), then
+ *    the daemon's init, then privileges are dropped, then "ready".
  * PROTOCOL
- *	See ctl.h.
+ *    See ctl.h.
  * DIAGNOSTICS
- *	Fatal: bad options, shm_attach() or cfg_load_buf() failure, init()
- *	failure, setuid failure. A lost control socket only warns: the data
- *	plane does not depend on it.
+ *    Fatal: bad options, shm_attach() or cfg_load_buf() failure, init()
+ *    failure, setuid failure. A lost control socket only warns: the data
+ *    plane does not depend on it.
  */
 #include <errno.h>
 #include <grp.h>

@@ -2,23 +2,23 @@
 #define SRV_H
 /*
  * SUMMARY
- *	srv - the skeleton every stage daemon runs in
+ *    srv - the skeleton every stage daemon runs in
  * DESCRIPTION
- *	main() of a stage is one call to srv_main(). It parses the options
- *	mid passes ("-S SHMFD -i INSTANCE [-v]..."), maps the shared segment,
- *	parses the config text mid copied into it (so every stage of one run
- *	sees the same config, whatever happened to the file since), sets up
- *	logging (level live from shared memory), the event loop with
- *	SIGTERM/SIGINT, the control sockets, calls ops->init, drops
- *	privileges, reports "ready" to mid and calls ops->run. ops->run
- *	returns when srv->stop is set; then ops->fini runs and the process
- *	exits 0.
+ *    main() of a stage is one call to srv_main(). It parses the options
+ *    mid passes ("-S SHMFD -i INSTANCE [-v]..."), maps the shared segment,
+ *    parses the config text mid copied into it (so every stage of one run
+ *    sees the same config, whatever happened to the file since), sets up
+ *    logging (level live from shared memory), the event loop with
+ *    SIGTERM/SIGINT, the control sockets, calls ops->init, drops
+ *    privileges, reports "ready" to mid and calls ops->run. ops->run
+ *    returns when srv->stop is set; then ops->fini runs and the process
+ *    exits 0.
  * PROTOCOL
- *	ctl.h: "ready"/"pong" to mid over PUSH; "ping" and broadcasts from
- *	mid over SUB (broadcasts other than ping go to ops->ctl).
+ *    ctl.h: "ready"/"pong" to mid over PUSH; "ping" and broadcasts from
+ *    mid over SUB (broadcasts other than ping go to ops->ctl).
  * DIAGNOSTICS
- *	Option errors, a bad segment or a config that no longer parses are
- *	fatal (exit 1; mid restarts with back-off and says why).
+ *    Option errors, a bad segment or a config that no longer parses are
+ *    fatal (exit 1; mid restarts with back-off and says why).
  */
 #include "cfg.h"
 #include "ev.h"

@@ -1,14 +1,14 @@
 /*
  * SUMMARY
- *	stats - counter names and summing
+ *    stats - counter names and summing
  * DESCRIPTION
- *	The table of counter names (from STATS_LIST in stats.h) and the
- *	reader-side helpers mid uses to answer get_statistics. Writers use
- *	the inline stats_inc()/stats_add() from the header.
+ *    The table of counter names (from STATS_LIST in stats.h) and the
+ *    reader-side helpers mid uses to answer get_statistics. Writers use
+ *    the inline stats_inc()/stats_add() from the header.
  * PROTOCOL
- *	None: the slots are read straight from shared memory.
+ *    None: the slots are read straight from shared memory.
  * DIAGNOSTICS
- *	None.
+ *    None.
  */
 #include <stdio.h>
 #include <string.h>

@@ -2,18 +2,18 @@
 #define STATS_H
 /*
  * SUMMARY
- *	stats - lock-free counters in shared memory
+ *    stats - lock-free counters in shared memory
  * DESCRIPTION
- *	Every thread of every stage owns one struct stats_slot in the
- *	shared segment and is its only writer (relaxed atomic stores), so
- *	counting costs no lock and no shared cache line. mid sums the slots
- *	of all processes when the MI asks; reset is a baseline kept by mid,
- *	so no writer is ever disturbed. Slots live in shm, so the counts of
- *	a stage survive its restart.
+ *    Every thread of every stage owns one struct stats_slot in the
+ *    shared segment and is its only writer (relaxed atomic stores), so
+ *    counting costs no lock and no shared cache line. mid sums the slots
+ *    of all processes when the MI asks; reset is a baseline kept by mid,
+ *    so no writer is ever disturbed. Slots live in shm, so the counts of
+ *    a stage survive its restart.
  *
- *	Names follow OpenSIPS where a counter exists there
- *	(core:rcv_requests ...); the rest are grouped net:, tcp:, dns:,
- *	db:, ring:.
+ *    Names follow OpenSIPS where a counter exists there
+ *    (core:rcv_requests ...); the rest are grouped net:, tcp:, dns:,
+ *    db:, ring:.
  */
 #include <stdint.h>
 

@@ -2,10 +2,10 @@
 #define STR_H
 /*
  * SUMMARY
- *	str - pointer and length, never NUL-terminated
+ *    str - pointer and length, never NUL-terminated
  * DESCRIPTION
- *	A view into a buffer somebody else owns. The SIP parser hands out
- *	these into the received message; nothing here allocates.
+ *    A view into a buffer somebody else owns. The SIP parser hands out
+ *    these into the received message; nothing here allocates.
  */
 #include <stddef.h>
 #include <string.h>

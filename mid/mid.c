@@ -1,26 +1,26 @@
 /*
  * SUMMARY
- *	mid - the sipstage supervisor
+ *    mid - the sipstage supervisor
  * SYNOPSIS
- *	mid -f FILE [-c] [-d|-F] [-P PIDFILE] [-v]...
+ *    mid -f FILE [-c] [-d|-F] [-P PIDFILE] [-v]...
  * DESCRIPTION
- *	mid parses and validates the whole config (nothing starts on an
- *	error), creates the shared segment with its rings, the listening
- *	sockets and the control sockets, then fork+execs every stage:
- *	netd, sipd x [stages] sipd, dnsd. A stage that dies is restarted
- *	with back-off while the others run on. mid serves the FIFO MI.
- *	SIGTERM or SIGINT stop every stage, remove the FIFO, the ipc files
- *	and the pid files, and mid exits 0.
+ *    mid parses and validates the whole config (nothing starts on an
+ *    error), creates the shared segment with its rings, the listening
+ *    sockets and the control sockets, then fork+execs every stage:
+ *    netd, sipd x [stages] sipd, dnsd. A stage that dies is restarted
+ *    with back-off while the others run on. mid serves the FIFO MI.
+ *    SIGTERM or SIGINT stop every stage, remove the FIFO, the ipc files
+ *    and the pid files, and mid exits 0.
  *
- *	-c checks the config and exits (0, or 1 with "FILE:LINE: ..."),
- *	-d daemonizes, -F stays in the foreground (both override [core]
- *	daemon), -P overrides [core] pid_file, -v raises the log level.
+ *    -c checks the config and exits (0, or 1 with "FILE:LINE: ..."),
+ *    -d daemonizes, -F stays in the foreground (both override [core]
+ *    daemon), -P overrides [core] pid_file, -v raises the log level.
  * PROTOCOL
- *	ctl.h (control sockets), shm.h (segment), the FIFO MI (mid_fifo.c).
+ *    ctl.h (control sockets), shm.h (segment), the FIFO MI (mid_fifo.c).
  * DIAGNOSTICS
- *	Config errors and failures to create the segment, the sockets or
- *	the FIFO are fatal at start. Nothing after start is fatal: a stage
- *	crash, a bad MI request or a lost control socket are logged.
+ *    Config errors and failures to create the segment, the sockets or
+ *    the FIFO are fatal at start. Nothing after start is fatal: a stage
+ *    crash, a bad MI request or a lost control socket are logged.
  */
 #include <errno.h>
 #include <signal.h>

@@ -2,12 +2,12 @@
 #define MID_H
 /*
  * SUMMARY
- *	mid - private interfaces of the supervisor
+ *    mid - private interfaces of the supervisor
  * DESCRIPTION
- *	One struct mid holds everything the supervisor owns: the config and
- *	its text, the shared segment, the listening sockets, the process
- *	table, the control sockets and the FIFO. It lives in mid.c's main()
- *	and is passed to every topic file.
+ *    One struct mid holds everything the supervisor owns: the config and
+ *    its text, the shared segment, the listening sockets, the process
+ *    table, the control sockets and the FIFO. It lives in mid.c's main()
+ *    and is passed to every topic file.
  */
 #include <limits.h>
 #include <stdint.h>

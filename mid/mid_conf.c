@@ -1,17 +1,17 @@
 /*
  * SUMMARY
- *	mid_conf - config loading, process limits, daemon mode, pid files
+ *    mid_conf - config loading, process limits, daemon mode, pid files
  * DESCRIPTION
- *	mid reads the config file once into memory, parses that text, and
- *	keeps it: the same bytes are copied into the shared segment for the
- *	stages, so a stage restarted an hour later parses exactly what mid
- *	validated, not whatever the file holds by then.
+ *    mid reads the config file once into memory, parses that text, and
+ *    keeps it: the same bytes are copied into the shared segment for the
+ *    stages, so a stage restarted an hour later parses exactly what mid
+ *    validated, not whatever the file holds by then.
  * PROTOCOL
- *	None.
+ *    None.
  * DIAGNOSTICS
- *	A config error is returned as "FILE:LINE: [section] key: reason".
- *	Failures to set limits only warn; failure to create run_dir or to
- *	daemonize is fatal.
+ *    A config error is returned as "FILE:LINE: [section] key: reason".
+ *    Failures to set limits only warn; failure to create run_dir or to
+ *    daemonize is fatal.
  */
 #include <errno.h>
 #include <fcntl.h>

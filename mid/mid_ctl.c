@@ -1,18 +1,18 @@
 /*
  * SUMMARY
- *	mid_ctl - mid's side of the control plane
+ *    mid_ctl - mid's side of the control plane
  * DESCRIPTION
- *	Binds ctl.pub (PUB) and ctl.pull (PULL) under run_dir before any
- *	stage starts. A stage's "ready" moves its row to running; "pong"
- *	answers the ping mid publishes every MID_PING_MS, and "ps" shows a
- *	running stage that has not answered for MID_STALL_MS as stalled.
- *	What stages report is gossip: a pid that is not in the table, or a
- *	report for another row, is ignored.
+ *    Binds ctl.pub (PUB) and ctl.pull (PULL) under run_dir before any
+ *    stage starts. A stage's "ready" moves its row to running; "pong"
+ *    answers the ping mid publishes every MID_PING_MS, and "ps" shows a
+ *    running stage that has not answered for MID_STALL_MS as stalled.
+ *    What stages report is gossip: a pid that is not in the table, or a
+ *    report for another row, is ignored.
  * PROTOCOL
- *	ctl.h.
+ *    ctl.h.
  * DIAGNOSTICS
- *	Failure to bind is fatal at start. A malformed report is logged
- *	(rate-limited) and dropped.
+ *    Failure to bind is fatal at start. A malformed report is logged
+ *    (rate-limited) and dropped.
  */
 #include <errno.h>
 #include <stdio.h>

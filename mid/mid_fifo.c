@@ -1,24 +1,24 @@
 /*
  * SUMMARY
- *	mid_fifo - the OpenSIPS 1.x-compatible FIFO management interface
+ *    mid_fifo - the OpenSIPS 1.x-compatible FIFO management interface
  * DESCRIPTION
- *	Set up as Postfix's fifo_listen(): unlink, mkfifo, a non-blocking
- *	open, fstat to check it really is a FIFO, then fchmod to
- *	[mi] fifo_mode. mid also holds a write end open so the read end
- *	never sees end-of-file when a client closes.
+ *    Set up as Postfix's fifo_listen(): unlink, mkfifo, a non-blocking
+ *    open, fstat to check it really is a FIFO, then fchmod to
+ *    [mi] fifo_mode. mid also holds a write end open so the read end
+ *    never sees end-of-file when a client closes.
  *
- *	A request is ":" CMD ":" REPLY_FIFO "\n" *(ARG "\n") "\n". The reply
- *	FIFO is the client's: it lives in the directory of the server FIFO
- *	(a name with "/" is refused) and is opened O_WRONLY|O_NONBLOCK|
- *	O_NOFOLLOW. The client may not have opened it for reading yet, so
- *	the open is retried every MID_FIFO_RETRY_MS for MID_FIFO_WAIT_MS;
- *	a reply larger than the pipe buffer is written as the pipe drains.
- *	Nothing here blocks the loop.
+ *    A request is ":" CMD ":" REPLY_FIFO "\n" *(ARG "\n") "\n". The reply
+ *    FIFO is the client's: it lives in the directory of the server FIFO
+ *    (a name with "/" is refused) and is opened O_WRONLY|O_NONBLOCK|
+ *    O_NOFOLLOW. The client may not have opened it for reading yet, so
+ *    the open is retried every MID_FIFO_RETRY_MS for MID_FIFO_WAIT_MS;
+ *    a reply larger than the pipe buffer is written as the pipe drains.
+ *    Nothing here blocks the loop.
  * PROTOCOL
- *	reply: CODE " " REASON "\n" *(NAME ":: " VALUE "\n") "\n"
+ *    reply: CODE " " REASON "\n" *(NAME ":: " VALUE "\n") "\n"
  * DIAGNOSTICS
- *	A malformed request, a bad reply name or a client that never reads
- *	is logged (rate-limited) and dropped; mid goes on.
+ *    A malformed request, a bad reply name or a client that never reads
+ *    is logged (rate-limited) and dropped; mid goes on.
  */
 #include <errno.h>
 #include <fcntl.h>

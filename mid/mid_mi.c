@@ -1,16 +1,16 @@
 /*
  * SUMMARY
- *	mid_mi - the management commands, dispatched from a table
+ *    mid_mi - the management commands, dispatched from a table
  * DESCRIPTION
- *	Each command fills a struct mid_mi_reply: a status code and reason
- *	and "NAME:: VALUE" lines, in the OpenSIPS 1.x style. The transport
- *	(mid_fifo.c) frames and delivers it. Commands that are part of the
- *	contract but not built yet answer 501 and say so; none pretends.
+ *    Each command fills a struct mid_mi_reply: a status code and reason
+ *    and "NAME:: VALUE" lines, in the OpenSIPS 1.x style. The transport
+ *    (mid_fifo.c) frames and delivers it. Commands that are part of the
+ *    contract but not built yet answer 501 and say so; none pretends.
  * PROTOCOL
- *	See README.md "Management interface" for every command's reply.
+ *    See README.md "Management interface" for every command's reply.
  * DIAGNOSTICS
- *	Wrong arguments: 400. Unknown command: 500 "command 'X' not
- *	available" (as OpenSIPS says). Not built: 501 "... not implemented".
+ *    Wrong arguments: 400. Unknown command: 500 "command 'X' not
+ *    available" (as OpenSIPS says). Not built: 501 "... not implemented".
  */
 #include <errno.h>
 #include <signal.h>

@@ -1,19 +1,19 @@
 /*
  * SUMMARY
- *	mid_sock - the listening sockets
+ *    mid_sock - the listening sockets
  * DESCRIPTION
- *	mid binds every "listen" line (it is the only stage that may need
- *	privileges for port 5060) and hands the sockets to netd by
- *	inheritance: they are created without close-on-exec and their
- *	numbers are written to the shared directory in config order. mid
- *	never reads them; keeping them open is what lets netd restart
- *	without losing a datagram the kernel already queued.
+ *    mid binds every "listen" line (it is the only stage that may need
+ *    privileges for port 5060) and hands the sockets to netd by
+ *    inheritance: they are created without close-on-exec and their
+ *    numbers are written to the shared directory in config order. mid
+ *    never reads them; keeping them open is what lets netd restart
+ *    without losing a datagram the kernel already queued.
  * PROTOCOL
- *	None.
+ *    None.
  * DIAGNOSTICS
- *	A socket that cannot be created or bound is fatal at start, naming
- *	the listen address and the reason. Socket options that fail only
- *	warn.
+ *    A socket that cannot be created or bound is fatal at start, naming
+ *    the listen address and the reason. Socket options that fail only
+ *    warn.
  */
 #include <errno.h>
 #include <fcntl.h>

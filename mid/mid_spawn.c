@@ -1,29 +1,29 @@
 /*
  * SUMMARY
- *	mid_spawn - the process table: fork+exec, reap, restart
+ *    mid_spawn - the process table: fork+exec, reap, restart
  * DESCRIPTION
- *	The table is built from the config, like Postfix's master.cf: one
- *	netd, [stages] sipd instances of sipd, one dnsd (dbd joins when a
- *	database is configured and dbd is built). Each row is mirrored to
- *	the shared directory for "ps".
+ *    The table is built from the config, like Postfix's master.cf: one
+ *    netd, [stages] sipd instances of sipd, one dnsd (dbd joins when a
+ *    database is configured and dbd is built). Each row is mirrored to
+ *    the shared directory for "ps".
  *
- *	A stage that dies is restarted while the others keep running; what
- *	arrives meanwhile waits in its rings and in the kernel's socket
- *	buffers. Back-off: a stage that dies before it said "ready" doubles
- *	its delay (MID_BACKOFF_MIN_MS .. MID_BACKOFF_MAX_MS), as Postfix
- *	throttles a service whose child dies before its first use; one that
- *	ran MID_STABLE_MS or longer restarts after the minimum. At most
- *	MID_RESTART_MAX starts per MID_RESTART_WINDOW_MS: past that the next
- *	start waits until the oldest leaves the window.
+ *    A stage that dies is restarted while the others keep running; what
+ *    arrives meanwhile waits in its rings and in the kernel's socket
+ *    buffers. Back-off: a stage that dies before it said "ready" doubles
+ *    its delay (MID_BACKOFF_MIN_MS .. MID_BACKOFF_MAX_MS), as Postfix
+ *    throttles a service whose child dies before its first use; one that
+ *    ran MID_STABLE_MS or longer restarts after the minimum. At most
+ *    MID_RESTART_MAX starts per MID_RESTART_WINDOW_MS: past that the next
+ *    start waits until the oldest leaves the window.
  *
- *	Children get PR_SET_PDEATHSIG(SIGTERM): if mid is killed outright,
- *	no stage is left behind holding the ports' rings.
+ *    Children get PR_SET_PDEATHSIG(SIGTERM): if mid is killed outright,
+ *    no stage is left behind holding the ports' rings.
  * PROTOCOL
- *	None; readiness comes over ctl (mid_ctl.c).
+ *    None; readiness comes over ctl (mid_ctl.c).
  * DIAGNOSTICS
- *	A failing fork or exec is logged and retried with back-off. A
- *	stage's death is a warning naming stage, instance, pid and the
- *	exit status or signal.
+ *    A failing fork or exec is logged and retried with back-off. A
+ *    stage's death is a warning naming stage, instance, pid and the
+ *    exit status or signal.
  */
 #include <errno.h>
 #include <signal.h>

@@ -1,24 +1,24 @@
 /*
  * SUMMARY
- *	sipd - the SIP stage: parse, route, rewrite
+ *    sipd - the SIP stage: parse, route, rewrite
  * DESCRIPTION
- *	sipd/N consumes netd->sipd.N and dnsd->sipd.N and produces
- *	sipd.N->netd and sipd.N->dnsd. The main thread is the dispatcher
- *	(sipd_disp.c), [core] children workers do the SIP work
- *	(sipd_worker.c), a timer thread ticks (sipd_timer.c). See sipd.h
- *	for the threads and their queues.
+ *    sipd/N consumes netd->sipd.N and dnsd->sipd.N and produces
+ *    sipd.N->netd and sipd.N->dnsd. The main thread is the dispatcher
+ *    (sipd_disp.c), [core] children workers do the SIP work
+ *    (sipd_worker.c), a timer thread ticks (sipd_timer.c). See sipd.h
+ *    for the threads and their queues.
  *
- *	A sipd that dies is restarted by mid; the records netd pushed
- *	meanwhile wait in netd->sipd.N. The record being processed when it
- *	died was already claimed (ring.h, at-most-once), so it is not seen
- *	again. Parked DNS lookups die with the process: their requests are
- *	retransmitted by the UAC and take the path again.
+ *    A sipd that dies is restarted by mid; the records netd pushed
+ *    meanwhile wait in netd->sipd.N. The record being processed when it
+ *    died was already claimed (ring.h, at-most-once), so it is not seen
+ *    again. Parked DNS lookups die with the process: their requests are
+ *    retransmitted by the UAC and take the path again.
  * PROTOCOL
- *	netd -> sipd: MSG_T_SIP_IN; sipd -> netd: MSG_T_SIP_OUT;
- *	sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER.
+ *    netd -> sipd: MSG_T_SIP_IN; sipd -> netd: MSG_T_SIP_OUT;
+ *    sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER.
  * DIAGNOSTICS
- *	Fatal at start: rings, threads. Everything the network sends is
- *	counted and answered or dropped, never fatal.
+ *    Fatal at start: rings, threads. Everything the network sends is
+ *    counted and answered or dropped, never fatal.
  */
 #include <errno.h>
 #include <stdlib.h>

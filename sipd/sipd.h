@@ -2,22 +2,22 @@
 #define SIPD_H
 /*
  * SUMMARY
- *	sipd - private interfaces of the SIP stage
+ *    sipd - private interfaces of the SIP stage
  * DESCRIPTION
- *	Threads of one sipd process:
+ *    Threads of one sipd process:
  *
- *	  dispatcher (main)  pops netd->sipd and dnsd->sipd, copies each
- *	                     record into the queue of the worker that owns
- *	                     it: hash(Call-ID) % children, or the worker
- *	                     that asked the DNS question
- *	  worker x children  parse, route, rewrite; push to sipd->netd and
- *	                     sipd->dnsd under a process-local mutex
- *	  timer              ticks every SIPD_TICK_MS through the dispatcher
+ *      dispatcher (main)  pops netd->sipd and dnsd->sipd, copies each
+ *                         record into the queue of the worker that owns
+ *                         it: hash(Call-ID) % children, or the worker
+ *                         that asked the DNS question
+ *      worker x children  parse, route, rewrite; push to sipd->netd and
+ *                         sipd->dnsd under a process-local mutex
+ *      timer              ticks every SIPD_TICK_MS through the dispatcher
  *
- *	A worker's queue is two in-process SPSC rings (the ring module on
- *	private memory, with its own eventfds): "hi" for replies, DNS
- *	answers and ticks, "lo" for new requests, so completions are never
- *	stuck behind a burst of new work (the seed's priorities).
+ *    A worker's queue is two in-process SPSC rings (the ring module on
+ *    private memory, with its own eventfds): "hi" for replies, DNS
+ *    answers and ticks, "lo" for new requests, so completions are never
+ *    stuck behind a burst of new work (the seed's priorities).
  */
 #include <pthread.h>
 #include <stdint.h>

@@ -1,27 +1,27 @@
 /*
  * SUMMARY
- *	sipd_disp - the dispatcher: shared-memory rings to worker queues
+ *    sipd_disp - the dispatcher: shared-memory rings to worker queues
  * DESCRIPTION
- *	Runs in sipd's main thread. Each record popped from netd or dnsd is
- *	copied once into the queue of the worker that owns it and the
- *	shared ring space is released at once, so netd can go on while the
- *	workers parse. Ownership keeps order: every message of a Call-ID
- *	goes to worker hash % children, which handles its queue in order;
- *	a DNS answer goes to the worker that asked (its index is in the
- *	query id).
+ *    Runs in sipd's main thread. Each record popped from netd or dnsd is
+ *    copied once into the queue of the worker that owns it and the
+ *    shared ring space is released at once, so netd can go on while the
+ *    workers parse. Ownership keeps order: every message of a Call-ID
+ *    goes to worker hash % children, which handles its queue in order;
+ *    a DNS answer goes to the worker that asked (its index is in the
+ *    query id).
  *
- *	Priority: responses, DNS answers and timer ticks go to the "hi"
- *	queue, new requests to "lo"; a worker empties "hi" first. A reply
- *	and a request of the same call can only both be queued when they
- *	crossed on the wire, where no order between them exists, so this
- *	never reorders what one sender sent.
+ *    Priority: responses, DNS answers and timer ticks go to the "hi"
+ *    queue, new requests to "lo"; a worker empties "hi" first. A reply
+ *    and a request of the same call can only both be queued when they
+ *    crossed on the wire, where no order between them exists, so this
+ *    never reorders what one sender sent.
  * PROTOCOL
- *	In: MSG_T_SIP_IN, MSG_T_DNS_ANSWER. Out (in-process): the same
- *	records, plus SIPD_T_TICK.
+ *    In: MSG_T_SIP_IN, MSG_T_DNS_ANSWER. Out (in-process): the same
+ *    records, plus SIPD_T_TICK.
  * DIAGNOSTICS
- *	A full worker queue drops the record (sipd:queue_drops, warning
- *	rate-limited): the worker is that far behind, shedding is better
- *	than stalling every other worker.
+ *    A full worker queue drops the record (sipd:queue_drops, warning
+ *    rate-limited): the worker is that far behind, shedding is better
+ *    than stalling every other worker.
  */
 #include <string.h>
 

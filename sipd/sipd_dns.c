@@ -1,27 +1,27 @@
 /*
  * SUMMARY
- *	sipd_dns - messages parked while dnsd resolves their next hop
+ *    sipd_dns - messages parked while dnsd resolves their next hop
  * DESCRIPTION
- *	When routing names a host, the worker keeps the message it built
- *	(and a copy of what it received, to answer with an error if the
- *	name does not resolve), sends a MSG_T_DNS_QUERY to dnsd and goes
- *	on with other work. The query id carries the worker index in its
- *	top 16 bits so the dispatcher hands the answer back to this worker;
- *	the low bits index a fixed table of SIPD_PEND_SLOTS.
+ *    When routing names a host, the worker keeps the message it built
+ *    (and a copy of what it received, to answer with an error if the
+ *    name does not resolve), sends a MSG_T_DNS_QUERY to dnsd and goes
+ *    on with other work. The query id carries the worker index in its
+ *    top 16 bits so the dispatcher hands the answer back to this worker;
+ *    the low bits index a fixed table of SIPD_PEND_SLOTS.
  *
- *	Parked entries are malloc'd: they are variable-sized and live for
- *	a network round trip, unlike the per-message path, which allocates
- *	nothing. An entry not answered within [dns] timeout_ms x tries plus
- *	a second (dnsd gone) is answered 503 at the next tick.
+ *    Parked entries are malloc'd: they are variable-sized and live for
+ *    a network round trip, unlike the per-message path, which allocates
+ *    nothing. An entry not answered within [dns] timeout_ms x tries plus
+ *    a second (dnsd gone) is answered 503 at the next tick.
  *
- *	Failure replies (requests only; a response that cannot be routed is
- *	dropped): NXDOMAIN 478 "Unresolvable destination", resolver not
- *	built 503 "DNS resolution not implemented", other failures 503.
+ *    Failure replies (requests only; a response that cannot be routed is
+ *    dropped): NXDOMAIN 478 "Unresolvable destination", resolver not
+ *    built 503 "DNS resolution not implemented", other failures 503.
  * PROTOCOL
- *	sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER.
+ *    sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER.
  * DIAGNOSTICS
- *	A full table or ring answers 503 at once (counted, rate-limited
- *	warning). A late or unknown answer is ignored.
+ *    A full table or ring answers 503 at once (counted, rate-limited
+ *    warning). A late or unknown answer is ignored.
  */
 #include <errno.h>
 #include <stdlib.h>

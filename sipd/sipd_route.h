@@ -2,13 +2,13 @@
 #define SIPD_ROUTE_H
 /*
  * SUMMARY
- *	sipd_route - stateless routing of one SIP message (RFC 3261 16.11)
+ *    sipd_route - stateless routing of one SIP message (RFC 3261 16.11)
  * DESCRIPTION
- *	Pure functions: given one received message and the config, decide
- *	what leaves the proxy (the forwarded message, a locally generated
- *	reply, or nothing) and where it goes. No I/O, no locks, no malloc:
- *	the worker owns the struct sip_msg and the output buffer and pushes
- *	the result to its ring. This is the boundary the unit tests drive.
+ *    Pure functions: given one received message and the config, decide
+ *    what leaves the proxy (the forwarded message, a locally generated
+ *    reply, or nothing) and where it goes. No I/O, no locks, no malloc:
+ *    the worker owns the struct sip_msg and the output buffer and pushes
+ *    the result to its ring. This is the boundary the unit tests drive.
  */
 #include <stdint.h>
 
@@ -47,9 +47,9 @@ struct sipd_route_out {
 
 /*
  * sipd_route - parse and route one received message
- *	m is the worker's scratch message (sip_msg_init() done once);
- *	in/data/len the received record. out->buf/out->cap are set by
- *	the caller. Fills *out and returns out->verdict.
+ *    m is the worker's scratch message (sip_msg_init() done once);
+ *    in/data/len the received record. out->buf/out->cap are set by
+ *    the caller. Fills *out and returns out->verdict.
  */
 extern int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
                       const struct msg_sip *in, const char *data,
@@ -57,9 +57,9 @@ extern int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
 
 /*
  * sipd_route_resolved - finish a SIPD_V_RESOLVE: pick the socket for
- *	target t (the first DNS target) and fill out->proto/sock/dst.
- *	Returns SIPD_V_SEND, or SIPD_V_DROP when no listen socket can
- *	reach it.
+ *    target t (the first DNS target) and fill out->proto/sock/dst.
+ *    Returns SIPD_V_SEND, or SIPD_V_DROP when no listen socket can
+ *    reach it.
  */
 extern int sipd_route_resolved(const struct sipd_route_env *env,
                                const struct msg_dns_target *t,
@@ -67,11 +67,11 @@ extern int sipd_route_resolved(const struct sipd_route_env *env,
 
 /*
  * sipd_reply - build a stateless reply to request m (already parsed)
- *	that arrived as "in": status line, the request's Via headers
- *	(with received/rport as RFC 3581 says), From, To (a To tag added
- *	when absent, deterministic), Call-ID, CSeq, Content-Length: 0.
- *	Destination per RFC 3261 18.2.2 / RFC 3581. Returns SIPD_V_SEND or
- *	SIPD_V_DROP when it cannot be addressed.
+ *    that arrived as "in": status line, the request's Via headers
+ *    (with received/rport as RFC 3581 says), From, To (a To tag added
+ *    when absent, deterministic), Call-ID, CSeq, Content-Length: 0.
+ *    Destination per RFC 3261 18.2.2 / RFC 3581. Returns SIPD_V_SEND or
+ *    SIPD_V_DROP when it cannot be addressed.
  */
 extern int sipd_reply(const struct sipd_route_env *env, struct sip_msg *m,
                       const struct msg_sip *in, int status,

@@ -1,16 +1,16 @@
 /*
  * SUMMARY
- *	sipd_timer - the timer thread
+ *    sipd_timer - the timer thread
  * DESCRIPTION
- *	As in the seed, the timer thread does no work itself: every
- *	SIPD_TICK_MS it fires a tick through an eventfd to the dispatcher,
- *	which queues a SIPD_T_TICK task for every worker (expiry of parked
- *	DNS lookups). A slow tick is harmless: ticks coalesce in the
- *	eventfd counter.
+ *    As in the seed, the timer thread does no work itself: every
+ *    SIPD_TICK_MS it fires a tick through an eventfd to the dispatcher,
+ *    which queues a SIPD_T_TICK task for every worker (expiry of parked
+ *    DNS lookups). A slow tick is harmless: ticks coalesce in the
+ *    eventfd counter.
  * PROTOCOL
- *	eventfd: timer -> dispatcher.
+ *    eventfd: timer -> dispatcher.
  * DIAGNOSTICS
- *	Failure to create the eventfd or the thread is fatal at start.
+ *    Failure to create the eventfd or the thread is fatal at start.
  */
 #include <errno.h>
 #include <stdint.h>

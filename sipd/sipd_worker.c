@@ -1,24 +1,24 @@
 /*
  * SUMMARY
- *	sipd_worker - the worker threads: route each message of its queue
+ *    sipd_worker - the worker threads: route each message of its queue
  * DESCRIPTION
- *	A worker owns everything it touches while it routes: its struct
- *	sip_msg (parsed in place, changed header by header), its output
- *	buffer, its stats slot and its parked DNS lookups. The only shared
- *	things are the two producer sides of sipd->netd and sipd->dnsd,
- *	taken under a process-local mutex for the copy of one record;
- *	commits are batched (one per batch of work), so netd is woken at
- *	most once per batch, and not at all while it is busy.
+ *    A worker owns everything it touches while it routes: its struct
+ *    sip_msg (parsed in place, changed header by header), its output
+ *    buffer, its stats slot and its parked DNS lookups. The only shared
+ *    things are the two producer sides of sipd->netd and sipd->dnsd,
+ *    taken under a process-local mutex for the copy of one record;
+ *    commits are batched (one per batch of work), so netd is woken at
+ *    most once per batch, and not at all while it is busy.
  *
- *	Records are processed in place in the worker's queue and released
- *	after the batch. A worker blocks in poll() on its two queue
- *	eventfds only after both queues said they are empty.
+ *    Records are processed in place in the worker's queue and released
+ *    after the batch. A worker blocks in poll() on its two queue
+ *    eventfds only after both queues said they are empty.
  * PROTOCOL
- *	In (in-process queue): MSG_T_SIP_IN, MSG_T_DNS_ANSWER, SIPD_T_TICK.
- *	Out: MSG_T_SIP_OUT to netd, MSG_T_DNS_QUERY to dnsd (sipd_dns.c).
+ *    In (in-process queue): MSG_T_SIP_IN, MSG_T_DNS_ANSWER, SIPD_T_TICK.
+ *    Out: MSG_T_SIP_OUT to netd, MSG_T_DNS_QUERY to dnsd (sipd_dns.c).
  * DIAGNOSTICS
- *	Fatal at start: allocation, eventfd, thread creation. A full
- *	sipd->netd ring drops the message (ring:out_full_drops).
+ *    Fatal at start: allocation, eventfd, thread creation. A full
+ *    sipd->netd ring drops the message (ring:out_full_drops).
  */
 #include <errno.h>
 #include <poll.h>

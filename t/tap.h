@@ -2,12 +2,12 @@
 #define TAP_H
 /*
  * SUMMARY
- *	tap - a minimal TAP producer for the C unit tests
+ *    tap - a minimal TAP producer for the C unit tests
  * DESCRIPTION
- *	plan(n), ok(cond, name...), is_int(got, want, name...),
- *	is_str(got, want, name...), is_mem(got, glen, want, wlen, name...),
- *	diag(fmt...), done_testing(). The program's exit status is the
- *	number of failures (capped at 254), so prove sees a failure twice.
+ *    plan(n), ok(cond, name...), is_int(got, want, name...),
+ *    is_str(got, want, name...), is_mem(got, glen, want, wlen, name...),
+ *    diag(fmt...), done_testing(). The program's exit status is the
+ *    number of failures (capped at 254), so prove sees a failure twice.
  */
 #include <stdarg.h>
 #include <stdio.h>
