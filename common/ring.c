@@ -430,6 +430,13 @@ void ring_wake_clear(struct ring *r)
         v = 0;                          /* EAGAIN: nothing was written */
 }
 
+void ring_awake(struct ring *r)
+{
+    /* Same reasoning as ring_wake_clear(): a token written after this
+     * store only costs a spurious wake-up. */
+    __atomic_store_n(&r->shm->sleeping, 0, __ATOMIC_RELAXED);
+}
+
 uint64_t ring_used(const struct ring *r)
 {
     /*

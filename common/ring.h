@@ -174,6 +174,13 @@ extern int ring_sleep_prepare(struct ring *r);
  */
 extern void ring_wake_clear(struct ring *r);
 
+/*
+ * ring_awake - consumer: clear "sleeping" without touching the eventfd,
+ * for a consumer whose rings share one eventfd that it drains itself
+ * (one read per wake-up instead of one per ring).
+ */
+extern void ring_awake(struct ring *r);
+
 /* ring_used - bytes published and not yet claimed (either side, racy). */
 extern uint64_t ring_used(const struct ring *r);
 

@@ -141,18 +141,18 @@ static int sipd_worker_batch(struct sipd_worker *w)
 
 static void sipd_worker_sleep(struct sipd_worker *w)
 {
-    struct pollfd pfd[2] = {{w->q_hi.efd, POLLIN, 0},
-                            {w->q_lo.efd, POLLIN, 0}};
+    /* Both queues share one eventfd: one poll fd, one read per wake. */
+    struct pollfd pfd = {w->q_hi.efd, POLLIN, 0};
 
     if (ring_sleep_prepare(&w->q_hi) || ring_sleep_prepare(&w->q_lo)) {
-        ring_wake_clear(&w->q_hi);
-        ring_wake_clear(&w->q_lo);
+        ring_awake(&w->q_hi);
+        ring_awake(&w->q_lo);
         return;
     }
     /* The timeout only bounds how long a stop request can go unseen. */
-    poll(pfd, 2, 1000);
-    ring_wake_clear(&w->q_hi);
-    ring_wake_clear(&w->q_lo);
+    poll(&pfd, 1, 1000);
+    ring_wake_clear(&w->q_hi);          /* drains the shared eventfd */
+    ring_awake(&w->q_lo);
 }
 
 static void *sipd_worker_main(void *arg)
@@ -172,19 +172,17 @@ void sipd_worker_wake(struct sipd_worker *w)
     (void)!write(w->q_hi.efd, &one, sizeof(one));
 }
 
-/* sipd_worker_queue - a private ring with its own eventfd, both sides */
+/* sipd_worker_queue - a private ring on eventfd efd, both sides */
 static int sipd_worker_queue(struct sipd_worker *w, int k, size_t bytes,
-                             struct ring *prod, struct ring *cons)
+                             int efd, struct ring *prod, struct ring *cons)
 {
-    int efd, err;
+    int err;
 
     w->q_mem[k] = aligned_alloc(64, ring_shm_bytes(bytes));
     if (w->q_mem[k] == NULL)
         return -ENOMEM;
     if ((err = ring_format(w->q_mem[k], bytes, k ? "lo" : "hi")) < 0)
         return err;
-    if ((efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
-        return -errno;
     if ((err = ring_attach(prod, w->q_mem[k], efd, RING_PRODUCER)) < 0)
         return err;
     return ring_attach(cons, w->q_mem[k], efd, RING_CONSUMER);
@@ -194,7 +192,7 @@ int sipd_worker_start(struct sipd *d, int idx)
 {
     struct sipd_worker *w = &d->workers[idx];
     struct srv *s = d->srv;
-    int err;
+    int err, efd;
 
     w->sipd = d;
     w->idx = idx;
@@ -206,10 +204,12 @@ int sipd_worker_start(struct sipd *d, int idx)
     if (w->msg == NULL || w->out_buf == NULL)
         return -ENOMEM;
     sip_msg_init(w->msg);
-    if ((err = sipd_worker_queue(w, 0, SIPD_Q_HI_BYTES, &w->q_hi_prod,
+    if ((efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+        return -errno;
+    if ((err = sipd_worker_queue(w, 0, SIPD_Q_HI_BYTES, efd, &w->q_hi_prod,
                                  &w->q_hi)) < 0
-        || (err = sipd_worker_queue(w, 1, SIPD_Q_LO_BYTES, &w->q_lo_prod,
-                                    &w->q_lo)) < 0)
+        || (err = sipd_worker_queue(w, 1, SIPD_Q_LO_BYTES, efd,
+                                    &w->q_lo_prod, &w->q_lo)) < 0)
         return err;
     if ((err = pthread_create(&w->tid, NULL, sipd_worker_main, w)) != 0)
         return -err;
