@@ -15,6 +15,8 @@
  *          -Icommon -Icommon/sip fuzz/fuzz_sip.c common/sip/(all .c) \
  *          -o /tmp/fuzz_sip
  *      /tmp/fuzz_sip -max_total_time=60 CORPUS_COPY_OF_t/data/sip
+ *      (make fuzz does this, linking the files on the FUZZ_SRC line)
+ * FUZZ_SRC: common/sip/*.c
  */
 #include <assert.h>
 #include <errno.h>

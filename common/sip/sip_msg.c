@@ -255,6 +255,34 @@ static int sip_msg_add_parsed(struct sip_msg *m, const char *p,
     return 0;
 }
 
+/*
+ * sip_msg_nul_ok - a NUL byte may appear in the header block only as a
+ *      quoted-pair inside a quoted string (RFC 3261 section 25.1:
+ *      quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F); RFC 4475
+ *      section 3.1.1.2). Quote state ends with each header line.
+ *      Returns 1 when every NUL in p..p+n is such a pair.
+ */
+static int sip_msg_nul_ok(const char *p, size_t n)
+{
+    const char *end = p + n;
+    int q = 0;
+
+    if (memchr(p, 0, n) == NULL)
+        return 1;
+    for (; p < end; p++) {
+        if (*p == '\0')
+            return 0;
+        if (q && *p == '\\' && p + 1 < end && p[1] != '\r' && p[1] != '\n')
+            p++;                        /* the escaped byte, NUL too */
+        else if (*p == '"')
+            q = !q;
+        else if (*p == '\n'
+                 && (p + 1 == end || (p[1] != ' ' && p[1] != '\t')))
+            q = 0;
+    }
+    return 1;
+}
+
 /* sip_msg_headers - index the header block; *pp moves past the eoh */
 static int sip_msg_headers(struct sip_msg *m, const char **pp,
                            const char *end)
@@ -281,7 +309,7 @@ static int sip_msg_headers(struct sip_msg *m, const char **pp,
             return r;
         p = lf + 1;
     }
-    if (memchr(hs, 0, (size_t)(p - hs)) != NULL)
+    if (!sip_msg_nul_ok(hs, (size_t)(p - hs)))
         return sip_msg_fail(m, "NUL byte in header", -EBADMSG);
     *pp = p + m->eoh.len;
     return 0;

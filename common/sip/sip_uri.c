@@ -343,16 +343,24 @@ static int sip_uri_addr_params(struct sip_uri_addr *a)
     return r;
 }
 
-/* sip_uri_addr_angle - "<uri>" at p, then the header params */
+/*
+ * sip_uri_addr_angle - "<uri>" at p, then the header params. No LWS
+ *      inside the brackets: LAQUOT addr-spec RAQUOT (RFC 3261 section
+ *      25.1; RFC 4475 section 3.1.2.14 "< sip:x@y >" is malformed).
+ */
 static int sip_uri_addr_angle(struct sip_uri_addr *a, const char *p,
                               const char *end)
 {
     const char *gt = memchr(p, '>', (size_t)(end - p));
+    size_t i;
 
     if (gt == NULL)
         return -EBADMSG;
     a->bracketed = 1;
-    a->uri = sip_hdr_trim((struct str){p + 1, (size_t)(gt - p - 1)});
+    a->uri = (struct str){p + 1, (size_t)(gt - p - 1)};
+    for (i = 0; i < a->uri.len; i++)
+        if (sip_hdr_is_lws((unsigned char)a->uri.s[i]))
+            return -EBADMSG;
     a->params = sip_hdr_trim((struct str){gt + 1, (size_t)(end - gt - 1)});
     return a->uri.len > 0 ? sip_uri_addr_params(a) : -EBADMSG;
 }
