@@ -61,6 +61,70 @@ static int mid_conf_read(const char *path, char **text, size_t *len)
     return 0;
 }
 
+/*
+ * mid_conf_line - the line of the first "key =" in [section] whose line
+ * also holds value (NULL: any), for errors found after parsing; 0 when
+ * not found (a default).
+ */
+static int mid_conf_line(const char *text, const char *section,
+                         const char *key, const char *value)
+{
+    const char *p = text;
+    size_t klen = strlen(key), slen = strlen(section);
+    int line = 1, in = 0;
+
+    for (; *p != 0; line++) {
+        const char *e = strchr(p, '\n'), *q = p;
+
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q == '[')
+            in = strncmp(q + 1, section, slen) == 0 && q[1 + slen] == ']';
+        else if (in && strncmp(q, key, klen) == 0
+                 && strchr(" \t=", q[klen]) != NULL
+                 && (value == NULL
+                     || memmem(q, e ? (size_t)(e - q) : strlen(q), value,
+                               strlen(value)) != NULL))
+            return line;
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/*
+ * mid_conf_unbuilt - keys whose feature is not built yet. A config that
+ * depends on one is refused, naming it, rather than run without it: a
+ * proxy that silently skips the alias lookup routes calls wrongly.
+ * Modules built into mid (mi_fifo) or loaded on demand (proto_udp,
+ * proto_tcp) are accepted and ignored.
+ */
+static int mid_conf_unbuilt(struct mid *m, const char *path, char *err,
+                            size_t errlen)
+{
+    int i;
+
+    if (m->cfg.db_aliases) {
+        snprintf(err, errlen, "%s:%d: [route] db_aliases: not implemented "
+                 "(dbd is not built yet)", path,
+                 mid_conf_line(m->cfg_text, "route", "db_aliases", NULL));
+        return -1;
+    }
+    for (i = 0; i < m->cfg.nload; i++) {
+        const char *mod = m->cfg.load[i];
+
+        if (strcmp(mod, "mi_fifo") == 0 || strcmp(mod, "proto_udp") == 0
+            || strcmp(mod, "proto_tcp") == 0)
+            continue;
+        snprintf(err, errlen, "%s:%d: [modules] load: %s: not implemented "
+                 "(no loadable modules exist yet)", path,
+                 mid_conf_line(m->cfg_text, "modules", "load", mod), mod);
+        return -1;
+    }
+    return 0;
+}
+
 int mid_conf_load(struct mid *m, const char *path, char *err,
                   size_t errlen)
 {
@@ -73,7 +137,7 @@ int mid_conf_load(struct mid *m, const char *path, char *err,
         return -1;
     }
     if (cfg_load_buf(&m->cfg, path, m->cfg_text, m->cfg_len, err,
-                     errlen) < 0)
+                     errlen) < 0 || mid_conf_unbuilt(m, path, err, errlen) < 0)
         return -1;
     /* No pid_file: $run_dir/mid.pid, where scripts/sipctl looks. */
     if (m->pid_path[0] == 0 && m->cfg.pid_file[0] != 0)
@@ -88,6 +152,9 @@ void mid_conf_limits(struct mid *m)
 {
     struct rlimit rl;
 
+    if (m->cfg.db_url[0] != 0)
+        log_warn("[db] url: dbd is not implemented yet: no database "
+                 "connection is made");
     if (m->cfg.open_files > 0) {
         rl.rlim_cur = rl.rlim_max = (rlim_t)m->cfg.open_files;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
