@@ -516,12 +516,6 @@ static int cfg_set_listen(struct cfg_parse *p, const struct cfg_key *k,
     if (cfg_ip(p, &hp, l.port, &l.addr, &l.addrlen) < 0)
         return -1;
     cfg_copy(l.host, sizeof(l.host), hp.host, strlen(hp.host));
-    /*
-     * MILESTONE (issue 2 ships UDP only): the one check that keeps tcp
-     * out. Everything above already parses tcp; the TCP work drops this.
-     */
-    if (l.proto == CFG_PROTO_TCP)
-        return cfg_err(p, "tcp transport not built yet");
     if (cfg_listen_dup(p, &l) < 0 || (i = cfg_room(p, k)) < 0)
         return -1;
     p->c->listen[i] = l;

@@ -66,6 +66,13 @@ struct msg_sip {
 };
 
 #define MSG_F_FRAMED 0x01               /* hdr_len/body_len are valid */
+/*
+ * TCP: the message's headers plus Content-Length exceed [net]
+ * tcp_max_size. data[] holds the header block only (hdr_len bytes,
+ * body_len 0); sipd answers a request 513 on conn_id, and netd closes
+ * the connection once that is written (or after 2 s).
+ */
+#define MSG_F_OVERSIZE 0x02
 
 /* MSG_T_DNS_QUERY: resolve "name" for a SIP URI (RFC 3263). */
 struct msg_dns_query {

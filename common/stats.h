@@ -45,7 +45,23 @@
     X(RING_OUT_FULL, "ring", "out_full_drops")                     \
     X(SIPD_QUEUE_DROPS, "sipd", "queue_drops")                     \
     X(SIPD_DNS_PARKED, "sipd", "dns_parked")                       \
-    X(SIPD_DNS_EXPIRED, "sipd", "dns_expired")
+    X(SIPD_DNS_EXPIRED, "sipd", "dns_expired")                     \
+    X(TCP_ACCEPTED, "tcp", "connections_accepted")                 \
+    X(TCP_OPEN, "tcp", "connections_open")                         \
+    X(TCP_REFUSED, "tcp", "connections_refused")                   \
+    X(TCP_CONNECTED, "tcp", "connections_connected")               \
+    X(TCP_CONNECT_FAILED, "tcp", "connect_failed")                 \
+    X(TCP_CLOSED_IDLE, "tcp", "closed_idle")                       \
+    X(TCP_CLOSED_SLOW, "tcp", "closed_slow")                       \
+    X(TCP_CLOSED_OVERSIZE, "tcp", "closed_oversize")               \
+    X(TCP_CLOSED_BAD, "tcp", "closed_bad_frame")                   \
+    X(TCP_CLOSED_ERROR, "tcp", "closed_error")                     \
+    X(TCP_WQ_DROPS, "tcp", "write_queue_drops")                    \
+    X(TCP_RCV_MSGS, "tcp", "rcv_messages")                         \
+    X(TCP_SND_MSGS, "tcp", "snd_messages")                         \
+    X(TCP_SND_DROPS, "tcp", "snd_drops")                           \
+    X(TCP_KEEPALIVES, "tcp", "keepalives")                         \
+    X(TCP_ALIASES, "tcp", "aliases")
 
 #define STATS_ENUM_(id, g, n) STAT_##id,
 enum stats_id { STATS_LIST(STATS_ENUM_) STAT__N };

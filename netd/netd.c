@@ -1,25 +1,29 @@
 /*
  * SUMMARY
- *	netd - the network stage: every socket of the proxy
+ *      netd - the network stage: every socket of the proxy
  * DESCRIPTION
- *	netd owns the listening sockets (inherited from mid) and moves SIP
- *	messages between them and the sipd processes. One epoll reactor:
- *	a readable socket is drained in batches (recvmmsg) into the
- *	netd->sipd rings; the sipd->netd rings are drained in batches into
- *	sendmmsg. Each datagram goes to sipd number hash(Call-ID) % nsipd,
- *	so one call always meets the same sipd and leaves in the order it
- *	arrived.
+ *      netd owns the listening sockets (inherited from mid), every TCP
+ *      connection, and moves SIP messages between them and the sipd
+ *      processes. One epoll reactor. The transports are shared libraries
+ *      loaded only when a listen line needs them (netd_proto.c:
+ *      proto_udp.so, proto_tcp.so); netd proper is the rings
+ *      (netd_io.c), the connection table (netd_conn.c), the stream framer
+ *      (netd_frame.c) and a tick timer for the transports' timeouts.
+ *      Each message goes to sipd number hash(Call-ID) % nsipd, so one
+ *      call always meets the same sipd and leaves in the order it
+ *      arrived.
  *
- *	The loop only blocks after every outgoing ring said it is empty
- *	(ring_sleep_prepare); under load it never sleeps and makes no
- *	syscall per message beyond the batched recv/send.
+ *      The loop only blocks after every outgoing ring said it is empty
+ *      (ring_sleep_prepare); under load it never sleeps and makes no
+ *      syscall per message beyond the batched recv/send.
  * PROTOCOL
- *	netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
- *	ctl: "ready", "pong" (srv.c).
+ *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
+ *      ctl: "ready", "pong" (srv.c).
  * DIAGNOSTICS
- *	Fatal: rings or sockets missing from the shared directory. Send
- *	errors, full rings and short datagrams are counted and logged
- *	with rate limits.
+ *      Fatal: rings or sockets missing from the shared directory, a
+ *      transport library that is missing or not a transport. Send
+ *      errors, full rings, short datagrams and TCP peers that misbehave
+ *      are counted and logged with rate limits.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,50 +31,9 @@
 
 #include "log.h"
 #include "netd.h"
+#include "netd_proto.h"
 
 static struct netd netd_state;
-
-void netd_addr_from_sa(struct msg_addr *a, const struct sockaddr_storage *ss)
-{
-    memset(a, 0, sizeof(*a));
-    a->family = ss->ss_family;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-
-        a->port = in->sin_port;
-        memcpy(a->ip, &in->sin_addr, 4);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-        a->port = in6->sin6_port;
-        a->scope = in6->sin6_scope_id;
-        memcpy(a->ip, &in6->sin6_addr, 16);
-    }
-}
-
-socklen_t netd_addr_to_sa(const struct msg_addr *a,
-                          struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof(*ss));
-    if (a->family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-
-        in->sin_family = AF_INET;
-        in->sin_port = a->port;
-        memcpy(&in->sin_addr, a->ip, 4);
-        return sizeof(*in);
-    }
-    if (a->family == AF_INET6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = a->port;
-        in6->sin6_scope_id = a->scope;
-        memcpy(&in6->sin6_addr, a->ip, 16);
-        return sizeof(*in6);
-    }
-    return 0;
-}
 
 static void netd_on_wake(struct ev *ev, struct ev_io *io, uint32_t e)
 {
@@ -104,6 +67,36 @@ static int netd_rings(struct netd *n)
     return 0;
 }
 
+/* netd_socks - the inherited listen sockets, in config order */
+static void netd_socks(struct netd *n)
+{
+    struct srv *s = n->srv;
+    int i;
+
+    for (i = 0; i < s->shm.hdr->nlisten && i < CFG_MAX_LISTEN; i++) {
+        struct netd_sock *sk = &n->socks[i];
+
+        sk->fd = s->shm.hdr->listen_fd[i];
+        sk->idx = i;
+        sk->proto = s->cfg.listen[i].proto;
+        sk->netd = n;
+        n->nsocks = i + 1;
+    }
+}
+
+/* netd_on_tick - the transports' timeouts and idle sweeps */
+static void netd_on_tick(struct ev *ev, struct ev_timer *t)
+{
+    struct netd *n = t->arg;
+    int64_t now = ev_now_ms();
+    int i;
+
+    for (i = 0; i < NETD_PROTO_N; i++)
+        if (n->proto[i] != NULL && n->proto[i]->tick != NULL)
+            n->proto[i]->tick(n, now);
+    ev_timer_start(ev, t, NETD_TICK_MS);
+}
+
 static int netd_init(struct srv *s)
 {
     struct netd *n = &netd_state;
@@ -112,9 +105,20 @@ static int netd_init(struct srv *s)
     n->srv = s;
     s->ctx = n;
     n->st = shm_stats(&s->shm, s->proc, SHM_TH_MAIN);
+    /* A gauge: the connections of a previous netd died with it. */
+    if (n->st != NULL)
+        __atomic_store_n(&n->st->v[STAT_TCP_OPEN], 0, __ATOMIC_RELAXED);
+    if ((err = netd_conn_tab_init(&n->conns)) < 0)
+        return err;
     if ((err = netd_rings(n)) < 0)
         return err;
-    return netd_udp_init(n);
+    netd_socks(n);
+    if ((err = netd_proto_load_all(n)) < 0)
+        return err;
+    n->tick.fn = netd_on_tick;
+    n->tick.arg = n;
+    ev_timer_start(&s->ev, &n->tick, NETD_TICK_MS);
+    return 0;
 }
 
 /* netd_may_sleep - announce sleep on every outgoing ring; 0 if any
@@ -140,13 +144,17 @@ static void netd_run(struct srv *s)
             log_fatal("epoll: %s", strerror(-rc));
         /* Events handled may have more behind them (batches are
          * bounded): look again without blocking. */
-        busy = netd_udp_send_all(n) > 0 || rc > 0;
+        busy = netd_send_all(n) > 0 || rc > 0;
     }
 }
 
 static void netd_fini(struct srv *s)
 {
-    netd_udp_fini(s->ctx);
+    struct netd *n = s->ctx;
+
+    ev_timer_stop(&s->ev, &n->tick);
+    netd_proto_unload_all(n);
+    netd_conn_tab_fini(&n->conns);
 }
 
 static const struct srv_ops netd_ops = {

@@ -2,11 +2,19 @@
 #define NETD_H
 /*
  * SUMMARY
- *	netd - private interfaces of the network stage
+ *      netd - private interfaces of the network stage
+ * DESCRIPTION
+ *      netd proper is the reactor, the rings and the services a transport
+ *      library uses (netd_io.c, netd_addr.c, netd_conn.c, netd_frame.c);
+ *      the transports themselves are the shared libraries of netd/proto/
+ *      (proto_udp.so, proto_tcp.so), loaded by netd_proto.c. netd is
+ *      linked with -rdynamic, so a library calls these functions (and
+ *      libcommon's log_*, ev_*, sip_msg_frame) directly.
  */
 #include <stdint.h>
 
 #include "msg.h"
+#include "netd_conn.h"
 #include "ring.h"
 #include "srv.h"
 #include "stats.h"
@@ -14,8 +22,11 @@
 #define NETD_BATCH 32                   /* datagrams per recvmmsg/sendmmsg */
 #define NETD_RECV_ROUNDS 8              /* batches per socket per turn */
 #define NETD_DGRAM_MAX 65535
+#define NETD_TICK_MS 250                /* transport ticks (idle sweeps) */
+#define NETD_PROTO_N 3                  /* MSG_PROTO_* + 1 */
 
 struct netd;
+struct netd_proto;
 
 struct netd_sock {
     int fd;
@@ -35,21 +46,54 @@ struct netd {
     uint32_t dirty;                     /* to_sipd rings with pending */
     struct netd_sock socks[CFG_MAX_LISTEN];
     int nsocks;
-    /* receive batch: buffers are reused, never allocated per message */
-    char (*rbuf)[NETD_DGRAM_MAX + 1];
-    struct sockaddr_storage raddr[NETD_BATCH];
+    /* transports by MSG_PROTO_*: NULL = not loaded (no listen line) */
+    const struct netd_proto *proto[NETD_PROTO_N];
+    void *proto_dl[NETD_PROTO_N];
+    struct ev_timer tick;
+    /* TCP connections (netd_conn.c); empty without a tcp listen line */
+    struct netd_conn_tab conns;
 };
 
-/* netd_udp.c */
-extern int netd_udp_init(struct netd *n);
-extern void netd_udp_fini(struct netd *n);
-extern int netd_udp_send_all(struct netd *n);
+/* netd_io.c: services for the transports */
+
+/*
+ * netd_to_sipd - copy one received message into the ring of the sipd
+ *      its Call-ID hashes to. hdr gives proto, sock, conn_id, peer and
+ *      framing (flags, hdr_len, body_len); its hash and len are set
+ *      here. Published at the next netd_commit(). 0, or -ENOSPC (ring
+ *      full: counted net:ring_full_drops, the caller logs).
+ */
+extern int netd_to_sipd(struct netd *n, const struct msg_sip *hdr,
+                        const char *data, size_t len);
+
+/* netd_commit - publish what netd_to_sipd() wrote (once per batch) */
+extern void netd_commit(struct netd *n);
+
+/*
+ * netd_send_all - drain a batch from every sipd->netd ring through the
+ *      transports' send and flush; returns the records taken.
+ */
+extern int netd_send_all(struct netd *n);
+
 extern uint32_t netd_hash_callid(const char *buf, size_t len);
 
-/* netd.c */
+/* netd_gauge_add - a gauge counter up (d > 0) or down (d < 0) */
+extern void netd_gauge_add(struct netd *n, enum stats_id id, int d);
+
+/* netd_addr.c */
 extern void netd_addr_from_sa(struct msg_addr *a,
                               const struct sockaddr_storage *ss);
 extern socklen_t netd_addr_to_sa(const struct msg_addr *a,
                                  struct sockaddr_storage *ss);
+/* netd_addr_fmt - "IP:port" / "[IP6]:port" into buf (>= 64 bytes) */
+extern const char *netd_addr_fmt(const struct msg_addr *a, char *buf,
+                                 size_t cap);
+extern int netd_addr_eq(const struct msg_addr *a, const struct msg_addr *b);
+
+/* netd_proto.c */
+extern int netd_proto_load_all(struct netd *n);
+extern void netd_proto_unload_all(struct netd *n);
+extern int netd_proto_dir(const char *mod_path, const char *exe, char *out,
+                          size_t cap);
 
 #endif

@@ -72,6 +72,12 @@ sub nothing_started
     is($r->{exit}, 0, 'mid -c on a good generated config exits 0')
         or diag("stderr: $r->{err}");
     nothing_started('mid -c (good config)', $f);
+
+    # tcp is built: a tcp listen line beside the udp one is accepted
+    $f = write_cfg('good_tcp', @base, "listen = tcp:127.0.0.1:$port");
+    $r = mid_run('-c', '-f', $f);
+    is($r->{exit}, 0, 'mid -c accepts a tcp listen line')
+        or diag("stderr: $r->{err}");
 }
 
 # --- bad configs: exit 1, exact "FILE:LINE: [section] key:" prefix ------
@@ -86,9 +92,9 @@ my @bad = (
       '9: [net] listen:' ],
     [ 'port not a number', [ 'listen = udp:127.0.0.1:http' ],
       '9: [net] listen:' ],
-    [ 'tcp listen not built',
-      [ "listen = tcp:127.0.0.1:$port" ],
-      '9: [net] listen:', qr/tcp transport not built yet/ ],
+    [ 'tcp listen twice',
+      [ "listen = tcp:127.0.0.1:$port", "listen = tcp:127.0.0.1:$port" ],
+      '10: [net] listen:', qr/duplicate "tcp:127\.0\.0\.1:\d+" \(first at line 9\)/ ],
     [ 'children not a number', [ '[core]', 'children = many' ],
       '10: [core] children:' ],
     [ 'debug out of range', [ '[log]', 'debug = 5' ],

@@ -1,0 +1,230 @@
+/*
+ * SUMMARY
+ *      netd_conn - the TCP connection table: by id and by remote address
+ * DESCRIPTION
+ *      Connections live in a slot array. An id is (generation << 32) |
+ *      (slot + 1): lookup by id is one array index and one compare, and
+ *      an id whose connection closed never matches the slot's next
+ *      tenant (the generation moved on). Ids are never 0 (0 means UDP).
+ *
+ *      Lookup by remote address is an open-addressing hash (linear
+ *      probing, backward-shift deletion, no tombstones), grown to keep
+ *      the load under one half. An entry points at a connection and says
+ *      which of its keys it is: the peer address, or the RFC 5923 alias
+ *      (the sent-by of a Via with ;alias, when [net] tcp_via_alias is
+ *      on). A newer connection to an address replaces the older one's
+ *      entry; deleting a connection removes only entries that are its own.
+ *
+ *      Why not liburcu's rculfhash: netd's reactor is one thread and
+ *      the only reader and writer of the table, so RCU buys nothing and
+ *      costs an allocation per node and a grace-period machinery. A
+ *      plain table is smaller, allocation-free per lookup and easy to
+ *      test (t/unit/netd_conn.c).
+ * PROTOCOL
+ *      None: a data structure of netd's reactor thread.
+ * DIAGNOSTICS
+ *      Nothing is logged; allocation failures return NULL / -ENOMEM.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netd.h"
+
+#define NETD_CONN_MIN_SLOTS 64u
+#define NETD_CONN_MIN_HASH 128u
+
+static uint32_t netd_conn_hash(const struct msg_addr *a)
+{
+    const unsigned char *p = a->ip;
+    size_t n = a->family == AF_INET6 ? 16 : 4;
+    uint32_t h = 2166136261u;           /* FNV-1a */
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    h = (h ^ (a->port & 0xff)) * 16777619u;
+    h = (h ^ (a->port >> 8)) * 16777619u;
+    h = (h ^ a->family) * 16777619u;
+    return h ? h : 1;
+}
+
+static const struct msg_addr *netd_conn_hkey(const struct netd_conn_hent *e)
+{
+    return e->alias ? &e->c->alias : &e->c->peer;
+}
+
+int netd_conn_tab_init(struct netd_conn_tab *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->ht = calloc(NETD_CONN_MIN_HASH, sizeof(*t->ht));
+    if (t->ht == NULL)
+        return -ENOMEM;
+    t->hcap = NETD_CONN_MIN_HASH;
+    return 0;
+}
+
+void netd_conn_tab_fini(struct netd_conn_tab *t)
+{
+    uint32_t i;
+
+    for (i = 0; i < t->nslot; i++)
+        if (t->slot[i] != NULL)
+            netd_conn_del(t, t->slot[i]);
+    free(t->slot);
+    free(t->gen);
+    free(t->freel);
+    free(t->ht);
+    memset(t, 0, sizeof(*t));
+}
+
+/* netd_conn_grow_slots - room for one more slot; 0 or -ENOMEM */
+static int netd_conn_grow_slots(struct netd_conn_tab *t)
+{
+    uint32_t cap = t->cap ? t->cap * 2 : NETD_CONN_MIN_SLOTS;
+    struct netd_conn **s;
+    uint32_t *g, *f;
+
+    if ((s = realloc(t->slot, cap * sizeof(*s))) == NULL)
+        return -ENOMEM;
+    t->slot = s;
+    if ((g = realloc(t->gen, cap * sizeof(*g))) == NULL)
+        return -ENOMEM;
+    t->gen = g;
+    if ((f = realloc(t->freel, cap * sizeof(*f))) == NULL)
+        return -ENOMEM;
+    t->freel = f;
+    memset(s + t->cap, 0, (cap - t->cap) * sizeof(*s));
+    memset(g + t->cap, 0, (cap - t->cap) * sizeof(*g));
+    t->cap = cap;
+    return 0;
+}
+
+struct netd_conn *netd_conn_new(struct netd_conn_tab *t)
+{
+    struct netd_conn *c;
+    uint32_t i;
+
+    if (t->nfree == 0 && t->nslot == t->cap && netd_conn_grow_slots(t) < 0)
+        return NULL;
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return NULL;
+    i = t->nfree > 0 ? t->freel[--t->nfree] : t->nslot++;
+    t->gen[i]++;
+    c->id = (uint64_t)t->gen[i] << 32 | (uint64_t)(i + 1);
+    c->fd = -1;
+    t->slot[i] = c;
+    t->count++;
+    return c;
+}
+
+struct netd_conn *netd_conn_by_id(const struct netd_conn_tab *t, uint64_t id)
+{
+    uint32_t i = (uint32_t)(id & 0xffffffffu);
+    struct netd_conn *c;
+
+    if (i == 0 || i > t->nslot)
+        return NULL;
+    c = t->slot[i - 1];
+    return c != NULL && c->id == id ? c : NULL;
+}
+
+static uint32_t netd_conn_find(const struct netd_conn_tab *t,
+                               const struct msg_addr *a, uint32_t h)
+{
+    uint32_t mask = t->hcap - 1;
+    uint32_t i = h & mask;
+
+    while (t->ht[i].c != NULL) {
+        if (t->ht[i].h == h && netd_addr_eq(netd_conn_hkey(&t->ht[i]), a))
+            return i;
+        i = (i + 1) & mask;
+    }
+    return i;                           /* the empty slot ending the run */
+}
+
+struct netd_conn *netd_conn_by_addr(const struct netd_conn_tab *t,
+                                    const struct msg_addr *a)
+{
+    uint32_t i = netd_conn_find(t, a, netd_conn_hash(a));
+
+    return t->ht[i].c;
+}
+
+/* netd_conn_rehash - double the hash table; 0 or -ENOMEM */
+static int netd_conn_rehash(struct netd_conn_tab *t)
+{
+    struct netd_conn_hent *old = t->ht;
+    uint32_t ocap = t->hcap, i, j;
+
+    if ((t->ht = calloc((size_t)ocap * 2, sizeof(*t->ht))) == NULL) {
+        t->ht = old;
+        return -ENOMEM;
+    }
+    t->hcap = ocap * 2;
+    for (i = 0; i < ocap; i++) {
+        if (old[i].c == NULL)
+            continue;
+        for (j = old[i].h & (t->hcap - 1); t->ht[j].c != NULL;
+             j = (j + 1) & (t->hcap - 1))
+            ;
+        t->ht[j] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+int netd_conn_key(struct netd_conn_tab *t, struct netd_conn *c, int alias)
+{
+    const struct msg_addr *a = alias ? &c->alias : &c->peer;
+    uint32_t h = netd_conn_hash(a);
+    uint32_t i;
+
+    if ((t->hcount + 1) * 2 > t->hcap && netd_conn_rehash(t) < 0)
+        return -ENOMEM;
+    i = netd_conn_find(t, a, h);
+    if (t->ht[i].c == NULL)
+        t->hcount++;
+    t->ht[i] = (struct netd_conn_hent){c, h, (uint32_t)(alias != 0)};
+    return 0;
+}
+
+/* netd_conn_unkey - remove the entry for a if it belongs to c */
+static void netd_conn_unkey(struct netd_conn_tab *t, struct netd_conn *c,
+                            const struct msg_addr *a)
+{
+    uint32_t mask = t->hcap - 1;
+    uint32_t i = netd_conn_find(t, a, netd_conn_hash(a));
+    uint32_t j, k;
+
+    if (t->ht[i].c != c)
+        return;
+    /* Backward-shift: move later members of the run into the hole. */
+    for (j = (i + 1) & mask; t->ht[j].c != NULL; j = (j + 1) & mask) {
+        k = t->ht[j].h & mask;          /* its home slot */
+        if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+            t->ht[i] = t->ht[j];
+            i = j;
+        }
+    }
+    t->ht[i].c = NULL;
+    t->hcount--;
+}
+
+void netd_conn_del(struct netd_conn_tab *t, struct netd_conn *c)
+{
+    uint32_t i = (uint32_t)(c->id & 0xffffffffu) - 1;
+
+    if (c->peer.family != 0)
+        netd_conn_unkey(t, c, &c->peer);
+    if (c->alias.family != 0)
+        netd_conn_unkey(t, c, &c->alias);
+    if (i < t->nslot && t->slot[i] == c) {
+        t->slot[i] = NULL;
+        t->freel[t->nfree++] = i;
+        t->count--;
+    }
+    free(c->fr.buf);
+    free(c->wbuf);
+    free(c);
+}

@@ -1,0 +1,113 @@
+#ifndef NETD_CONN_H
+#define NETD_CONN_H
+/*
+ * SUMMARY
+ *      netd_conn - the TCP connection table: by id and by remote address
+ * DESCRIPTION
+ *      See netd_conn.c. A connection is looked up by its id (sipd echoes
+ *      in->conn_id as out->conn_id for a reply, RFC 3261 18.2.2) and by a
+ *      remote address (its peer, and the RFC 5923 alias its first request
+ *      named), so responses and later requests to the same peer reuse it.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev.h"
+#include "msg.h"
+
+#define NETD_CONN_CONNECTING 1          /* async connect in flight */
+#define NETD_CONN_OPEN 2
+#define NETD_CONN_DRAIN 3               /* no more reading; close when
+                                         * the write queue is empty */
+
+/* Bytes received and not consumed yet, and where framing stands. */
+struct netd_frame {
+    char *buf;                          /* NULL until the first read */
+    size_t len;                         /* bytes in buf */
+    size_t cap;
+    size_t off;                         /* start of the current message */
+    size_t scan;                        /* empty-line search resumes */
+};
+
+struct netd_conn {
+    uint64_t id;                        /* never 0 */
+    int fd;
+    int sock;                           /* listen index (accepted on, or
+                                         * source address of a connect) */
+    int state;                          /* NETD_CONN_* */
+    int outgoing;                       /* we connected */
+    struct msg_addr peer;
+    struct msg_addr alias;              /* family 0: none (RFC 5923) */
+    int64_t last_ms;                    /* last byte in or out */
+    int64_t msg_ms;                     /* first byte of a partial
+                                         * message; 0: none pending */
+    int64_t deadline_ms;                /* connect / drain deadline */
+    struct netd_frame fr;
+    char *wbuf;                         /* write queue: wbuf[woff..wlen) */
+    size_t woff;
+    size_t wlen;
+    size_t wcap;
+    uint32_t events;                    /* registered in epoll */
+    struct ev_io io;
+};
+
+/* Address hash entry: which key of which connection. */
+struct netd_conn_hent {
+    struct netd_conn *c;                /* NULL: empty */
+    uint32_t h;
+    uint32_t alias;                     /* key is c->alias, else c->peer */
+};
+
+struct netd_conn_tab {
+    struct netd_conn **slot;            /* by slot; NULL: free */
+    uint32_t *gen;                      /* per slot, bumped on reuse */
+    uint32_t *freel;                    /* free slot stack */
+    uint32_t nfree;
+    uint32_t nslot;                     /* slots ever used */
+    uint32_t cap;                       /* slots allocated */
+    uint32_t count;                     /* live connections */
+    struct netd_conn_hent *ht;          /* open addressing, power of 2 */
+    uint32_t hcap;
+    uint32_t hcount;
+};
+
+/* netd_conn_tab_init - an empty table; 0 or -ENOMEM */
+extern int netd_conn_tab_init(struct netd_conn_tab *t);
+
+/* netd_conn_tab_fini - free the table and every connection left (their
+ * fds are not closed: the caller closes them first, or exits) */
+extern void netd_conn_tab_fini(struct netd_conn_tab *t);
+
+/*
+ * netd_conn_new - a zeroed connection with a fresh id, fd -1, in the
+ *      table but under no address yet. NULL on ENOMEM.
+ */
+extern struct netd_conn *netd_conn_new(struct netd_conn_tab *t);
+
+/* netd_conn_del - remove c from the table, free it and its buffers */
+extern void netd_conn_del(struct netd_conn_tab *t, struct netd_conn *c);
+
+/* netd_conn_by_id - the live connection with id, or NULL */
+extern struct netd_conn *netd_conn_by_id(const struct netd_conn_tab *t,
+                                         uint64_t id);
+
+/* netd_conn_by_addr - the connection registered under a, or NULL */
+extern struct netd_conn *netd_conn_by_addr(const struct netd_conn_tab *t,
+                                           const struct msg_addr *a);
+
+/*
+ * netd_conn_key - register c under c->peer (alias 0) or c->alias
+ *      (alias 1), replacing an older connection registered there (the
+ *      newest connection to an address wins). 0 or -ENOMEM.
+ */
+extern int netd_conn_key(struct netd_conn_tab *t, struct netd_conn *c,
+                         int alias);
+
+/* netd_conn_at - iteration: the connection in slot i (i < t->nslot) */
+static inline struct netd_conn *netd_conn_at(const struct netd_conn_tab *t,
+                                             uint32_t i)
+{
+    return t->slot[i];
+}
+
+#endif

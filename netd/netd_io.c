@@ -1,0 +1,131 @@
+/*
+ * SUMMARY
+ *      netd_io - the rings as the transports see them
+ * DESCRIPTION
+ *      In: netd_to_sipd() copies one received message (a datagram, or a
+ *      TCP message framed by proto_tcp) into the ring of sipd number
+ *      hash(Call-ID) % nsipd, so every message of a call meets the same
+ *      sipd; the Call-ID is found with the parser's light
+ *      sip_msg_peek_callid(), not a parse. Rings touched are published
+ *      once per batch by netd_commit() (one eventfd write at most per
+ *      ring and batch, none while sipd is busy).
+ *
+ *      Out: netd_send_all() pops a batch from each sipd->netd ring and
+ *      hands every MSG_T_SIP_OUT record to the transport of the listen
+ *      socket it names; records stay in ring memory (no copy) until
+ *      every loaded transport flushed, then the batch is released.
+ * PROTOCOL
+ *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
+ * DIAGNOSTICS
+ *      A full ring is counted (net:ring_full_drops); the caller logs,
+ *      naming the socket or connection. A record for a socket whose
+ *      transport is not loaded, or malformed, is counted and dropped.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "netd.h"
+#include "netd_proto.h"
+#include "sip_msg.h"
+
+uint32_t netd_hash_callid(const char *buf, size_t len)
+{
+    struct str cid;
+    uint32_t h = 2166136261u;           /* FNV-1a */
+    size_t i;
+
+    if (sip_msg_peek_callid(buf, len, &cid) < 0)
+        return 0;
+    for (i = 0; i < cid.len; i++) {
+        h ^= (unsigned char)cid.s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,
+                 size_t len)
+{
+    uint32_t h = netd_hash_callid(data, len);
+    int i = (int)(h % (uint32_t)n->nsipd);
+    struct msg_sip *m;
+
+    m = ring_reserve(&n->to_sipd[i], MSG_T_SIP_IN,
+                     (uint32_t)(sizeof(*m) + len));
+    if (m == NULL) {
+        stats_inc(n->st, STAT_NET_RING_FULL);
+        return -ENOSPC;
+    }
+    *m = *hdr;
+    m->hash = h;
+    m->len = (uint32_t)len;
+    memcpy(m->data, data, len);
+    n->dirty |= 1u << i;
+    return 0;
+}
+
+void netd_commit(struct netd *n)
+{
+    int i;
+
+    for (i = 0; n->dirty != 0 && i < n->nsipd; i++)
+        if (n->dirty & (1u << i)) {
+            ring_commit(&n->to_sipd[i]);
+            n->dirty &= ~(1u << i);
+        }
+}
+
+void netd_gauge_add(struct netd *n, enum stats_id id, int d)
+{
+    stats_add(n->st, id, (uint64_t)(int64_t)d);
+}
+
+/* netd_send_one - one record to its transport; 0 when dropped */
+static int netd_send_one(struct netd *n, const struct ring_rec *rec)
+{
+    const struct msg_sip *m = (const struct msg_sip *)rec->data;
+    const struct netd_proto *p;
+
+    if (rec->type != MSG_T_SIP_OUT || rec->len < sizeof(*m)
+        || m->len > rec->len - sizeof(*m) || m->sock >= n->nsocks)
+        return 0;
+    p = n->proto[n->socks[m->sock].proto];
+    if (p == NULL || m->proto != p->proto) {
+        stats_inc(n->st, STAT_NET_UDP_SND_ERR);
+        log_warn_rl("listen %u: no %s transport for this socket: "
+                    "message dropped", m->sock,
+                    m->proto == MSG_PROTO_TCP ? "tcp" : "udp");
+        return 0;
+    }
+    p->send(n, m);
+    return 1;
+}
+
+/* netd_send_ring - one batch from one sipd; returns records taken */
+static int netd_send_ring(struct netd *n, struct ring *r)
+{
+    const struct ring_rec *rec;
+    int taken = 0, i;
+
+    while (taken < NETD_BATCH && (rec = ring_pop(r)) != NULL) {
+        taken++;
+        (void)netd_send_one(n, rec);
+    }
+    if (taken == 0)
+        return 0;
+    for (i = 0; i < NETD_PROTO_N; i++)
+        if (n->proto[i] != NULL)
+            n->proto[i]->flush(n);
+    ring_release(r);
+    return taken;
+}
+
+int netd_send_all(struct netd *n)
+{
+    int i, total = 0;
+
+    for (i = 0; i < n->nsipd; i++)
+        total += netd_send_ring(n, &n->from_sipd[i]);
+    return total;
+}

@@ -1,0 +1,772 @@
+/*
+ * SUMMARY
+ *      proto_tcp - the TCP transport library (build/lib/proto_tcp.so)
+ * DESCRIPTION
+ *      Loaded by netd only when a listen line is tcp (netd_proto.h). All
+ *      I/O is non-blocking, in netd's one reactor thread:
+ *
+ *       - accept4() on every tcp listen socket, at most 64 per wake-up;
+ *         beyond [net] tcp_max_connections a new connection is closed at
+ *         once (tcp:connections_refused). EMFILE is survived with a spare
+ *         descriptor (close it, accept, close, reopen).
+ *       - read() into the connection's buffer (allocated at the first
+ *         byte, grown by need up to tcp_max_size + 4: never more), then
+ *         framed by netd_frame.c: every whole message goes to sipd with
+ *         MSG_F_FRAMED, hdr_len and body_len, so sipd does not scan the
+ *         stream again. A double-CRLF ping is answered with one CRLF
+ *         (RFC 5626 3.5.1).
+ *       - send() straight from ring memory while the connection's write
+ *         queue is empty; what the kernel did not take is copied to the
+ *         queue (grown by need, bounded by NETD_TCP_WQ_FACTOR x
+ *         tcp_max_size). A message that would pass the bound closes the
+ *         connection (tcp:write_queue_drops): one peer that never reads
+ *         costs a bounded amount of memory and nobody else anything.
+ *       - an outgoing record goes to the connection named by conn_id
+ *         (the one a request came in on, for its response: RFC 3261
+ *         18.2.2), else to the connection registered under the
+ *         destination address (a peer's own connection, or an RFC 5923
+ *         alias), else to a new connection: connect() non-blocking, from
+ *         the address of the listen socket sipd chose (so it matches the
+ *         Via), with a NETD_TCP_CONNECT_MS timeout. Messages wait in the
+ *         write queue meanwhile. A failed connect drops them (counted,
+ *         logged): sipd is stateless and keeps no copy, and the upstream
+ *         client's transaction times out as it would over UDP; see
+ *         docs/ARCHITECTURE.md for why no 503 is synthesized.
+ *       - [net] tcp_via_alias: the first request on an accepted
+ *         connection whose top Via carries ;alias and whose sent-by is the
+ *         peer's own IP registers the connection under that sent-by
+ *         address (RFC 5923 section 5), so requests to the peer reuse it.
+ *         Only the peer's own IP is believed: a peer cannot hijack
+ *         traffic meant for another host.
+ *       - limits, checked every NETD_TICK_MS: a connection idle for
+ *         tcp_lifetime s is closed (tcp:closed_idle); a partial message
+ *         not complete within min(tcp_lifetime, NETD_TCP_MSG_S) s is a
+ *         slowloris (tcp:closed_slow); a header block longer than
+ *         tcp_max_size (tcp:closed_oversize), a message whose headers
+ *         and Content-Length pass tcp_max_size (the header block goes to
+ *         sipd with MSG_F_OVERSIZE for a 513, then the connection is
+ *         closed: tcp:closed_oversize) and a message without a usable
+ *         Content-Length (tcp:closed_bad_frame) end the connection.
+ * PROTOCOL
+ *      netd -> sipd[i]: MSG_T_SIP_IN (proto TCP, conn_id, MSG_F_FRAMED,
+ *      MSG_F_OVERSIZE); sipd[i] -> netd: MSG_T_SIP_OUT (conn_id or 0).
+ * DIAGNOSTICS
+ *      Every line names the connection ("conn ID (PEER)") and the reason;
+ *      everything a peer can trigger is rate-limited and counted under
+ *      tcp:. Nothing a peer does is fatal. init fails (netd exits) only
+ *      when a listen socket cannot be registered.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../netd.h"
+#include "../netd_frame.h"
+#include "../netd_proto.h"
+#include "log.h"
+
+#define NETD_TCP_ACCEPTS 64             /* accepts per wake-up */
+#define NETD_TCP_READS 4                /* reads per wake-up */
+#define NETD_TCP_RBUF_MIN 2048
+#define NETD_TCP_WBUF_MIN 4096
+#define NETD_TCP_WQ_FACTOR 4            /* write queue bound: x max size */
+#define NETD_TCP_CONNECT_MS 5000
+#define NETD_TCP_DRAIN_MS 2000          /* 513 sent, then closed */
+#define NETD_TCP_MSG_S 10               /* a message completes within */
+
+struct proto_tcp {
+    struct netd *n;
+    size_t max;                         /* tcp_max_size */
+    size_t wq_max;
+    int64_t lifetime_ms;
+    int64_t msg_ms;
+    uint32_t max_conns;
+    int spare_fd;                       /* EMFILE reserve */
+};
+
+static struct proto_tcp proto_tcp_g;
+
+static void proto_tcp_on_conn(struct ev *ev, struct ev_io *io, uint32_t e);
+
+/* proto_tcp_name - "conn ID (PEER)" for log lines */
+static const char *proto_tcp_name(const struct netd_conn *c, char *buf,
+                                  size_t cap)
+{
+    char a[80];
+
+    snprintf(buf, cap, "conn %llu (%s)", (unsigned long long)c->id,
+             netd_addr_fmt(&c->peer, a, sizeof(a)));
+    return buf;
+}
+
+/* proto_tcp_close - end c; stat (or -1) counts why */
+static void proto_tcp_close(struct netd *n, struct netd_conn *c, int stat)
+{
+    if (stat >= 0)
+        stats_inc(n->st, (enum stats_id)stat);
+    if (c->events != 0 || c->fd >= 0)
+        (void)ev_del(&n->srv->ev, &c->io);
+    if (c->fd >= 0 && close(c->fd) < 0)
+        log_warn_rl("conn %llu: close: %s", (unsigned long long)c->id,
+                    strerror(errno));
+    netd_gauge_add(n, STAT_TCP_OPEN, -1);
+    netd_conn_del(&n->conns, c);
+}
+
+/* proto_tcp_events - keep c's epoll interest in step with its state */
+static void proto_tcp_events(struct netd *n, struct netd_conn *c)
+{
+    uint32_t want = 0;
+    int err;
+
+    if (c->state == NETD_CONN_OPEN)
+        want |= EPOLLIN;
+    if (c->state == NETD_CONN_CONNECTING || c->wlen > c->woff)
+        want |= EPOLLOUT;
+    if (want == c->events)
+        return;
+    if ((err = ev_mod(&n->srv->ev, &c->io, want)) < 0)
+        log_warn_rl("conn %llu: epoll: %s", (unsigned long long)c->id,
+                    strerror(-err));
+    c->events = want;
+}
+
+/* proto_tcp_add - a connected/connecting fd into the table and epoll */
+static struct netd_conn *proto_tcp_add(struct netd *n, int fd, int sock,
+                                       const struct msg_addr *peer,
+                                       int state)
+{
+    struct netd_conn *c = netd_conn_new(&n->conns);
+    int one = 1, err;
+
+    if (c == NULL) {
+        log_warn_rl("tcp: out of memory for a connection: closed");
+        close(fd);
+        return NULL;
+    }
+    c->fd = fd;
+    c->sock = sock;
+    c->peer = *peer;
+    c->state = state;
+    c->last_ms = ev_now_ms();
+    c->io.fd = fd;
+    c->io.fn = proto_tcp_on_conn;
+    c->io.arg = c;
+    c->events = state == NETD_CONN_OPEN ? EPOLLIN : EPOLLOUT;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    netd_gauge_add(n, STAT_TCP_OPEN, 1);
+    if ((err = ev_add(&n->srv->ev, &c->io, c->events)) < 0
+        || (err = netd_conn_key(&n->conns, c, 0)) < 0) {
+        log_warn_rl("conn %llu: register: %s", (unsigned long long)c->id,
+                    strerror(-err));
+        c->events = 0;
+        proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
+        return NULL;
+    }
+    return c;
+}
+
+/* -------------------------------------------------------------------
+ * Writing
+ */
+
+/* proto_tcp_wq_room - room for len more bytes in c's queue; 0 or -1 */
+static int proto_tcp_wq_room(struct netd_conn *c, size_t len)
+{
+    size_t cap = c->wcap ? c->wcap : NETD_TCP_WBUF_MIN;
+    char *b;
+
+    if (c->woff > 0) {
+        memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+        c->wlen -= c->woff;
+        c->woff = 0;
+    }
+    while (cap < c->wlen + len)
+        cap *= 2;
+    if (cap == c->wcap)
+        return 0;
+    if ((b = realloc(c->wbuf, cap)) == NULL)
+        return -1;
+    c->wbuf = b;
+    c->wcap = cap;
+    return 0;
+}
+
+/* proto_tcp_write - send or queue len bytes; 0, or -1 when c closed */
+static int proto_tcp_write(struct netd *n, struct netd_conn *c,
+                           const char *data, size_t len)
+{
+    struct proto_tcp *t = &proto_tcp_g;
+    char name[128];
+    ssize_t w;
+
+    if (c->state != NETD_CONN_CONNECTING && c->woff == c->wlen) {
+        w = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK
+            && errno != EINTR) {
+            log_warn_rl("%s: send: %s: closed",
+                        proto_tcp_name(c, name, sizeof(name)),
+                        strerror(errno));
+            proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
+            return -1;
+        }
+        w = w < 0 ? 0 : w;
+        c->last_ms = ev_now_ms();
+        data += w;
+        len -= (size_t)w;
+        if (len == 0 && c->state == NETD_CONN_DRAIN) {
+            proto_tcp_close(n, c, -1);  /* its last words are out */
+            return 0;
+        }
+        if (len == 0)
+            return 0;
+    }
+    if (c->wlen - c->woff + len > t->wq_max
+        || proto_tcp_wq_room(c, len) < 0) {
+        log_warn_rl("%s: write queue full (%zu bytes queued, bound %zu): "
+                    "peer does not read: closed",
+                    proto_tcp_name(c, name, sizeof(name)),
+                    c->wlen - c->woff, t->wq_max);
+        proto_tcp_close(n, c, STAT_TCP_WQ_DROPS);
+        return -1;
+    }
+    memcpy(c->wbuf + c->wlen, data, len);
+    c->wlen += len;
+    proto_tcp_events(n, c);
+    return 0;
+}
+
+/* proto_tcp_flush_wq - EPOLLOUT: send what is queued; -1 if closed */
+static int proto_tcp_flush_wq(struct netd *n, struct netd_conn *c)
+{
+    char name[128];
+    ssize_t w;
+
+    while (c->woff < c->wlen) {
+        w = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff,
+                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            log_warn_rl("%s: send: %s: closed",
+                        proto_tcp_name(c, name, sizeof(name)),
+                        strerror(errno));
+            proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
+            return -1;
+        }
+        c->woff += (size_t)w;
+        c->last_ms = ev_now_ms();
+    }
+    if (c->woff == c->wlen) {
+        c->woff = c->wlen = 0;
+        if (c->wcap > 16 * NETD_TCP_WBUF_MIN) {   /* a burst is over */
+            free(c->wbuf);
+            c->wbuf = NULL;
+            c->wcap = 0;
+        }
+        if (c->state == NETD_CONN_DRAIN) {
+            proto_tcp_close(n, c, -1);
+            return -1;
+        }
+    }
+    proto_tcp_events(n, c);
+    return 0;
+}
+
+/* -------------------------------------------------------------------
+ * Connecting
+ */
+
+/* proto_tcp_bind_src - bind fd to listen socket sock's IP, port 0 */
+static void proto_tcp_bind_src(struct netd *n, int fd, int sock, int family)
+{
+    const struct cfg_listen *l = &n->srv->cfg.listen[sock];
+    struct sockaddr_storage ss = l->addr;
+    static const unsigned char any6[16];
+
+    if (l->addr.ss_family != family)
+        return;
+    if (family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+        if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+            return;
+        in->sin_port = 0;
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+        if (memcmp(&in6->sin6_addr, any6, 16) == 0)
+            return;
+        in6->sin6_port = 0;
+    }
+    if (bind(fd, (struct sockaddr *)&ss, l->addrlen) < 0)
+        log_warn_rl("listen %d: bind source %s: %s", sock, l->host,
+                    strerror(errno));
+}
+
+/* proto_tcp_connect - a new connection to m->peer from m->sock */
+static struct netd_conn *proto_tcp_connect(struct netd *n,
+                                           const struct msg_sip *m)
+{
+    struct proto_tcp *t = &proto_tcp_g;
+    struct sockaddr_storage ss;
+    socklen_t len = netd_addr_to_sa(&m->peer, &ss);
+    struct netd_conn *c;
+    char a[80];
+    int fd, r;
+
+    if (len == 0)
+        return NULL;
+    if (n->conns.count >= t->max_conns) {
+        stats_inc(n->st, STAT_TCP_REFUSED);
+        log_warn_rl("tcp: %u connections open (tcp_max_connections): "
+                    "no new connection to %s", n->conns.count,
+                    netd_addr_fmt(&m->peer, a, sizeof(a)));
+        return NULL;
+    }
+    fd = socket(m->peer.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                0);
+    if (fd < 0) {
+        log_warn_rl("tcp: socket for %s: %s",
+                    netd_addr_fmt(&m->peer, a, sizeof(a)), strerror(errno));
+        return NULL;
+    }
+    proto_tcp_bind_src(n, fd, m->sock, m->peer.family);
+    r = connect(fd, (struct sockaddr *)&ss, len);
+    if (r < 0 && errno != EINPROGRESS) {
+        stats_inc(n->st, STAT_TCP_CONNECT_FAILED);
+        log_warn_rl("tcp: connect to %s: %s",
+                    netd_addr_fmt(&m->peer, a, sizeof(a)), strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    c = proto_tcp_add(n, fd, m->sock, &m->peer,
+                      r == 0 ? NETD_CONN_OPEN : NETD_CONN_CONNECTING);
+    if (c == NULL)
+        return NULL;
+    c->outgoing = 1;
+    c->deadline_ms = c->last_ms + NETD_TCP_CONNECT_MS;
+    if (r == 0)
+        stats_inc(n->st, STAT_TCP_CONNECTED);
+    log_debug("%s: connecting from listen %d", proto_tcp_name(c, a,
+              sizeof(a)), m->sock);
+    return c;
+}
+
+/* proto_tcp_connected - EPOLLOUT on a connecting socket */
+static void proto_tcp_connected(struct netd *n, struct netd_conn *c)
+{
+    char name[128];
+    socklen_t len = sizeof(int);
+    int err = 0;
+
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err != 0) {
+        log_warn_rl("%s: connect: %s: %zu bytes queued dropped",
+                    proto_tcp_name(c, name, sizeof(name)), strerror(err),
+                    c->wlen - c->woff);
+        proto_tcp_close(n, c, STAT_TCP_CONNECT_FAILED);
+        return;
+    }
+    stats_inc(n->st, STAT_TCP_CONNECTED);
+    c->state = NETD_CONN_OPEN;
+    c->last_ms = ev_now_ms();
+    (void)proto_tcp_flush_wq(n, c);
+}
+
+/* -------------------------------------------------------------------
+ * Reading and framing
+ */
+
+/* proto_tcp_alias - RFC 5923: register c under its Via's sent-by */
+static void proto_tcp_alias(struct netd *n, struct netd_conn *c,
+                            const char *hdr, size_t len)
+{
+    struct msg_addr a;
+    char name[128], as[80];
+
+    if (!netd_frame_via_alias(hdr, len, &a) || a.family != c->peer.family
+        || memcmp(a.ip, c->peer.ip, a.family == AF_INET ? 4 : 16) != 0
+        || netd_addr_eq(&a, &c->peer))
+        return;
+    c->alias = a;
+    if (netd_conn_key(&n->conns, c, 1) < 0) {
+        c->alias.family = 0;
+        return;
+    }
+    stats_inc(n->st, STAT_TCP_ALIASES);
+    log_debug("%s: alias %s (RFC 5923)",
+              proto_tcp_name(c, name, sizeof(name)),
+              netd_addr_fmt(&a, as, sizeof(as)));
+}
+
+/* proto_tcp_deliver - one framed message (or header block) to sipd */
+static void proto_tcp_deliver(struct netd *n, struct netd_conn *c,
+                              const struct netd_frame_msg *fm, int flags)
+{
+    const char *p = c->fr.buf + fm->start;
+    struct msg_sip hdr;
+    char name[128];
+    size_t len = fm->hdr_len + (flags & MSG_F_OVERSIZE ? 0 : fm->body_len);
+
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.proto = MSG_PROTO_TCP;
+    hdr.flags = (uint8_t)(MSG_F_FRAMED | flags);
+    hdr.sock = (uint16_t)c->sock;
+    hdr.conn_id = c->id;
+    hdr.peer = c->peer;
+    hdr.hdr_len = (uint32_t)fm->hdr_len;
+    hdr.body_len = flags & MSG_F_OVERSIZE ? 0 : (uint32_t)fm->body_len;
+    stats_inc(n->st, STAT_TCP_RCV_MSGS);
+    if (netd_to_sipd(n, &hdr, p, len) < 0)
+        log_warn_rl("%s: sipd ring full: message dropped",
+                    proto_tcp_name(c, name, sizeof(name)));
+    if (n->srv->cfg.tcp_via_alias && !c->outgoing && c->alias.family == 0)
+        proto_tcp_alias(n, c, p, fm->hdr_len);
+}
+
+/* proto_tcp_refuse - hostile or broken input: log, count, close */
+static void proto_tcp_refuse(struct netd *n, struct netd_conn *c, int stat,
+                             const char *why)
+{
+    char name[128];
+
+    log_warn_rl("%s: %s: closed", proto_tcp_name(c, name, sizeof(name)),
+                why);
+    proto_tcp_close(n, c, stat);
+}
+
+/* proto_tcp_frames - every event in c's buffer; -1 when c closed */
+static int proto_tcp_frames(struct netd *n, struct netd_conn *c)
+{
+    struct proto_tcp *t = &proto_tcp_g;
+    struct netd_frame_msg fm;
+    char name[128];
+    int r, got = 0;
+
+    while (c->state == NETD_CONN_OPEN
+           && (r = netd_frame_next(&c->fr, t->max, &fm)) != NETD_FR_AGAIN) {
+        switch (r) {
+        case NETD_FR_MSG:
+            proto_tcp_deliver(n, c, &fm, 0);
+            got = 1;
+            break;
+        case NETD_FR_PING:
+            stats_inc(n->st, STAT_TCP_KEEPALIVES);
+            if (proto_tcp_write(n, c, "\r\n", 2) < 0)
+                return -1;
+            break;
+        case NETD_FR_OVERSIZE:
+            log_warn_rl("%s: message of %zu bytes (headers %zu + "
+                        "Content-Length %zu) over tcp_max_size %zu: "
+                        "513, then closed",
+                        proto_tcp_name(c, name, sizeof(name)),
+                        fm.hdr_len + fm.body_len, fm.hdr_len, fm.body_len,
+                        t->max);
+            stats_inc(n->st, STAT_TCP_CLOSED_OVERSIZE);
+            proto_tcp_deliver(n, c, &fm, MSG_F_OVERSIZE);
+            c->state = NETD_CONN_DRAIN;
+            c->deadline_ms = ev_now_ms() + NETD_TCP_DRAIN_MS;
+            proto_tcp_events(n, c);
+            return 0;
+        case NETD_FR_ENDLESS:
+            proto_tcp_refuse(n, c, STAT_TCP_CLOSED_OVERSIZE,
+                             "header block longer than tcp_max_size");
+            return -1;
+        default:
+            proto_tcp_refuse(n, c, STAT_TCP_CLOSED_BAD,
+                             "cannot frame: no or bad Content-Length");
+            return -1;
+        }
+    }
+    netd_frame_compact(&c->fr);
+    if (netd_frame_pending(&c->fr) == 0)
+        c->msg_ms = 0;
+    else if (got || c->msg_ms == 0)
+        c->msg_ms = ev_now_ms();
+    return 0;
+}
+
+/* proto_tcp_rbuf - room to read into; 0, or -1 (full, or ENOMEM) */
+static int proto_tcp_rbuf(struct netd_conn *c)
+{
+    struct netd_frame *f = &c->fr;
+    size_t limit = proto_tcp_g.max + 4;
+    size_t cap;
+    char *b;
+
+    if (f->len < f->cap)
+        return 0;
+    if (f->cap >= limit)
+        return -1;
+    cap = f->cap ? f->cap * 2 : NETD_TCP_RBUF_MIN;
+    if (cap > limit)
+        cap = limit;
+    if ((b = realloc(f->buf, cap)) == NULL)
+        return -1;
+    f->buf = b;
+    f->cap = cap;
+    return 0;
+}
+
+/* proto_tcp_read - EPOLLIN: read, frame, deliver */
+static void proto_tcp_read(struct netd *n, struct netd_conn *c)
+{
+    struct netd_frame *f = &c->fr;
+    char name[128];
+    int i, eof = 0;
+    ssize_t r;
+
+    for (i = 0; i < NETD_TCP_READS && proto_tcp_rbuf(c) == 0; i++) {
+        r = read(c->fd, f->buf + f->len, f->cap - f->len);
+        if (r > 0) {
+            f->len += (size_t)r;
+            c->last_ms = ev_now_ms();
+            if (proto_tcp_frames(n, c) < 0)
+                goto out;
+            continue;
+        }
+        if (r == 0)
+            eof = 1;
+        else if (errno == EINTR)
+            continue;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            log_info_rl("%s: read: %s: closed",
+                        proto_tcp_name(c, name, sizeof(name)),
+                        strerror(errno));
+            proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
+            goto out;
+        }
+        break;
+    }
+    if (eof) {
+        log_debug("%s: closed by the peer",
+                  proto_tcp_name(c, name, sizeof(name)));
+        proto_tcp_close(n, c, -1);
+    }
+out:
+    netd_commit(n);
+}
+
+static void proto_tcp_on_conn(struct ev *ev, struct ev_io *io, uint32_t e)
+{
+    struct netd_conn *c = io->arg;
+    struct netd *n = proto_tcp_g.n;
+
+    (void)ev;
+    if (c->state == NETD_CONN_CONNECTING) {
+        if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+            proto_tcp_connected(n, c);
+        return;
+    }
+    if ((e & EPOLLOUT) && proto_tcp_flush_wq(n, c) < 0)
+        return;
+    if (c->state == NETD_CONN_OPEN && (e & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        proto_tcp_read(n, c);
+    else if (c->state == NETD_CONN_DRAIN && (e & (EPOLLHUP | EPOLLERR)))
+        proto_tcp_close(n, c, -1);
+}
+
+/* -------------------------------------------------------------------
+ * Accepting
+ */
+
+/* proto_tcp_emfile - out of descriptors: shed one connection attempt */
+static void proto_tcp_emfile(struct netd_sock *sk)
+{
+    struct proto_tcp *t = &proto_tcp_g;
+    int fd;
+
+    log_warn_rl("listen %d: accept: %s: a connection refused", sk->idx,
+                strerror(errno));
+    stats_inc(t->n->st, STAT_TCP_REFUSED);
+    if (t->spare_fd < 0)
+        return;
+    close(t->spare_fd);
+    if ((fd = accept(sk->fd, NULL, NULL)) >= 0)
+        close(fd);
+    t->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void proto_tcp_on_accept(struct ev *ev, struct ev_io *io, uint32_t e)
+{
+    struct netd_sock *sk = io->arg;
+    struct netd *n = sk->netd;
+    struct proto_tcp *t = &proto_tcp_g;
+    struct sockaddr_storage ss;
+    struct msg_addr peer;
+    struct netd_conn *c;
+    socklen_t len;
+    char name[128];
+    int i, fd;
+
+    (void)ev;
+    (void)e;
+    for (i = 0; i < NETD_TCP_ACCEPTS; i++) {
+        len = sizeof(ss);
+        fd = accept4(sk->fd, (struct sockaddr *)&ss, &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+            proto_tcp_emfile(sk);
+        else if (fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            log_warn_rl("listen %d: accept: %s", sk->idx, strerror(errno));
+        if (fd < 0)
+            return;
+        netd_addr_from_sa(&peer, &ss);
+        if (n->conns.count >= t->max_conns) {
+            stats_inc(n->st, STAT_TCP_REFUSED);
+            log_warn_rl("listen %d: %u connections open "
+                        "(tcp_max_connections): %s refused", sk->idx,
+                        n->conns.count,
+                        netd_addr_fmt(&peer, name, sizeof(name)));
+            close(fd);
+            continue;
+        }
+        if ((c = proto_tcp_add(n, fd, sk->idx, &peer, NETD_CONN_OPEN))
+            == NULL)
+            continue;
+        stats_inc(n->st, STAT_TCP_ACCEPTED);
+        log_debug("%s: accepted on listen %d",
+                  proto_tcp_name(c, name, sizeof(name)), sk->idx);
+    }
+}
+
+/* -------------------------------------------------------------------
+ * The transport interface
+ */
+
+static int proto_tcp_init(struct netd *n)
+{
+    struct proto_tcp *t = &proto_tcp_g;
+    const struct cfg *cfg = &n->srv->cfg;
+    int i, err;
+
+    memset(t, 0, sizeof(*t));
+    t->n = n;
+    t->max = (size_t)cfg->tcp_max_size;
+    t->wq_max = NETD_TCP_WQ_FACTOR * t->max;
+    t->lifetime_ms = (int64_t)cfg->tcp_lifetime * 1000;
+    t->msg_ms = (int64_t)(cfg->tcp_lifetime < NETD_TCP_MSG_S
+                              ? cfg->tcp_lifetime : NETD_TCP_MSG_S) * 1000;
+    t->max_conns = (uint32_t)cfg->tcp_max_connections;
+    t->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    for (i = 0; i < n->nsocks; i++) {
+        struct netd_sock *sk = &n->socks[i];
+
+        if (sk->proto != CFG_PROTO_TCP)
+            continue;
+        sk->io.fd = sk->fd;
+        sk->io.fn = proto_tcp_on_accept;
+        sk->io.arg = sk;
+        if ((err = ev_add(&n->srv->ev, &sk->io, EPOLLIN)) < 0) {
+            log_error("listen %d (fd %d): epoll: %s", i, sk->fd,
+                      strerror(-err));
+            return err;
+        }
+    }
+    return 0;
+}
+
+static void proto_tcp_send(struct netd *n, const struct msg_sip *m)
+{
+    struct netd_conn *c = NULL;
+    char a[80];
+
+    /* A draining connection still takes writes: a 513 for the
+     * message that made it drain is what it waits for. */
+    if (m->conn_id != 0)
+        c = netd_conn_by_id(&n->conns, m->conn_id);
+    if (c == NULL)
+        c = netd_conn_by_addr(&n->conns, &m->peer);
+    if (c == NULL && (c = proto_tcp_connect(n, m)) == NULL) {
+        stats_inc(n->st, STAT_TCP_SND_DROPS);
+        log_warn_rl("tcp: no connection to %s: message of %u bytes "
+                    "dropped", netd_addr_fmt(&m->peer, a, sizeof(a)),
+                    m->len);
+        return;
+    }
+    if (proto_tcp_write(n, c, m->data, m->len) == 0)
+        stats_inc(n->st, STAT_TCP_SND_MSGS);
+}
+
+static void proto_tcp_flush(struct netd *n)
+{
+    (void)n;                            /* every send went out at once */
+}
+
+/* proto_tcp_expire - c's deadlines at now; -1 when c was closed */
+static void proto_tcp_expire(struct netd *n, struct netd_conn *c,
+                             int64_t now)
+{
+    struct proto_tcp *t = &proto_tcp_g;
+    char name[128];
+
+    proto_tcp_name(c, name, sizeof(name));
+    if (c->state == NETD_CONN_CONNECTING && now >= c->deadline_ms) {
+        log_warn_rl("%s: connect: timed out after %d ms: %zu bytes "
+                    "queued dropped", name, NETD_TCP_CONNECT_MS,
+                    c->wlen - c->woff);
+        proto_tcp_close(n, c, STAT_TCP_CONNECT_FAILED);
+    } else if (c->state == NETD_CONN_DRAIN && now >= c->deadline_ms) {
+        proto_tcp_close(n, c, -1);
+    } else if (c->state == NETD_CONN_OPEN && c->msg_ms != 0
+               && now - c->msg_ms >= t->msg_ms) {
+        log_warn_rl("%s: partial message (%zu bytes) not complete after "
+                    "%lld s (slow sender): closed", name,
+                    netd_frame_pending(&c->fr),
+                    (long long)(t->msg_ms / 1000));
+        proto_tcp_close(n, c, STAT_TCP_CLOSED_SLOW);
+    } else if (c->state == NETD_CONN_OPEN
+               && now - c->last_ms >= t->lifetime_ms) {
+        log_info_rl("%s: idle for %d s (tcp_lifetime): closed", name,
+                    n->srv->cfg.tcp_lifetime);
+        proto_tcp_close(n, c, STAT_TCP_CLOSED_IDLE);
+    }
+}
+
+static void proto_tcp_tick(struct netd *n, int64_t now)
+{
+    uint32_t i;
+    struct netd_conn *c;
+
+    for (i = 0; i < n->conns.nslot; i++)
+        if ((c = netd_conn_at(&n->conns, i)) != NULL)
+            proto_tcp_expire(n, c, now);
+}
+
+static void proto_tcp_fini(struct netd *n)
+{
+    struct proto_tcp *t = &proto_tcp_g;
+    struct netd_conn *c;
+    uint32_t i;
+
+    for (i = 0; i < n->conns.nslot; i++)
+        if ((c = netd_conn_at(&n->conns, i)) != NULL)
+            proto_tcp_close(n, c, -1);
+    if (t->spare_fd >= 0)
+        close(t->spare_fd);
+    t->spare_fd = -1;
+}
+
+/* The transport interface netd looks up (netd_proto.h). */
+const struct netd_proto netd_proto = {
+    .version = NETD_PROTO_VERSION,
+    .proto = MSG_PROTO_TCP,
+    .name = "tcp",
+    .init = proto_tcp_init,
+    .send = proto_tcp_send,
+    .flush = proto_tcp_flush,
+    .tick = proto_tcp_tick,
+    .fini = proto_tcp_fini,
+};

@@ -1,0 +1,194 @@
+/*
+ * SUMMARY
+ *      proto_udp - the UDP transport library (build/lib/proto_udp.so)
+ * DESCRIPTION
+ *      Receive: a readable socket is drained with recvmmsg, NETD_BATCH
+ *      datagrams at a time, at most NETD_RECV_ROUNDS batches per turn so
+ *      one busy socket cannot starve the others or the send side. Each
+ *      datagram is copied once, into the ring of its sipd
+ *      (netd_to_sipd()); rings are published once per batch.
+ *
+ *      Send: records are sent straight from ring memory (no copy) with
+ *      sendmmsg, consecutive records for the same socket in one call;
+ *      netd releases them after flush.
+ *
+ *      Datagrams shorter than [net] udp_min_size are dropped (counted).
+ *      Loaded by netd only when a listen line is udp (netd_proto.h).
+ * PROTOCOL
+ *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
+ * DIAGNOSTICS
+ *      Receive errors other than EAGAIN, send errors, full rings: counted
+ *      and logged with rate limits, never fatal. init fails (netd exits)
+ *      when a socket cannot be registered or the buffers allocated.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../netd.h"
+#include "../netd_proto.h"
+#include "log.h"
+
+/* The library's state: one netd, one reactor thread. */
+struct proto_udp {
+    char (*rbuf)[NETD_DGRAM_MAX + 1];   /* receive batch, reused */
+    struct sockaddr_storage raddr[NETD_BATCH];
+    /* send batch: records for one fd, gathered until flush */
+    struct mmsghdr mm[NETD_BATCH];
+    struct iovec iov[NETD_BATCH];
+    struct sockaddr_storage to[NETD_BATCH];
+    int cnt;
+    int fd;
+};
+
+static struct proto_udp proto_udp_g;
+
+static void proto_udp_batch(struct netd *n, struct netd_sock *sk,
+                            struct mmsghdr *mm, int cnt)
+{
+    struct proto_udp *u = &proto_udp_g;
+    struct msg_sip hdr;
+    int i;
+
+    for (i = 0; i < cnt; i++) {
+        size_t len = mm[i].msg_len;
+
+        stats_inc(n->st, STAT_NET_UDP_RCV);
+        if ((mm[i].msg_hdr.msg_flags & MSG_TRUNC) || len == 0
+            || len < (size_t)n->srv->cfg.udp_min_size) {
+            stats_inc(n->st, STAT_NET_UDP_TOO_SMALL);
+            continue;
+        }
+        memset(&hdr, 0, sizeof(hdr));
+        hdr.proto = MSG_PROTO_UDP;
+        hdr.sock = (uint16_t)sk->idx;
+        netd_addr_from_sa(&hdr.peer, &u->raddr[i]);
+        if (netd_to_sipd(n, &hdr, u->rbuf[i], len) < 0)
+            log_warn_rl("udp %d: sipd ring full: datagram dropped",
+                        sk->idx);
+    }
+    netd_commit(n);
+}
+
+static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
+{
+    struct netd_sock *sk = io->arg;
+    struct proto_udp *u = &proto_udp_g;
+    struct mmsghdr mm[NETD_BATCH];
+    struct iovec iov[NETD_BATCH];
+    int i, r, cnt;
+
+    (void)ev;
+    (void)e;
+    for (r = 0; r < NETD_RECV_ROUNDS; r++) {
+        memset(mm, 0, sizeof(mm));
+        for (i = 0; i < NETD_BATCH; i++) {
+            iov[i].iov_base = u->rbuf[i];
+            iov[i].iov_len = NETD_DGRAM_MAX;
+            mm[i].msg_hdr.msg_iov = &iov[i];
+            mm[i].msg_hdr.msg_iovlen = 1;
+            mm[i].msg_hdr.msg_name = &u->raddr[i];
+            mm[i].msg_hdr.msg_namelen = sizeof(u->raddr[i]);
+        }
+        cnt = recvmmsg(sk->fd, mm, NETD_BATCH, MSG_DONTWAIT, NULL);
+        if (cnt < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                log_warn_rl("udp %d: recvmmsg: %s", sk->idx,
+                            strerror(errno));
+            return;
+        }
+        proto_udp_batch(sk->netd, sk, mm, cnt);
+        if (cnt < NETD_BATCH)
+            return;
+    }
+}
+
+static int proto_udp_init(struct netd *n)
+{
+    struct proto_udp *u = &proto_udp_g;
+    int i, err;
+
+    memset(u, 0, sizeof(*u));
+    u->fd = -1;
+    u->rbuf = malloc(sizeof(*u->rbuf) * NETD_BATCH);
+    if (u->rbuf == NULL)
+        return -ENOMEM;
+    for (i = 0; i < n->nsocks; i++) {
+        struct netd_sock *sk = &n->socks[i];
+
+        if (sk->proto != CFG_PROTO_UDP)
+            continue;
+        sk->io.fd = sk->fd;
+        sk->io.fn = proto_udp_on_read;
+        sk->io.arg = sk;
+        if ((err = ev_add(&n->srv->ev, &sk->io, EPOLLIN)) < 0) {
+            log_error("listen %d (fd %d): epoll: %s", i, sk->fd,
+                      strerror(-err));
+            return err;
+        }
+    }
+    return 0;
+}
+
+static void proto_udp_fini(struct netd *n)
+{
+    (void)n;
+    free(proto_udp_g.rbuf);
+    proto_udp_g.rbuf = NULL;
+}
+
+/* proto_udp_flush - sendmmsg what was gathered for one socket */
+static void proto_udp_flush(struct netd *n)
+{
+    struct proto_udp *u = &proto_udp_g;
+    int done = 0, r;
+
+    while (done < u->cnt) {
+        r = sendmmsg(u->fd, u->mm + done, (unsigned)(u->cnt - done),
+                     MSG_DONTWAIT);
+        if (r > 0) {
+            stats_add(n->st, STAT_NET_UDP_SND, (uint64_t)r);
+            done += r;
+            continue;
+        }
+        /* The first datagram failed: count it, go on with the rest. */
+        stats_inc(n->st, STAT_NET_UDP_SND_ERR);
+        log_warn_rl("udp fd %d: sendmmsg: %s", u->fd,
+                    r < 0 ? strerror(errno) : "nothing sent");
+        done++;
+    }
+    u->cnt = 0;
+}
+
+static void proto_udp_send(struct netd *n, const struct msg_sip *m)
+{
+    struct proto_udp *u = &proto_udp_g;
+    struct netd_sock *sk = &n->socks[m->sock];
+    int i;
+
+    if (u->cnt > 0 && (sk->fd != u->fd || u->cnt == NETD_BATCH))
+        proto_udp_flush(n);
+    u->fd = sk->fd;
+    i = u->cnt++;
+    memset(&u->mm[i], 0, sizeof(u->mm[i]));
+    u->iov[i].iov_base = (void *)m->data;
+    u->iov[i].iov_len = m->len;
+    u->mm[i].msg_hdr.msg_iov = &u->iov[i];
+    u->mm[i].msg_hdr.msg_iovlen = 1;
+    u->mm[i].msg_hdr.msg_name = &u->to[i];
+    u->mm[i].msg_hdr.msg_namelen = netd_addr_to_sa(&m->peer, &u->to[i]);
+}
+
+/* The transport interface netd looks up (netd_proto.h). */
+const struct netd_proto netd_proto = {
+    .version = NETD_PROTO_VERSION,
+    .proto = MSG_PROTO_UDP,
+    .name = "udp",
+    .init = proto_udp_init,
+    .send = proto_udp_send,
+    .flush = proto_udp_flush,
+    .tick = NULL,
+    .fini = proto_udp_fini,
+};

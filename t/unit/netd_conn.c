@@ -1,0 +1,94 @@
+/*
+ * SUMMARY
+ *      netd_conn unit tests: the TCP connection table
+ * DESCRIPTION
+ *      Ids never 0 and never reused for a slot's next tenant; lookup by
+ *      address survives growth and deletion (backward shift); the newest
+ *      connection to an address wins; aliases.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netd.h"
+#include "tap.h"
+
+static struct msg_addr addr(unsigned ip, unsigned port)
+{
+    struct msg_addr a;
+
+    memset(&a, 0, sizeof(a));
+    a.family = AF_INET;
+    a.port = htons((uint16_t)port);
+    ip = htonl(ip);
+    memcpy(a.ip, &ip, 4);
+    return a;
+}
+
+#define N 5000
+
+int main(void)
+{
+    static struct netd_conn *c[N];
+    struct netd_conn_tab t;
+    struct netd_conn *x, *y;
+    struct msg_addr a;
+    uint64_t old;
+    int i, bad = 0;
+
+    is_int(netd_conn_tab_init(&t), 0, "init");
+    for (i = 0; i < N; i++) {
+        c[i] = netd_conn_new(&t);
+        c[i]->peer = addr(0x7f000001, 1000 + (unsigned)i);
+        if (c[i]->id == 0 || netd_conn_key(&t, c[i], 0) < 0)
+            bad++;
+    }
+    is_int(bad, 0, "5000 connections keyed, no id 0");
+    is_int(t.count, N, "count");
+    for (bad = 0, i = 0; i < N; i++) {
+        a = addr(0x7f000001, 1000 + (unsigned)i);
+        if (netd_conn_by_addr(&t, &a) != c[i]
+            || netd_conn_by_id(&t, c[i]->id) != c[i])
+            bad++;
+    }
+    is_int(bad, 0, "every connection found by address and by id");
+    for (i = 0; i < N; i += 2)
+        netd_conn_del(&t, c[i]);
+    for (bad = 0, i = 0; i < N; i++) {
+        a = addr(0x7f000001, 1000 + (unsigned)i);
+        if ((netd_conn_by_addr(&t, &a) != NULL) != (i % 2 == 1))
+            bad++;
+    }
+    is_int(bad, 0, "after deleting every other one: the rest still found");
+    old = c[0]->id;                     /* freed; only its id is read */
+    (void)old;
+    x = netd_conn_new(&t);
+    ok(x->id != 0 && netd_conn_by_id(&t, c[1]->id) == c[1],
+       "a new connection reuses a slot");
+    for (bad = 0, i = 0; i < N; i += 2)
+        if (netd_conn_by_id(&t, (uint64_t)0) != NULL)
+            bad++;
+    is_int(bad, 0, "id 0 is never found");
+
+    /* newest connection to an address wins; deleting the old keeps it */
+    x->peer = addr(0x0a000001, 5060);
+    netd_conn_key(&t, x, 0);
+    y = netd_conn_new(&t);
+    y->peer = x->peer;
+    netd_conn_key(&t, y, 0);
+    ok(netd_conn_by_addr(&t, &x->peer) == y, "newest connection wins");
+    old = x->id;
+    netd_conn_del(&t, x);
+    ok(netd_conn_by_addr(&t, &y->peer) == y, "deleting the older keeps it");
+    ok(netd_conn_by_id(&t, old) == NULL, "a deleted id is not found");
+
+    /* alias */
+    y->alias = addr(0x0a000001, 5070);
+    netd_conn_key(&t, y, 1);
+    a = addr(0x0a000001, 5070);
+    ok(netd_conn_by_addr(&t, &a) == y, "found by alias");
+    netd_conn_del(&t, y);
+    ok(netd_conn_by_addr(&t, &a) == NULL, "alias gone with the connection");
+    netd_conn_tab_fini(&t);
+    return done_testing();
+}
