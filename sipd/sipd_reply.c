@@ -41,7 +41,9 @@
  *	via-parm is removed and the response goes to the next Via:
  *	maddr (UDP), else received=, else the sent-by host; port rport=
  *	value, else sent-by port, else 5060 (5061 for TLS); a sent-by
- *	name without received= is resolved (RFC 3263 section 6).
+ *	name without received= is resolved (RFC 3263 section 6). Over
+ *	TCP the response goes on the connection the request came in on:
+ *	its id is the ;cid= parameter of our Via (sipd_route.c).
  * PROTOCOL
  *	None: the worker pushes out->buf like any routed message.
  * DIAGNOSTICS
@@ -471,9 +473,19 @@ static int sipd_reply_src_raw(const char *data, size_t len,
             return -1;
     }
     rest = via1;
-    if (s->nvia == 0 || sip_hdr_list_next(&rest, &elem) <= 0
-        || sip_via_parse(elem, &s->top) < 0)
+    if (s->nvia == 0 || sip_hdr_list_next(&rest, &elem) <= 0)
         return -1;
+    /* Bad params (RFC 4475 3.1.2.1 ";;,;,,"): a 400 still needs only
+     * the sent-protocol and sent-by; the address is the source's. */
+    if (sip_via_parse(elem, &s->top) < 0) {
+        const char *semi = memchr(elem.s, ';', elem.len);
+
+        if (semi == NULL)
+            return -1;
+        elem.len = (size_t)(semi - elem.s);
+        if (sip_via_parse(elem, &s->top) < 0)
+            return -1;
+    }
     s->to_tag = to.s != NULL
                 && (sip_uri_addr_parse(to, &a) < 0 || a.tag.s != NULL);
     return 0;
@@ -508,12 +520,15 @@ int sipd_reply(const struct sipd_route_env *env, struct sip_msg *m,
 }
 
 /*
- * sipd_reply_bad - 400 to a request the parser refused (data/len as
- *	received); reason is the parser's. Counted as sipd_reply().
+ * sipd_reply_raw - a reply with status to a request that was not
+ *	parsed (data/len as received: a request the parser refused, or
+ *	the header block netd sent for an oversized TCP message). Counted
+ *	as sipd_reply().
  */
-int sipd_reply_bad(const struct sipd_route_env *env,
+int sipd_reply_raw(const struct sipd_route_env *env,
                    const struct msg_sip *in, const char *data, size_t len,
-                   const char *reason, struct sipd_route_out *out)
+                   int status, const char *reason,
+                   struct sipd_route_out *out)
 {
     struct sipd_reply_src s;
 
@@ -522,8 +537,19 @@ int sipd_reply_bad(const struct sipd_route_env *env,
         stats_inc(env->st, STAT_CORE_DROP_REQUESTS);
         return SIPD_V_DROP;
     }
-    return sipd_reply_build(env, in, &s, 400,
-                            reason != NULL ? reason : "Bad Request", out);
+    return sipd_reply_build(env, in, &s, status, reason, out);
+}
+
+/*
+ * sipd_reply_bad - 400 to a request the parser refused (data/len as
+ *	received); reason is the parser's. Counted as sipd_reply().
+ */
+int sipd_reply_bad(const struct sipd_route_env *env,
+                   const struct msg_sip *in, const char *data, size_t len,
+                   const char *reason, struct sipd_route_out *out)
+{
+    return sipd_reply_raw(env, in, data, len, 400,
+                          reason != NULL ? reason : "Bad Request", out);
 }
 
 /*
@@ -584,9 +610,34 @@ static int sipd_reply_next(const struct cfg *c, const struct sip_via *v,
  *	it unless its top Via is ours, remove that via-parm, send the
  *	rest to the next Via.
  */
+/* sipd_reply_cid - the TCP connection id our Via carries, or 0 */
+static uint64_t sipd_reply_cid(const struct sip_via *v)
+{
+    struct str val;
+    uint64_t id = 0;
+    size_t i;
+
+    if (sip_hdr_param_find(v->params, SIPD_VIA_CID, &val) <= 0
+        || val.s == NULL || val.len == 0 || val.len > 16)
+        return 0;
+    for (i = 0; i < val.len; i++) {
+        char ch = val.s[i];
+        int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                         : -1;
+
+        if (d < 0)
+            return 0;
+        id = id << 4 | (uint64_t)d;
+    }
+    return id;
+}
+
 int sipd_reply_relay(const struct sipd_route_env *env, struct sip_msg *m,
                      const struct msg_sip *in, struct sipd_route_out *out)
 {
+    uint64_t cid = sipd_reply_cid(&m->via1);
     ssize_t n;
 
     stats_inc(env->st, STAT_CORE_RCV_REPLIES);
@@ -606,6 +657,10 @@ int sipd_reply_relay(const struct sipd_route_env *env, struct sip_msg *m,
         return SIPD_V_DROP;
     }
     out->len = (size_t)n;
+    /* RFC 3261 18.2.2: back over the request's connection, when it
+     * came over TCP (netd falls back to the address if it is gone). */
+    if (out->proto == MSG_PROTO_TCP)
+        out->conn_id = cid;
     stats_inc(env->st, STAT_CORE_FWD_REPLIES);
     return out->verdict;
 }

@@ -18,8 +18,10 @@
  *	 2. route information preprocessing (16.4): a Request-URI that is
  *	    a Record-Route value of ours (our host:port, no user, ;lr)
  *	    was put there by a strict router: the last Route value
- *	    becomes the Request-URI. Then every top Route that names us
- *	    (a listen address, or a [net] alias) is removed;
+ *	    becomes the Request-URI. A maddr naming us (with the URI's
+ *	    port) is removed with the port and ;transport=. Then every
+ *	    top Route that names us (a listen address, or a [net] alias)
+ *	    is removed;
  *	 3. a Request-URI that names us with no Route left is for this
  *	    element as a UAS: OPTIONS without a user part 200, CANCEL
  *	    481, anything else 404 (no registrar, no location service);
@@ -62,9 +64,15 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sipd_route_priv.h"
+
+/* RFC 3261 18.1.1: larger than this over UDP goes over TCP. */
+#define SIPD_ROUTE_UDP_MAX 1300
+/* What forwarding adds at most, near enough: our Via, received/rport. */
+#define SIPD_ROUTE_GROWTH 160
 
 /* Top Routes naming us that one request may carry (RFC 3261 16.4). */
 #define SIPD_ROUTE_MAX_POP 8
@@ -464,6 +472,47 @@ static int sipd_route_pop_self(const struct cfg *c, struct sip_msg *m)
     return 0;
 }
 
+/*
+ * sipd_route_maddr - RFC 3261 16.4: a Request-URI whose maddr names
+ *	us (with its port, or the default) loses maddr, its port and
+ *	;transport=, and routing goes on as if they had not been there.
+ *	Otherwise the request would be sent to ourselves. Returns 0 or
+ *	an edit error.
+ */
+static int sipd_route_maddr(const struct cfg *c, struct sip_msg *m)
+{
+    const struct sip_uri *u = &m->ruri;
+    struct str ma = sipd_route_unbracket(u->maddr);
+    struct str rest = u->params;
+    struct str name, val;
+    char buf[1024];
+    size_t n;
+    int port = u->port;
+
+    if (ma.s == NULL)
+        return 0;
+    if (port == 0)
+        port = u->scheme_id == SIP_URI_SIPS || u->tp == SIP_TP_TLS
+                   ? SIPD_PORT_SIPS : SIPD_PORT_SIP;
+    if (!sipd_route_is_us(c, ma, sip_uri_host_type(ma), port)
+        || m->ruri_str.len >= sizeof(buf))
+        return 0;
+    /* scheme ":" [userinfo "@"] host, then the other params */
+    n = (size_t)(u->host.s - m->ruri_str.s) + u->host.len
+        + (u->host_type == SIP_HOST_IPV6 ? 1 : 0);
+    memcpy(buf, m->ruri_str.s, n);
+    while (sip_hdr_param_next(&rest, &name, &val) > 0) {
+        if (str_ieq_cstr(name, "maddr") || str_ieq_cstr(name, "transport"))
+            continue;
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, ";%.*s%s%.*s",
+                              (int)name.len, name.s, val.s ? "=" : "",
+                              (int)val.len, val.s ? val.s : "");
+        if (n >= sizeof(buf))
+            return 0;
+    }
+    return sip_msg_set_ruri(m, (struct str){buf, n});
+}
+
 /* sipd_route_routes - RFC 3261 16.4; 0 or a status with *why */
 static int sipd_route_routes(const struct cfg *c, struct sip_msg *m,
                              const char **why)
@@ -471,6 +520,8 @@ static int sipd_route_routes(const struct cfg *c, struct sip_msg *m,
     int r;
 
     if (sipd_route_is_our_rr(c, m) && (r = sipd_route_unstrict(m)) < 0)
+        return sipd_route_edit_err(m, r, why);
+    if ((r = sipd_route_maddr(c, m)) < 0)
         return sipd_route_edit_err(m, r, why);
     if ((r = sipd_route_pop_self(c, m)) < 0)
         return sipd_route_edit_err(m, r, why);
@@ -726,16 +777,24 @@ static int sipd_route_record(struct sip_msg *m, struct str hp, int tcp)
 
 /* sipd_route_via - RFC 3261 16.6 step 8: our Via on top */
 static int sipd_route_via(struct sip_msg *m, struct str hp, int tcp,
-                          const struct sipd_branch *b)
+                          const struct sipd_branch *b,
+                          const struct msg_sip *in)
 {
     char br[SIPD_BRANCH_LEN];
+    char cid[32] = "";
     int r;
 
     sipd_branch_format(b, br);
+    /* Came over TCP: the connection id rides in our Via, so the
+     * response finds the request's connection (RFC 3261 18.2.2)
+     * without state here; see sipd_reply_relay(). */
+    if (in->proto == MSG_PROTO_TCP && in->conn_id != 0)
+        snprintf(cid, sizeof(cid), ";" SIPD_VIA_CID "=%llx",
+                 (unsigned long long)in->conn_id);
     r = sip_msg_hdr_insertf(m, m->first[SIP_HDR_VIA],
-                            "Via: SIP/2.0/%s %.*s;branch=%.*s",
+                            "Via: SIP/2.0/%s %.*s;branch=%.*s%s",
                             tcp ? "TCP" : "UDP", (int)hp.len, hp.s,
-                            SIPD_BRANCH_LEN, br);
+                            SIPD_BRANCH_LEN, br, cid);
     return r < 0 ? r : 0;
 }
 
@@ -755,7 +814,7 @@ static int sipd_route_rewrite(const struct cfg *c, struct sip_msg *m,
         || (r = sipd_route_max_forwards(m)) < 0
         || (c->record_route && m->method_id != SIP_METHOD_REGISTER
             && (r = sipd_route_record(m, hp, tcp)) < 0)
-        || (r = sipd_route_via(m, hp, tcp, b)) < 0
+        || (r = sipd_route_via(m, hp, tcp, b, in)) < 0
         || (r = sipd_route_frame(m, h->proto)) < 0)
         return sipd_route_edit_err(m, r, why);
     return 0;
@@ -810,6 +869,29 @@ static int sipd_route_emit(const struct sipd_route_env *env,
     return out->verdict;
 }
 
+/*
+ * sipd_route_big - RFC 3261 18.1.1: a request that would leave over UDP
+ *	larger than 1300 bytes (the path MTU is unknown) goes over TCP
+ *	when the next hop is an IP literal whose URI named no transport
+ *	and a TCP listen socket of its family exists. A name target is
+ *	left alone: RFC 3263 decides its transport. Always returns 0.
+ */
+static int sipd_route_big(const struct cfg *c, const struct sip_msg *m,
+                          struct sipd_route_hop *h)
+{
+    int sock;
+
+    if (h->proto != MSG_PROTO_UDP || h->given
+        || m->len + SIPD_ROUTE_GROWTH <= SIPD_ROUTE_UDP_MAX
+        || (h->ht != SIP_HOST_IPV4 && h->ht != SIP_HOST_IPV6))
+        return 0;
+    if ((sock = sipd_route_sock(c, MSG_PROTO_TCP, h->dst.family, -1)) < 0)
+        return 0;
+    h->proto = MSG_PROTO_TCP;
+    h->sock = sock;
+    return 0;
+}
+
 /* sipd_route_request - RFC 3261 16.3-16.6 for one parsed request */
 static int sipd_route_request(const struct sipd_route_env *env,
                               struct sip_msg *m, const struct msg_sip *in,
@@ -830,7 +912,8 @@ static int sipd_route_request(const struct sipd_route_env *env,
         return sipd_reply(env, m, in, 482, "Loop Detected", out);
     if ((code = sipd_route_routes(c, m, &why)) == 0
         && (code = sipd_route_for_us(c, m, &why)) == 0
-        && (code = sipd_route_next_hop(c, m, in, &h, &why)) == 0)
+        && (code = sipd_route_next_hop(c, m, in, &h, &why)) == 0
+        && (code = sipd_route_big(c, m, &h)) == 0)
         code = sipd_route_rewrite(c, m, in, &h, &b, &why);
     if (code != 0)
         return sipd_route_late(env, m, in, code, why, out);
@@ -873,6 +956,25 @@ static int sipd_route_malformed(const struct sipd_route_env *env,
     return sipd_reply_bad(env, in, data, len, m->reason, out);
 }
 
+/*
+ * sipd_route_oversize - netd sent only the header block of a TCP
+ *	message whose Content-Length passes [net] tcp_max_size (MSG_F_OVERSIZE):
+ *	a request gets 513 on its connection (RFC 3261 21.5.11), which
+ *	netd then closes; a response is dropped.
+ */
+static int sipd_route_oversize(const struct sipd_route_env *env,
+                               const struct msg_sip *in, const char *data,
+                               size_t len, struct sipd_route_out *out)
+{
+    if (len >= 4 && strncasecmp(data, "SIP/", 4) == 0) {
+        stats_inc(env->st, STAT_CORE_RCV_REPLIES);
+        stats_inc(env->st, STAT_CORE_DROP_REPLIES);
+        return SIPD_V_DROP;
+    }
+    stats_inc(env->st, STAT_CORE_RCV_REQUESTS);
+    return sipd_reply_raw(env, in, data, len, 513, "Message Too Large", out);
+}
+
 /* sipd_route - parse and route one received message */
 int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
                const struct msg_sip *in, const char *data, size_t len,
@@ -883,6 +985,8 @@ int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
     sipd_route_out_reset(out);
     if (data == NULL || sipd_route_blank(data, len))
         return SIPD_V_DROP;
+    if (in->flags & MSG_F_OVERSIZE)     /* netd: over tcp_max_size */
+        return sipd_route_oversize(env, in, data, len, out);
     if (sip_msg_parse(m, data, len, flags) < 0)
         return sipd_route_malformed(env, m, in, data, len, out);
     if (!m->is_request)

@@ -28,6 +28,11 @@
 #define SIPD_BRANCH_PREFIX "z9hG4bKsS"
 #define SIPD_BRANCH_PREFIX_LEN 9
 #define SIPD_BRANCH_LEN (SIPD_BRANCH_PREFIX_LEN + 16 + 8)
+/*
+ * Our Via's parameter holding netd's id of the TCP connection a request
+ * came in on (hex); the response carries it back to us.
+ */
+#define SIPD_VIA_CID "cid"
 /* To tag of a stateless reply: 16 hex digits. */
 #define SIPD_TAG_LEN 16
 
@@ -78,6 +83,10 @@ extern struct str sipd_route_unbracket(struct str h);
 extern int sipd_reply_bad(const struct sipd_route_env *env,
                           const struct msg_sip *in, const char *data,
                           size_t len, const char *reason,
+                          struct sipd_route_out *out);
+extern int sipd_reply_raw(const struct sipd_route_env *env,
+                          const struct msg_sip *in, const char *data,
+                          size_t len, int status, const char *reason,
                           struct sipd_route_out *out);
 extern int sipd_reply_relay(const struct sipd_route_env *env,
                             struct sip_msg *m, const struct msg_sip *in,

@@ -419,7 +419,10 @@ static const struct t_case t_fwd_cases[] = {
      .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
     {.name = "request over TCP (Content-Length required) to UDP",
      .in = INV_A, .proto = TCP, .sock = 3, .verdict = SIPD_V_SEND,
-     .out = INV_A_FWD, .dst = "10.0.0.2:5080", .out_sock = 0,
+     /* our Via carries the connection id (77) for the response */
+     .out = RL_INV "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=@B@;cid=4d" CRLF
+            VIA_A MF69 TAIL_INV,
+     .dst = "10.0.0.2:5080", .out_sock = 0,
      .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
     {.name = "CANCEL forwarded like its INVITE",
      .in = "CANCEL sip:bob@10.0.0.2:5080 SIP/2.0" CRLF VIA_A MF70 TO_B FROM_A
@@ -620,7 +623,9 @@ static const struct t_case t_reply_cases[] = {
            TAIL_INV,
      .verdict = SIPD_V_SEND, .status = 400,
      .out = R_A("400 Bad Route", "2 INVITE"), .dst = "10.0.0.1:5062",
-     .st = ERR_ST(NONE)},
+     /* LWS inside <> is a syntax error the parser sees (RFC 4475
+      * 3.1.2.14) */
+     .st = ERR_ST(S(BAD_MSG_HDR, 1))},
 };
 
 static const struct t_case t_resp_cases[] = {
