@@ -34,16 +34,25 @@ DAEMONS := mid netd sipd dnsd
 BINS := $(DAEMONS:%=$(B)/bin/%)
 
 mid_LIBS := -lnanomsg
-netd_LIBS := -lnanomsg -ldl
+netd_LIBS := -lnanomsg -ldl -rdynamic
 sipd_LIBS := -lnanomsg
 dnsd_LIBS := -lnanomsg -lcares
+
+PROTOS := udp tcp
+PROTO_LIBS := $(PROTOS:%=$(B)/lib/proto_%.so)
+define proto_rules
+proto_$(1)_OBJ := $$(patsubst %.c,$$(B)/obj/%.o,$$(wildcard netd/proto/proto_$(1).c netd/proto/proto_$(1)_*.c))
+$$(B)/lib/proto_$(1).so: $$(proto_$(1)_OBJ)
+	@mkdir -p $$(@D)
+	$$(CC) -shared -o $$@ $$(proto_$(1)_OBJ) $$(LDLIBS_BASE)
+endef
 
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%.t)
 
 .PHONY: all test unit run check bench clean deps check-style fuzz
 
-all: $(BINS) $(UNIT_BIN)
+all: $(BINS) $(PROTO_LIBS) $(UNIT_BIN)
 
 define daemon_rules
 $(1)_SRC := $$(wildcard $(1)/*.c)
@@ -53,6 +62,10 @@ $$(B)/bin/$(1): $$($(1)_OBJ) $$(LIBCOMMON)
 	$$(CC) -o $$@ $$($(1)_OBJ) $$(LIBCOMMON) $$($(1)_LIBS) $$(LDLIBS_BASE)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
+
+# Transport libraries: build/lib/proto_NAME.so from netd/proto/proto_NAME*.c,
+# dlopened by netd (which exports its symbols to them: -rdynamic).
+$(foreach p,$(PROTOS),$(eval $(call proto_rules,$(p))))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -74,7 +87,7 @@ unit_objs = $(if $(call unit_daemon,$(1)),$(filter-out \
 .SECONDEXPANSION:
 $(B)/t/unit/%.t: t/unit/%.c $(LIBCOMMON) $$(call unit_objs,$$*)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -It -Isipd -Idnsd -o $@ $< $(call unit_objs,$*) \
+	$(CC) $(ALL_CFLAGS) -It -Isipd -Idnsd -Inetd -o $@ $< $(call unit_objs,$*) \
 		$(LIBCOMMON) -lnanomsg -lcares $(LDLIBS_BASE)
 
 deps:
@@ -123,6 +136,8 @@ fuzz:
 			$$(sed -n 's/^ \* FUZZ_SRC: //p' fuzz/$$f.c); \
 		rm -rf build/fuzz/corpus-$$f; mkdir -p build/fuzz/corpus-$$f; \
 		cp t/data/sip/*.msg build/fuzz/corpus-$$f/; \
+		for m in t/data/rfc4475/*.msg; do \
+			cp $$m build/fuzz/corpus-$$f/rfc4475_$${m##*/}; done; \
 		echo "== $$f for $(FUZZ_TIME) s"; \
 		build/fuzz/$$f -max_total_time=$(FUZZ_TIME) -timeout=5 \
 			-artifact_prefix=build/fuzz/ build/fuzz/corpus-$$f; \
@@ -135,4 +150,4 @@ clean:
 	rm -rf build build-*
 
 -include $(COMMON_OBJ:.o=.d) $(foreach d,$(DAEMONS),$($(d)_OBJ:.o=.d)) \
-	$(UNIT_BIN:.t=.d)
+	$(foreach p,$(PROTOS),$(proto_$(p)_OBJ:.o=.d)) $(UNIT_BIN:.t=.d)
