@@ -1,51 +1,51 @@
 /*
  * SUMMARY
- *	sipd_branch - deterministic Via branch and To tag of a stateless
- *	proxy (RFC 3261 section 16.11)
+ *    sipd_branch - deterministic Via branch and To tag of a stateless
+ *    proxy (RFC 3261 section 16.11)
  * DESCRIPTION
- *	A stateless proxy keeps no transaction, so everything it puts in
- *	a forwarded request must be recomputed identically for every
- *	retransmission; and a CANCEL, or the ACK of a non-2xx final
- *	response, must get the branch of the INVITE it belongs to, since
- *	the next hop matches them to that INVITE by branch (RFC 3261
- *	sections 9.2, 16.6 step 8, 17.2.3).
+ *    A stateless proxy keeps no transaction, so everything it puts in
+ *    a forwarded request must be recomputed identically for every
+ *    retransmission; and a CANCEL, or the ACK of a non-2xx final
+ *    response, must get the branch of the INVITE it belongs to, since
+ *    the next hop matches them to that INVITE by branch (RFC 3261
+ *    sections 9.2, 16.6 step 8, 17.2.3).
  *
- *	Our branch is  z9hG4bK "sS" TXN(16 hex) LOOP(8 hex).
+ *    Our branch is  z9hG4bK "sS" TXN(16 hex) LOOP(8 hex).
  *
- *	TXN (RFC 3261 section 16.11, "first component"):
- *	- the incoming top Via has an RFC 3261 branch (magic cookie): a
- *	  hash of that branch and the sent-by. The UAC reuses its branch
- *	  for retransmissions, CANCEL and non-2xx ACK, and picks a new
- *	  one for a 2xx ACK, which is a transaction of its own;
- *	- otherwise (RFC 2543 client): a hash of the top Via (transport,
- *	  sent-by, branch if any), the From tag, the Call-ID, the CSeq
- *	  number (not the method) and the Request-URI as received. The To
- *	  tag is left out on purpose although section 16.11 lists it: a
- *	  non-2xx ACK carries the tag of the response while its INVITE
- *	  had none, and section 16.6 step 8 says they MUST share the
- *	  branch. Call-ID, From tag and CSeq number still tell apart the
- *	  transactions of one dialog; the Request-URI those of forks.
+ *    TXN (RFC 3261 section 16.11, "first component"):
+ *    - the incoming top Via has an RFC 3261 branch (magic cookie): a
+ *      hash of that branch and the sent-by. The UAC reuses its branch
+ *      for retransmissions, CANCEL and non-2xx ACK, and picks a new
+ *      one for a 2xx ACK, which is a transaction of its own;
+ *    - otherwise (RFC 2543 client): a hash of the top Via (transport,
+ *      sent-by, branch if any), the From tag, the Call-ID, the CSeq
+ *      number (not the method) and the Request-URI as received. The To
+ *      tag is left out on purpose although section 16.11 lists it: a
+ *      non-2xx ACK carries the tag of the response while its INVITE
+ *      had none, and section 16.6 step 8 says they MUST share the
+ *      branch. Call-ID, From tag and CSeq number still tell apart the
+ *      transactions of one dialog; the Request-URI those of forks.
  *
- *	LOOP (RFC 3261 sections 16.3 step 4, 16.6 step 8): a hash of
- *	what routing looked at, the Request-URI and the Route set as
- *	received (never Max-Forwards, never the method). When a request
- *	comes back with a Via of ours whose LOOP equals the one computed
- *	now, nothing it was routed on changed: a loop (482). When the
- *	Request-URI or Route set changed it is a spiral and goes on.
+ *    LOOP (RFC 3261 sections 16.3 step 4, 16.6 step 8): a hash of
+ *    what routing looked at, the Request-URI and the Route set as
+ *    received (never Max-Forwards, never the method). When a request
+ *    comes back with a Via of ours whose LOOP equals the one computed
+ *    now, nothing it was routed on changed: a loop (482). When the
+ *    Request-URI or Route set changed it is a spiral and goes on.
  *
- *	The hash is FNV-1a 64 over the fields, each followed by a 0xff
- *	byte (never valid in SIP text, so "ab"+"c" differs from
- *	"a"+"bc"), finished with the MurmurHash3 fmix64 mixer so every
- *	input bit reaches the printed digits. Not cryptographic: the
- *	branch only has to be unique and stable, not secret.
+ *    The hash is FNV-1a 64 over the fields, each followed by a 0xff
+ *    byte (never valid in SIP text, so "ab"+"c" differs from
+ *    "a"+"bc"), finished with the MurmurHash3 fmix64 mixer so every
+ *    input bit reaches the printed digits. Not cryptographic: the
+ *    branch only has to be unique and stable, not secret.
  *
- *	The To tag of a stateless reply (RFC 3261 section 8.2.6.2) is a
- *	hash of the same request lines, so a retransmitted request gets a
- *	byte-identical reply.
+ *    The To tag of a stateless reply (RFC 3261 section 8.2.6.2) is a
+ *    hash of the same request lines, so a retransmitted request gets a
+ *    byte-identical reply.
  * PROTOCOL
- *	None: pure functions used by sipd_route.c and sipd_reply.c.
+ *    None: pure functions used by sipd_route.c and sipd_reply.c.
  * DIAGNOSTICS
- *	None: no input is rejected here.
+ *    None: no input is rejected here.
  */
 #include <string.h>
 
@@ -144,7 +144,7 @@ static uint32_t sipd_branch_loop(const struct sip_msg *m)
 
 /*
  * sipd_branch_compute - both parts of our branch for request m
- *	m must be the request as received: before any edit.
+ *    m must be the request as received: before any edit.
  */
 void sipd_branch_compute(const struct sip_msg *m, struct sipd_branch *b)
 {
@@ -165,7 +165,7 @@ static void sipd_branch_put_hex(char *out, uint64_t v, int ndigits)
 
 /*
  * sipd_branch_format - write our branch: SIPD_BRANCH_LEN bytes to out,
- *	no NUL.
+ *    no NUL.
  */
 void sipd_branch_format(const struct sipd_branch *b, char *out)
 {
@@ -186,8 +186,8 @@ static int sipd_branch_xdigit(char c)
 
 /*
  * sipd_branch_ours - branch has the exact shape sipd_branch_format()
- *	writes. Returns 1 and sets *loop (when not NULL) to its loop
- *	part, else 0. Cheap enough for every response.
+ *    writes. Returns 1 and sets *loop (when not NULL) to its loop
+ *    part, else 0. Cheap enough for every response.
  */
 int sipd_branch_ours(struct str branch, uint32_t *loop)
 {
@@ -211,7 +211,7 @@ int sipd_branch_ours(struct str branch, uint32_t *loop)
 
 /*
  * sipd_branch_tag - a To tag from n request lines: SIPD_TAG_LEN hex
- *	digits to out, no NUL. Absent parts (s == NULL) count as empty.
+ *    digits to out, no NUL. Absent parts (s == NULL) count as empty.
  */
 void sipd_branch_tag(const struct str *parts, int n, char *out)
 {

@@ -1,56 +1,56 @@
 /*
  * SUMMARY
- *	sipd_reply - replies: the ones a stateless proxy generates, and
- *	the ones it relays (RFC 3261 sections 8.2.6, 16.11, 18.2.2)
+ *    sipd_reply - replies: the ones a stateless proxy generates, and
+ *    the ones it relays (RFC 3261 sections 8.2.6, 16.11, 18.2.2)
  * DESCRIPTION
- *	Generated replies (sipd_reply(), and sipd_reply_bad() for a
- *	request the parser refused) are written straight into the
- *	caller's buffer, nothing is edited in the request:
+ *    Generated replies (sipd_reply(), and sipd_reply_bad() for a
+ *    request the parser refused) are written straight into the
+ *    caller's buffer, nothing is edited in the request:
  *
- *	    SIP/2.0 CODE REASON
- *	    Via: ...            every Via line of the request, in order,
- *	                        the top via-parm with received= and a
- *	                        filled-in rport (18.2.1, RFC 3581 4)
- *	    From: ...           as received (8.2.6.2)
- *	    To: ...;tag=T       a tag added when the request had none:
- *	                        16 hex digits hashed from the request's
- *	                        top Via, From, Call-ID and CSeq lines, so
- *	                        a retransmission gets the same reply
- *	    Call-ID: ...
- *	    CSeq: ...
- *	    Unsupported: ...    420 only: each Proxy-Require value
- *	    Content-Length: 0
+ *        SIP/2.0 CODE REASON
+ *        Via: ...            every Via line of the request, in order,
+ *                            the top via-parm with received= and a
+ *                            filled-in rport (18.2.1, RFC 3581 4)
+ *        From: ...           as received (8.2.6.2)
+ *        To: ...;tag=T       a tag added when the request had none:
+ *                            16 hex digits hashed from the request's
+ *                            top Via, From, Call-ID and CSeq lines, so
+ *                            a retransmission gets the same reply
+ *        Call-ID: ...
+ *        CSeq: ...
+ *        Unsupported: ...    420 only: each Proxy-Require value
+ *        Content-Length: 0
  *
- *	Header lines are copied byte for byte (compact names and folds
- *	included). An ACK is never answered (17.1.1.3). The reply goes
- *	back the way the request came (18.2.2, RFC 3581 4): over TCP on
- *	the same connection; over UDP to the source IP (which received=
- *	names, or the sent-by equals) and to the source port when the
- *	request asked with ;rport, else the sent-by port or 5060, from
- *	the socket the request arrived on.
+ *    Header lines are copied byte for byte (compact names and folds
+ *    included). An ACK is never answered (17.1.1.3). The reply goes
+ *    back the way the request came (18.2.2, RFC 3581 4): over TCP on
+ *    the same connection; over UDP to the source IP (which received=
+ *    names, or the sent-by equals) and to the source port when the
+ *    request asked with ;rport, else the sent-by port or 5060, from
+ *    the socket the request arrived on.
  *
- *	For a request the parser refused, the lines above are found by
- *	a forgiving scan of the raw bytes (the parser's state after a
- *	failure is not meant to be used): a 400 is possible when the top
- *	via-parm parses and every Via line is clean text; otherwise the
- *	request is dropped, since there is nowhere to send the answer.
+ *    For a request the parser refused, the lines above are found by
+ *    a forgiving scan of the raw bytes (the parser's state after a
+ *    failure is not meant to be used): a 400 is possible when the top
+ *    via-parm parses and every Via line is clean text; otherwise the
+ *    request is dropped, since there is nowhere to send the answer.
  *
- *	Relayed responses (sipd_reply_relay(), RFC 3261 16.11): the top
- *	Via must be ours (our branch shape and a sent-by naming a listen
- *	address or alias), else the response is silently discarded; our
- *	via-parm is removed and the response goes to the next Via:
- *	maddr (UDP), else received=, else the sent-by host; port rport=
- *	value, else sent-by port, else 5060 (5061 for TLS); a sent-by
- *	name without received= is resolved (RFC 3263 section 6). Over
- *	TCP the response goes on the connection the request came in on:
- *	its id is the ;cid= parameter of our Via (sipd_route.c).
+ *    Relayed responses (sipd_reply_relay(), RFC 3261 16.11): the top
+ *    Via must be ours (our branch shape and a sent-by naming a listen
+ *    address or alias), else the response is silently discarded; our
+ *    via-parm is removed and the response goes to the next Via:
+ *    maddr (UDP), else received=, else the sent-by host; port rport=
+ *    value, else sent-by port, else 5060 (5061 for TLS); a sent-by
+ *    name without received= is resolved (RFC 3263 section 6). Over
+ *    TCP the response goes on the connection the request came in on:
+ *    its id is the ;cid= parameter of our Via (sipd_route.c).
  * PROTOCOL
- *	None: the worker pushes out->buf like any routed message.
+ *    None: the worker pushes out->buf like any routed message.
  * DIAGNOSTICS
- *	Nothing logs. Counters: core:sent_replies and core:err_requests
- *	(every generated reply with a code >= 300), core:drop_requests
- *	(a reply that could not be sent), core:fwd_replies,
- *	core:drop_replies, core:err_replies (see stats.h).
+ *    Nothing logs. Counters: core:sent_replies and core:err_requests
+ *    (every generated reply with a code >= 300), core:drop_requests
+ *    (a reply that could not be sent), core:fwd_replies,
+ *    core:drop_replies, core:err_replies (see stats.h).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -155,8 +155,8 @@ static int sipd_reply_within(struct str line, const char *p)
 
 /*
  * sipd_reply_put_via1 - the top Via line with received= set or added
- *	and ";rport" given its value, the rest byte for byte: the same
- *	text sip_msg_via_set_param() makes on a forwarded request.
+ *    and ";rport" given its value, the rest byte for byte: the same
+ *    text sip_msg_via_set_param() makes on a forwarded request.
  */
 static void sipd_reply_put_via1(struct sipd_reply_w *w, struct str line,
                                 const struct sip_via *v,
@@ -232,7 +232,7 @@ static void sipd_reply_put_unsupported(struct sipd_reply_w *w,
 
 /*
  * sipd_reply_dest - where a generated reply goes (RFC 3261 18.2.2,
- *	RFC 3581 section 4). Returns 0, or -1 for a bad socket index.
+ *    RFC 3581 section 4). Returns 0, or -1 for a bad socket index.
  */
 static int sipd_reply_dest(const struct cfg *c, const struct msg_sip *in,
                            const struct sip_via *top,
@@ -357,8 +357,8 @@ static int sipd_reply_is_token(unsigned char c)
 
 /*
  * sipd_reply_next_line - the header line at p, continuation lines
- *	(LF then SP/HT) included, without its line end. Returns the
- *	byte after it.
+ *    (LF then SP/HT) included, without its line end. Returns the
+ *    byte after it.
  */
 static const char *sipd_reply_next_line(const char *p, const char *end,
                                         struct str *line)
@@ -443,8 +443,8 @@ static int sipd_reply_keep(struct sipd_reply_src *s, int type,
 
 /*
  * sipd_reply_src_raw - the reply's lines from raw request bytes.
- *	Returns 0, or -1 when no reply can be addressed (no clean top
- *	Via) or the request is an ACK (never answered).
+ *    Returns 0, or -1 when no reply can be addressed (no clean top
+ *    Via) or the request is an ACK (never answered).
  */
 static int sipd_reply_src_raw(const char *data, size_t len,
                               struct sipd_reply_src *s)
@@ -497,10 +497,10 @@ static int sipd_reply_src_raw(const char *data, size_t len,
 
 /*
  * sipd_reply - a stateless reply to request m, which must be the
- *	request as received (not edited: its top Via is the sender's).
- *	Counts core:err_requests when status >= 300, core:sent_replies
- *	on SIPD_V_SEND, core:drop_requests on SIPD_V_DROP (an ACK, a
- *	reply that does not fit out->cap, a bad socket index).
+ *    request as received (not edited: its top Via is the sender's).
+ *    Counts core:err_requests when status >= 300, core:sent_replies
+ *    on SIPD_V_SEND, core:drop_requests on SIPD_V_DROP (an ACK, a
+ *    reply that does not fit out->cap, a bad socket index).
  */
 int sipd_reply(const struct sipd_route_env *env, struct sip_msg *m,
                const struct msg_sip *in, int status, const char *reason,
@@ -521,9 +521,9 @@ int sipd_reply(const struct sipd_route_env *env, struct sip_msg *m,
 
 /*
  * sipd_reply_raw - a reply with status to a request that was not
- *	parsed (data/len as received: a request the parser refused, or
- *	the header block netd sent for an oversized TCP message). Counted
- *	as sipd_reply().
+ *    parsed (data/len as received: a request the parser refused, or
+ *    the header block netd sent for an oversized TCP message). Counted
+ *    as sipd_reply().
  */
 int sipd_reply_raw(const struct sipd_route_env *env,
                    const struct msg_sip *in, const char *data, size_t len,
@@ -542,7 +542,7 @@ int sipd_reply_raw(const struct sipd_route_env *env,
 
 /*
  * sipd_reply_bad - 400 to a request the parser refused (data/len as
- *	received); reason is the parser's. Counted as sipd_reply().
+ *    received); reason is the parser's. Counted as sipd_reply().
  */
 int sipd_reply_bad(const struct sipd_route_env *env,
                    const struct msg_sip *in, const char *data, size_t len,
@@ -554,8 +554,8 @@ int sipd_reply_bad(const struct sipd_route_env *env,
 
 /*
  * sipd_reply_next - where a relayed response goes: the Via that is
- *	now on top (RFC 3261 18.2.2, RFC 3581 section 4). Returns 0 or
- *	-1 when it cannot be sent.
+ *    now on top (RFC 3261 18.2.2, RFC 3581 section 4). Returns 0 or
+ *    -1 when it cannot be sent.
  */
 static int sipd_reply_next(const struct cfg *c, const struct sip_via *v,
                            const struct msg_sip *in,
@@ -607,8 +607,8 @@ static int sipd_reply_next(const struct cfg *c, const struct sip_via *v,
 
 /*
  * sipd_reply_relay - forward a parsed response (RFC 3261 16.11): drop
- *	it unless its top Via is ours, remove that via-parm, send the
- *	rest to the next Via.
+ *    it unless its top Via is ours, remove that via-parm, send the
+ *    rest to the next Via.
  */
 /* sipd_reply_cid - the TCP connection id our Via carries, or 0 */
 static uint64_t sipd_reply_cid(const struct sip_via *v)

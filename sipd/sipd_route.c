@@ -1,66 +1,66 @@
 /*
  * SUMMARY
- *	sipd_route - stateless routing of one SIP message (RFC 3261 16.11)
+ *    sipd_route - stateless routing of one SIP message (RFC 3261 16.11)
  * DESCRIPTION
- *	sipd_route() parses one received message into the worker's
- *	struct sip_msg and decides what leaves the proxy. Requests go
- *	through the steps of RFC 3261 section 16 that a stateless proxy
- *	performs, in this order:
+ *    sipd_route() parses one received message into the worker's
+ *    struct sip_msg and decides what leaves the proxy. Requests go
+ *    through the steps of RFC 3261 section 16 that a stateless proxy
+ *    performs, in this order:
  *
- *	 1. validation (16.3): syntax 400 (the parser's reason as the
- *	    phrase), version 505, CSeq method equal to the method 400,
- *	    URI scheme 416 (only sip: and sips: can be routed without a
- *	    tel: gateway), headers in the Request-URI 400 (19.1.1),
- *	    Max-Forwards 0 483 (OPTIONS included: RFC 4475 section
- *	    3.3.11 asks a proxy for 483, and answering as a UAS is only
- *	    a MAY in 16.3 step 3), loop 482 (sipd_branch.c), any
- *	    Proxy-Require 420 with Unsupported (we support no extension);
- *	 2. route information preprocessing (16.4): a Request-URI that is
- *	    a Record-Route value of ours (our host:port, no user, ;lr)
- *	    was put there by a strict router: the last Route value
- *	    becomes the Request-URI. A maddr naming us (with the URI's
- *	    port) is removed with the port and ;transport=. Then every
- *	    top Route that names us (a listen address, or a [net] alias)
- *	    is removed;
- *	 3. a Request-URI that names us with no Route left is for this
- *	    element as a UAS: OPTIONS without a user part 200, CANCEL
- *	    481, anything else 404 (no registrar, no location service);
- *	 4. next hop (16.5, 16.6 steps 6-7): the first Route if any -
- *	    without ;lr it is a strict router: the Request-URI goes to the
- *	    end of the Route set and that Route URI becomes the
- *	    Request-URI - else the Request-URI; maddr, port and
- *	    ;transport= honoured (19.1.1); a listen socket of that
- *	    transport and family, the incoming one first, or 503;
- *	 5. rewriting: received/rport on the sender's Via (18.2.1, RFC
- *	    3581 section 4), Max-Forwards decremented in place or
- *	    "Max-Forwards: 70" inserted right after the last Via header
- *	    (16.6 step 3; 7.3.1 wants proxy headers near the top),
- *	    "Record-Route: <sip:HOST:PORT;lr>" as the first Record-Route
- *	    or at the top of the headers when [route] record_route is on
- *	    (16.6 step 4; not on REGISTER, where it means nothing), and
- *	    our Via on top with the deterministic branch (16.6 step 8,
- *	    16.11), and Content-Length when a request that came over UDP
- *	    without one leaves over TCP (18.3);
- *	 6. serialization into out->buf: 513 when it does not fit.
+ *     1. validation (16.3): syntax 400 (the parser's reason as the
+ *        phrase), version 505, CSeq method equal to the method 400,
+ *        URI scheme 416 (only sip: and sips: can be routed without a
+ *        tel: gateway), headers in the Request-URI 400 (19.1.1),
+ *        Max-Forwards 0 483 (OPTIONS included: RFC 4475 section
+ *        3.3.11 asks a proxy for 483, and answering as a UAS is only
+ *        a MAY in 16.3 step 3), loop 482 (sipd_branch.c), any
+ *        Proxy-Require 420 with Unsupported (we support no extension);
+ *     2. route information preprocessing (16.4): a Request-URI that is
+ *        a Record-Route value of ours (our host:port, no user, ;lr)
+ *        was put there by a strict router: the last Route value
+ *        becomes the Request-URI. A maddr naming us (with the URI's
+ *        port) is removed with the port and ;transport=. Then every
+ *        top Route that names us (a listen address, or a [net] alias)
+ *        is removed;
+ *     3. a Request-URI that names us with no Route left is for this
+ *        element as a UAS: OPTIONS without a user part 200, CANCEL
+ *        481, anything else 404 (no registrar, no location service);
+ *     4. next hop (16.5, 16.6 steps 6-7): the first Route if any -
+ *        without ;lr it is a strict router: the Request-URI goes to the
+ *        end of the Route set and that Route URI becomes the
+ *        Request-URI - else the Request-URI; maddr, port and
+ *        ;transport= honoured (19.1.1); a listen socket of that
+ *        transport and family, the incoming one first, or 503;
+ *     5. rewriting: received/rport on the sender's Via (18.2.1, RFC
+ *        3581 section 4), Max-Forwards decremented in place or
+ *        "Max-Forwards: 70" inserted right after the last Via header
+ *        (16.6 step 3; 7.3.1 wants proxy headers near the top),
+ *        "Record-Route: <sip:HOST:PORT;lr>" as the first Record-Route
+ *        or at the top of the headers when [route] record_route is on
+ *        (16.6 step 4; not on REGISTER, where it means nothing), and
+ *        our Via on top with the deterministic branch (16.6 step 8,
+ *        16.11), and Content-Length when a request that came over UDP
+ *        without one leaves over TCP (18.3);
+ *     6. serialization into out->buf: 513 when it does not fit.
  *
- *	An error found after the message was edited (3, 4, 6) is
- *	answered from the request as received: the bytes are parsed a
- *	second time, on this error path only, so the reply carries the
- *	sender's Via and not ours. Responses are relayed by sipd_reply.c.
+ *    An error found after the message was edited (3, 4, 6) is
+ *    answered from the request as received: the bytes are parsed a
+ *    second time, on this error path only, so the reply carries the
+ *    sender's Via and not ours. Responses are relayed by sipd_reply.c.
  *
- *	This file also holds the address helpers the other two files
- *	share: does a host:port name us, which listen socket sends, IP
- *	text to struct msg_addr. They are why it runs past 800 lines;
- *	they belong in a sipd_addr.c of their own (a split left to the
- *	owner of sipd/, since this module owns only its three files).
+ *    This file also holds the address helpers the other two files
+ *    share: does a host:port name us, which listen socket sends, IP
+ *    text to struct msg_addr. They are why it runs past 800 lines;
+ *    they belong in a sipd_addr.c of their own (a split left to the
+ *    owner of sipd/, since this module owns only its three files).
  * PROTOCOL
- *	No ring is touched here. The worker pushes out->buf as a
- *	MSG_T_SIP_OUT record to netd (SIPD_V_SEND), or parks it and
- *	sends a MSG_T_DNS_QUERY for out->name to dnsd (SIPD_V_RESOLVE),
- *	then calls sipd_route_resolved() with the first target.
+ *    No ring is touched here. The worker pushes out->buf as a
+ *    MSG_T_SIP_OUT record to netd (SIPD_V_SEND), or parks it and
+ *    sends a MSG_T_DNS_QUERY for out->name to dnsd (SIPD_V_RESOLVE),
+ *    then calls sipd_route_resolved() with the first target.
  * DIAGNOSTICS
- *	Nothing logs, nothing is fatal: every input ends as SEND,
- *	RESOLVE or a counted DROP (core:* counters of stats.h).
+ *    Nothing logs, nothing is fatal: every input ends as SEND,
+ *    RESOLVE or a counted DROP (core:* counters of stats.h).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -135,7 +135,7 @@ int sipd_route_proto(enum sip_transport tp)
 
 /*
  * sipd_route_addr - an IP literal host (no brackets) and a port (host
- *	order) to *a. Returns 0, or -EINVAL for a name or bad text.
+ *    order) to *a. Returns 0, or -EINVAL for a name or bad text.
  */
 int sipd_route_addr(struct msg_addr *a, struct str host,
                     enum sip_host_type ht, int port)
@@ -158,8 +158,8 @@ int sipd_route_addr(struct msg_addr *a, struct str host,
 
 /*
  * sipd_route_addr_usable - a unicast destination: not 0.0.0.0, ::
- *	or 255.255.255.255 (RFC 4475 section 3.3.10: never send to a
- *	broadcast address a message gave us).
+ *    or 255.255.255.255 (RFC 4475 section 3.3.10: never send to a
+ *    broadcast address a message gave us).
  */
 int sipd_route_addr_usable(const struct msg_addr *a)
 {
@@ -197,9 +197,9 @@ static struct str sipd_route_utoa(char *buf, size_t cap, unsigned n)
 
 /*
  * sipd_route_src_fix - what the sender's Via v needs, given the
- *	packet's source peer: received= when the sent-by host is a name
- *	or another IP (RFC 3261 18.2.1); when ;rport has no value, its
- *	value and received= in any case (RFC 3581 section 4).
+ *    packet's source peer: received= when the sent-by host is a name
+ *    or another IP (RFC 3261 18.2.1); when ;rport has no value, its
+ *    value and received= in any case (RFC 3581 section 4).
  */
 void sipd_route_src_fix(const struct sip_via *v, const struct msg_addr *peer,
                         struct sipd_route_src *s)
@@ -237,9 +237,9 @@ static int sipd_route_listen_ip(const struct cfg_listen *l,
 
 /*
  * sipd_route_is_us - host:port names this proxy: the IP and port of a
- *	listen socket (any transport), or a [net] alias (host compared
- *	case-insensitively; alias port 0 matches any port). port is the
- *	effective port: the caller applies the 5060/5061 default.
+ *    listen socket (any transport), or a [net] alias (host compared
+ *    case-insensitively; alias port 0 matches any port). port is the
+ *    effective port: the caller applies the 5060/5061 default.
  */
 int sipd_route_is_us(const struct cfg *c, struct str host,
                      enum sip_host_type ht, int port)
@@ -292,8 +292,8 @@ static int sipd_route_sock_fits(const struct cfg_listen *l, int proto,
 
 /*
  * sipd_route_sock - a listen socket of proto (MSG_PROTO_*) and family
- *	(AF_UNSPEC: any): "prefer" (the one the message came in on)
- *	when it fits, else the first that does. Returns -1 when none.
+ *    (AF_UNSPEC: any): "prefer" (the one the message came in on)
+ *    when it fits, else the first that does. Returns -1 when none.
  */
 int sipd_route_sock(const struct cfg *c, int proto, int family, int prefer)
 {
@@ -310,7 +310,7 @@ int sipd_route_sock(const struct cfg *c, int proto, int family, int prefer)
 
 /*
  * sipd_route_lower - s lower-cased and NUL-terminated into dst.
- *	Returns its length, or 0 when s is empty or does not fit.
+ *    Returns its length, or 0 when s is empty or does not fit.
  */
 size_t sipd_route_lower(char *dst, size_t cap, struct str s)
 {
@@ -341,7 +341,7 @@ struct str sipd_route_unbracket(struct str h)
 
 /*
  * sipd_route_check - RFC 3261 16.3 steps 1, 2, 3 and 5 (4 needs the
- *	branch). Returns 0, or a status code with *why set.
+ *    branch). Returns 0, or a status code with *why set.
  */
 static int sipd_route_check(const struct sipd_route_env *env,
                             const struct sip_msg *m, const char **why)
@@ -380,9 +380,9 @@ static int sipd_route_check(const struct sipd_route_env *env,
 
 /*
  * sipd_route_looped - RFC 3261 16.3 step 4: a Via of ours (sent-by us,
- *	our branch shape) whose loop part equals the one computed for
- *	this request: it was routed on the same Request-URI and Route
- *	set before, so it has looped. A different loop part is a spiral.
+ *    our branch shape) whose loop part equals the one computed for
+ *    this request: it was routed on the same Request-URI and Route
+ *    set before, so it has looped. A different loop part is a spiral.
  */
 static int sipd_route_looped(const struct cfg *c, const struct sip_msg *m,
                              uint32_t loop)
@@ -422,8 +422,8 @@ static int sipd_route_edit_err(const struct sip_msg *m, int err,
 
 /*
  * sipd_route_is_our_rr - the Request-URI is a value we put in a
- *	Record-Route ("sip:HOST:PORT;lr", no user) and a Route follows:
- *	the previous hop was a strict router (RFC 3261 16.4).
+ *    Record-Route ("sip:HOST:PORT;lr", no user) and a Route follows:
+ *    the previous hop was a strict router (RFC 3261 16.4).
  */
 static int sipd_route_is_our_rr(const struct cfg *c, const struct sip_msg *m)
 {
@@ -474,10 +474,10 @@ static int sipd_route_pop_self(const struct cfg *c, struct sip_msg *m)
 
 /*
  * sipd_route_maddr - RFC 3261 16.4: a Request-URI whose maddr names
- *	us (with its port, or the default) loses maddr, its port and
- *	;transport=, and routing goes on as if they had not been there.
- *	Otherwise the request would be sent to ourselves. Returns 0 or
- *	an edit error.
+ *    us (with its port, or the default) loses maddr, its port and
+ *    ;transport=, and routing goes on as if they had not been there.
+ *    Otherwise the request would be sent to ourselves. Returns 0 or
+ *    an edit error.
  */
 static int sipd_route_maddr(const struct cfg *c, struct sip_msg *m)
 {
@@ -535,7 +535,7 @@ static int sipd_route_routes(const struct cfg *c, struct sip_msg *m,
 
 /*
  * sipd_route_for_us - no Route left and the Request-URI (without
- *	maddr) names us: we are the UAS. ACK is dropped by sipd_reply().
+ *    maddr) names us: we are the UAS. ACK is dropped by sipd_reply().
  */
 static int sipd_route_for_us(const struct cfg *c, const struct sip_msg *m,
                              const char **why)
@@ -557,8 +557,8 @@ static int sipd_route_for_us(const struct cfg *c, const struct sip_msg *m,
 
 /*
  * sipd_route_strict - RFC 3261 16.6 step 6, the next hop is a strict
- *	router: the Request-URI goes to the end of the Route set, the
- *	first Route URI (uri) becomes the Request-URI and leaves the set.
+ *    router: the Request-URI goes to the end of the Route set, the
+ *    first Route URI (uri) becomes the Request-URI and leaves the set.
  */
 static int sipd_route_strict(struct sip_msg *m, struct str uri)
 {
@@ -703,8 +703,8 @@ static int sipd_route_fix_sender(struct sip_msg *m, const struct msg_sip *in)
 
 /*
  * sipd_route_max_forwards - RFC 3261 16.6 step 3: decrement the value
- *	in place (the rest of the line keeps its bytes); when absent,
- *	insert "Max-Forwards: 70" right after the last Via header.
+ *    in place (the rest of the line keeps its bytes); when absent,
+ *    insert "Max-Forwards: 70" right after the last Via header.
  */
 static int sipd_route_max_forwards(struct sip_msg *m)
 {
@@ -726,9 +726,9 @@ static int sipd_route_max_forwards(struct sip_msg *m)
 
 /*
  * sipd_route_frame - a message that leaves over TCP must carry
- *	Content-Length (RFC 3261 18.3, 20.14); one that came over UDP
- *	may lack it (its body ran to the end of the datagram). Appends
- *	"Content-Length: N" after the last header when needed.
+ *    Content-Length (RFC 3261 18.3, 20.14); one that came over UDP
+ *    may lack it (its body ran to the end of the datagram). Appends
+ *    "Content-Length: N" after the last header when needed.
  */
 int sipd_route_frame(struct sip_msg *m, int proto)
 {
@@ -826,7 +826,7 @@ static int sipd_route_rewrite(const struct cfg *c, struct sip_msg *m,
 
 /*
  * sipd_route_late - answer a request that may have been edited: the
- *	reply is built from the request as received (parsed again).
+ *    reply is built from the request as received (parsed again).
  */
 static int sipd_route_late(const struct sipd_route_env *env,
                            struct sip_msg *m, const struct msg_sip *in,
@@ -871,10 +871,10 @@ static int sipd_route_emit(const struct sipd_route_env *env,
 
 /*
  * sipd_route_big - RFC 3261 18.1.1: a request that would leave over UDP
- *	larger than 1300 bytes (the path MTU is unknown) goes over TCP
- *	when the next hop is an IP literal whose URI named no transport
- *	and a TCP listen socket of its family exists. A name target is
- *	left alone: RFC 3263 decides its transport. Always returns 0.
+ *    larger than 1300 bytes (the path MTU is unknown) goes over TCP
+ *    when the next hop is an IP literal whose URI named no transport
+ *    and a TCP listen socket of its family exists. A name target is
+ *    left alone: RFC 3263 decides its transport. Always returns 0.
  */
 static int sipd_route_big(const struct cfg *c, const struct sip_msg *m,
                           struct sipd_route_hop *h)
@@ -933,8 +933,8 @@ static int sipd_route_blank(const char *data, size_t len)
 
 /*
  * sipd_route_malformed - a message the parser refused. A response is
- *	dropped (never answer a response); a request gets 400 with the
- *	parser's reason when its top Via can be found, else is dropped.
+ *    dropped (never answer a response); a request gets 400 with the
+ *    parser's reason when its top Via can be found, else is dropped.
  */
 static int sipd_route_malformed(const struct sipd_route_env *env,
                                 const struct sip_msg *m,
@@ -958,9 +958,9 @@ static int sipd_route_malformed(const struct sipd_route_env *env,
 
 /*
  * sipd_route_oversize - netd sent only the header block of a TCP
- *	message whose Content-Length passes [net] tcp_max_size (MSG_F_OVERSIZE):
- *	a request gets 513 on its connection (RFC 3261 21.5.11), which
- *	netd then closes; a response is dropped.
+ *    message whose Content-Length passes [net] tcp_max_size (MSG_F_OVERSIZE):
+ *    a request gets 513 on its connection (RFC 3261 21.5.11), which
+ *    netd then closes; a response is dropped.
  */
 static int sipd_route_oversize(const struct sipd_route_env *env,
                                const struct msg_sip *in, const char *data,
@@ -996,14 +996,14 @@ int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
 
 /*
  * sipd_route_resolved - finish a SIPD_V_RESOLVE with DNS target t
- *	out is what sipd_route() returned: out->proto is the transport
- *	its top Via names (UDP unless the URI said ;transport=tcp) and
- *	out->sock the socket the Via names. A target of another
- *	transport would contradict that Via: SIPD_V_DROP (rewriting the
- *	Via for it is the caller's business: route the received message
- *	again). A target of another family is sent from a socket of
- *	that family; the Via still names the first one, which is ours
- *	and gets the responses. The caller counts a drop.
+ *    out is what sipd_route() returned: out->proto is the transport
+ *    its top Via names (UDP unless the URI said ;transport=tcp) and
+ *    out->sock the socket the Via names. A target of another
+ *    transport would contradict that Via: SIPD_V_DROP (rewriting the
+ *    Via for it is the caller's business: route the received message
+ *    again). A target of another family is sent from a socket of
+ *    that family; the Via still names the first one, which is ours
+ *    and gets the responses. The caller counts a drop.
  */
 int sipd_route_resolved(const struct sipd_route_env *env,
                         const struct msg_dns_target *t,

@@ -2,11 +2,11 @@
 #define SIPD_ROUTE_PRIV_H
 /*
  * SUMMARY
- *	sipd_route_priv - internals shared by sipd_route.c, sipd_reply.c
- *	and sipd_branch.c
+ *    sipd_route_priv - internals shared by sipd_route.c, sipd_reply.c
+ *    and sipd_branch.c
  * DESCRIPTION
- *	Not for use outside these three files: the worker and the tests
- *	see only sipd_route.h.
+ *    Not for use outside these three files: the worker and the tests
+ *    see only sipd_route.h.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -22,7 +22,7 @@
  * made this", 16 hex digits that identify the transaction and 8 that
  * fingerprint what the request was routed on (for loop detection,
  * RFC 3261 section 16.3 step 4):
- *	z9hG4bK sS 0123456789abcdef 01234567
+ *    z9hG4bK sS 0123456789abcdef 01234567
  */
 #define SIPD_BRANCH_COOKIE "z9hG4bK"
 #define SIPD_BRANCH_PREFIX "z9hG4bKsS"

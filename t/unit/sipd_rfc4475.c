@@ -209,7 +209,8 @@ static void t_check_forward(const char *name, const char *data, size_t len,
         good = strchr("0123456789abcdef", top->raw.s[i]) != NULL;
     ok(good, "%s: our Via on top: %.*s", name, (int)top->raw.len - 2,
        top->raw.s);
-    ok(t_check_headers(name, mf, route), "%s: other headers byte-identical", name);
+    ok(t_check_headers(name, mf, route), "%s: other headers byte-identical",
+       name);
     is_mem(t_out.body.s, t_out.body.len, t_in.body.s, t_in.body.len,
            "%s: body byte-identical", name);
     is_mem(t_out.eoh.s, t_out.eoh.len, t_in.eoh.s, t_in.eoh.len,

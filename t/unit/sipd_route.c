@@ -1,19 +1,19 @@
 /*
  * SUMMARY
- *	sipd_route - unit tests for stateless routing (RFC 3261 16, 16.11)
+ *    sipd_route - unit tests for stateless routing (RFC 3261 16, 16.11)
  * DESCRIPTION
- *	Table-driven: each case is a received message (bytes, transport,
- *	socket, source address) and what must leave the proxy: verdict,
- *	status, the exact bytes, destination and socket, or the name to
- *	resolve, and every core counter. In expected bytes "@B@" stands
- *	for our branch and "@T@" for a generated To tag: the test takes
- *	the value at that place in the output after checking its shape,
- *	and the branch/tag tests below pin the values themselves
- *	(retransmission, CANCEL, ACK, loops).
+ *    Table-driven: each case is a received message (bytes, transport,
+ *    socket, source address) and what must leave the proxy: verdict,
+ *    status, the exact bytes, destination and socket, or the name to
+ *    resolve, and every core counter. In expected bytes "@B@" stands
+ *    for our branch and "@T@" for a generated To tag: the test takes
+ *    the value at that place in the output after checking its shape,
+ *    and the branch/tag tests below pin the values themselves
+ *    (retransmission, CANCEL, ACK, loops).
  *
- *	Listen sockets: 0 udp 127.0.0.1:5060, 1 udp 127.0.0.2:5070,
- *	2 udp [::1]:5060, 3 tcp 127.0.0.1:5060 (added by hand: cfg
- *	refuses tcp until the TCP milestone); alias proxy.example.com.
+ *    Listen sockets: 0 udp 127.0.0.1:5060, 1 udp 127.0.0.2:5070,
+ *    2 udp [::1]:5060, 3 tcp 127.0.0.1:5060 (added by hand: cfg
+ *    refuses tcp until the TCP milestone); alias proxy.example.com.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
