@@ -164,6 +164,21 @@ static void srv_privs(struct srv *s)
         prctl(PR_SET_DUMPABLE, 1);
 }
 
+void srv_loop(struct srv *s, int (*work)(struct srv *s),
+              int (*may_sleep)(struct srv *s))
+{
+    int busy = 0, rc;
+
+    while (!s->stop) {
+        rc = ev_run_once(&s->ev, busy ? 0 : (may_sleep(s) ? -1 : 0));
+        if (rc < 0)
+            log_fatal("epoll: %s", strerror(-rc));
+        /* Events handled may have more behind them (every batch is
+         * bounded): look again without blocking. */
+        busy = work(s) > 0 || rc > 0;
+    }
+}
+
 int srv_main(int argc, char **argv, const struct srv_ops *ops)
 {
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, 0};

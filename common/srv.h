@@ -53,6 +53,15 @@ struct srv {
 
 extern int srv_main(int argc, char **argv, const struct srv_ops *ops);
 
+/*
+ * srv_loop - the loop of a stage driven by rings: handle events, then
+ * work() (returns how much it did); block in epoll only when the last
+ * round did nothing and may_sleep() says every input ring is empty
+ * (ring_sleep_prepare). Returns when s->stop is set.
+ */
+extern void srv_loop(struct srv *s, int (*work)(struct srv *s),
+                     int (*may_sleep)(struct srv *s));
+
 /* srv_proc_slot - SHM_PROC_* for (stage, instance) */
 extern int srv_proc_slot(int stage, int instance);
 

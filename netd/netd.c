@@ -123,8 +123,9 @@ static int netd_init(struct srv *s)
 
 /* netd_may_sleep - announce sleep on every outgoing ring; 0 if any
  * ring got data meanwhile (then the loop must not block) */
-static int netd_may_sleep(struct netd *n)
+static int netd_may_sleep(struct srv *s)
 {
+    struct netd *n = s->ctx;
     int i;
 
     for (i = 0; i < n->nsipd; i++)
@@ -133,19 +134,14 @@ static int netd_may_sleep(struct netd *n)
     return 1;
 }
 
+static int netd_work(struct srv *s)
+{
+    return netd_send_all(s->ctx);
+}
+
 static void netd_run(struct srv *s)
 {
-    struct netd *n = s->ctx;
-    int busy = 0, rc;
-
-    while (!s->stop) {
-        rc = ev_run_once(&s->ev, busy ? 0 : (netd_may_sleep(n) ? -1 : 0));
-        if (rc < 0)
-            log_fatal("epoll: %s", strerror(-rc));
-        /* Events handled may have more behind them (batches are
-         * bounded): look again without blocking. */
-        busy = netd_send_all(n) > 0 || rc > 0;
-    }
+    srv_loop(s, netd_work, netd_may_sleep);
 }
 
 static void netd_fini(struct srv *s)

@@ -91,6 +91,12 @@ extern const char *netd_addr_fmt(const struct msg_addr *a, char *buf,
 extern int netd_addr_eq(const struct msg_addr *a, const struct msg_addr *b);
 
 /* netd_proto.c */
+/*
+ * netd_socks_watch - register every listen socket of transport proto in
+ * the loop with callback fn (arg: the struct netd_sock). For the
+ * transport libraries' init. 0 or -errno.
+ */
+extern int netd_socks_watch(struct netd *n, int proto, ev_io_fn fn);
 extern int netd_proto_load_all(struct netd *n);
 extern void netd_proto_unload_all(struct netd *n);
 extern int netd_proto_dir(const char *mod_path, const char *exe, char *out,

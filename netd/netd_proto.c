@@ -148,3 +148,24 @@ void netd_proto_unload_all(struct netd *n)
         n->proto_dl[i] = NULL;
     }
 }
+
+int netd_socks_watch(struct netd *n, int proto, ev_io_fn fn)
+{
+    int i, err;
+
+    for (i = 0; i < n->nsocks; i++) {
+        struct netd_sock *sk = &n->socks[i];
+
+        if (sk->proto != proto)
+            continue;
+        sk->io.fd = sk->fd;
+        sk->io.fn = fn;
+        sk->io.arg = sk;
+        if ((err = ev_add(&n->srv->ev, &sk->io, EPOLLIN)) < 0) {
+            log_error("listen %d (fd %d): epoll: %s", i, sk->fd,
+                      strerror(-err));
+            return err;
+        }
+    }
+    return 0;
+}

@@ -99,18 +99,19 @@ static int sipd_init(struct srv *s)
     return ev_add(&s->ev, &d->tick_io, EPOLLIN);
 }
 
+static int sipd_work(struct srv *s)
+{
+    return sipd_disp_pump(s->ctx);
+}
+
+static int sipd_may_sleep(struct srv *s)
+{
+    return sipd_disp_may_sleep(s->ctx);
+}
+
 static void sipd_run(struct srv *s)
 {
-    struct sipd *d = s->ctx;
-    int busy = 0, rc;
-
-    while (!s->stop) {
-        rc = ev_run_once(&s->ev,
-                         busy ? 0 : (sipd_disp_may_sleep(d) ? -1 : 0));
-        if (rc < 0)
-            log_fatal("epoll: %s", strerror(-rc));
-        busy = sipd_disp_pump(d) > 0;
-    }
+    srv_loop(s, sipd_work, sipd_may_sleep);
 }
 
 static void sipd_fini(struct srv *s)

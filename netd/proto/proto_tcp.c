@@ -650,7 +650,6 @@ static int proto_tcp_init(struct netd *n)
 {
     struct proto_tcp *t = &proto_tcp_g;
     const struct cfg *cfg = &n->srv->cfg;
-    int i, err;
 
     memset(t, 0, sizeof(*t));
     t->n = n;
@@ -661,21 +660,7 @@ static int proto_tcp_init(struct netd *n)
                               ? cfg->tcp_lifetime : NETD_TCP_MSG_S) * 1000;
     t->max_conns = (uint32_t)cfg->tcp_max_connections;
     t->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    for (i = 0; i < n->nsocks; i++) {
-        struct netd_sock *sk = &n->socks[i];
-
-        if (sk->proto != CFG_PROTO_TCP)
-            continue;
-        sk->io.fd = sk->fd;
-        sk->io.fn = proto_tcp_on_accept;
-        sk->io.arg = sk;
-        if ((err = ev_add(&n->srv->ev, &sk->io, EPOLLIN)) < 0) {
-            log_error("listen %d (fd %d): epoll: %s", i, sk->fd,
-                      strerror(-err));
-            return err;
-        }
-    }
-    return 0;
+    return netd_socks_watch(n, CFG_PROTO_TCP, proto_tcp_on_accept);
 }
 
 static void proto_tcp_send(struct netd *n, const struct msg_sip *m)

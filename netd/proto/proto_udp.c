@@ -108,28 +108,13 @@ static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
 static int proto_udp_init(struct netd *n)
 {
     struct proto_udp *u = &proto_udp_g;
-    int i, err;
 
     memset(u, 0, sizeof(*u));
     u->fd = -1;
     u->rbuf = malloc(sizeof(*u->rbuf) * NETD_BATCH);
     if (u->rbuf == NULL)
         return -ENOMEM;
-    for (i = 0; i < n->nsocks; i++) {
-        struct netd_sock *sk = &n->socks[i];
-
-        if (sk->proto != CFG_PROTO_UDP)
-            continue;
-        sk->io.fd = sk->fd;
-        sk->io.fn = proto_udp_on_read;
-        sk->io.arg = sk;
-        if ((err = ev_add(&n->srv->ev, &sk->io, EPOLLIN)) < 0) {
-            log_error("listen %d (fd %d): epoll: %s", i, sk->fd,
-                      strerror(-err));
-            return err;
-        }
-    }
-    return 0;
+    return netd_socks_watch(n, CFG_PROTO_UDP, proto_udp_on_read);
 }
 
 static void proto_udp_fini(struct netd *n)
