@@ -137,6 +137,39 @@ static void sipd_dns_status_fail(struct sipd_worker *w, struct sipd_pend *p,
     }
 }
 
+/*
+ * sipd_dns_reroute - DNS chose another transport than the Via we built
+ *    (NAPTR or SRV said TCP for a URI without ;transport): route the
+ *    received message again with that transport forced, so the new Via
+ *    names the transport really used (RFC 3261 18.1.1). Nothing is
+ *    counted twice: the first pass counted already.
+ */
+static void sipd_dns_reroute(struct sipd_worker *w, struct sipd_pend *p,
+                             const struct msg_dns_target *t)
+{
+    const struct msg_sip *in = (const struct msg_sip *)p->in;
+    struct sipd_route_env env = w->env;
+    struct sipd_route_out out;
+
+    env.st = NULL;
+    env.force_proto = t->proto;
+    memset(&out, 0, sizeof(out));
+    out.buf = w->out_buf;
+    out.cap = SIPD_OUT_MAX;
+    if (sipd_route(&env, w->msg, in, in->data, in->len, &out)
+            == SIPD_V_RESOLVE
+        && sipd_route_resolved(&env, t, &out) == SIPD_V_SEND) {
+        sipd_worker_push_out(w, &out);
+        return;
+    }
+    if (out.verdict == SIPD_V_SEND && out.local_reply) {
+        sipd_worker_push_out(w, &out);  /* e.g. 503: no TCP socket */
+        stats_inc(w->st, STAT_CORE_SENT_REPLIES);
+        return;
+    }
+    stats_inc(w->st, STAT_CORE_DROP_REQUESTS);
+}
+
 void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
 {
     const struct msg_dns_answer *a = dns_clnt_answer(rec);
@@ -151,6 +184,10 @@ void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
         && sipd_route_resolved(&w->env, &a->targets[0], &p->out)
                == SIPD_V_SEND)
         sipd_worker_push_out(w, &p->out);
+    else if (a->status == MSG_DNS_OK && a->ntargets > 0
+             && a->targets[0].proto != 0
+             && a->targets[0].proto != p->out.proto)
+        sipd_dns_reroute(w, p, &a->targets[0]);
     else if (a->status == MSG_DNS_OK)   /* resolved, but unreachable */
         stats_inc(w->st, sipd_dns_is_reply((const struct msg_sip *)p->in)
                              ? STAT_CORE_DROP_REPLIES

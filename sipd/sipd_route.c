@@ -870,6 +870,28 @@ static int sipd_route_emit(const struct sipd_route_env *env,
 }
 
 /*
+ * sipd_route_forced - RFC 3263 4.1: DNS (NAPTR/SRV) chose the transport
+ *    of a name target: the hop takes it, and a socket of it for the Via.
+ *    IP literals are not resolved, so they are left alone. 0 or 503.
+ */
+static int sipd_route_forced(const struct sipd_route_env *env,
+                             const struct msg_sip *in,
+                             struct sipd_route_hop *h, const char **why)
+{
+    if (env->force_proto == 0 || h->ht == SIP_HOST_IPV4
+        || h->ht == SIP_HOST_IPV6 || h->proto == env->force_proto)
+        return 0;
+    h->proto = env->force_proto;
+    h->given = 1;
+    h->sock = sipd_route_sock(env->cfg, h->proto, AF_UNSPEC, in->sock);
+    if (h->sock < 0) {
+        *why = sipd_route_no_sock(h->proto, AF_UNSPEC);
+        return 503;
+    }
+    return 0;
+}
+
+/*
  * sipd_route_big - RFC 3261 18.1.1: a request that would leave over UDP
  *    larger than 1300 bytes (the path MTU is unknown) goes over TCP
  *    when the next hop is an IP literal whose URI named no transport
@@ -913,6 +935,7 @@ static int sipd_route_request(const struct sipd_route_env *env,
     if ((code = sipd_route_routes(c, m, &why)) == 0
         && (code = sipd_route_for_us(c, m, &why)) == 0
         && (code = sipd_route_next_hop(c, m, in, &h, &why)) == 0
+        && (code = sipd_route_forced(env, in, &h, &why)) == 0
         && (code = sipd_route_big(c, m, &h)) == 0)
         code = sipd_route_rewrite(c, m, in, &h, &b, &why);
     if (code != 0)

@@ -23,7 +23,11 @@
 
 struct sipd_route_env {
     const struct cfg *cfg;              /* listen[], alias[], record_route */
-    struct stats_slot *st;              /* this thread's counters */
+    struct stats_slot *st;              /* this thread's counters; NULL:
+                                         * count nothing */
+    int force_proto;                    /* MSG_PROTO_*: a name target
+                                         * leaves over this transport (DNS
+                                         * chose it); 0: the URI decides */
 };
 
 struct sipd_route_out {

@@ -58,7 +58,7 @@ static char t_big[140000];
 static int t_route(const char *data, size_t len, struct sipd_route_out *out,
                    struct stats_slot *st)
 {
-    struct sipd_route_env env = {&t_cfg, st};
+    struct sipd_route_env env = {.cfg = &t_cfg, .st = st};
     struct msg_sip in;
 
     memset(&in, 0, sizeof(in));

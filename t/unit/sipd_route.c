@@ -199,7 +199,7 @@ static int t_route(const struct cfg *c, const char *msg, size_t len,
                    const char *peer, int proto, int sock, size_t cap,
                    struct stats_slot *st, struct sipd_route_out *out)
 {
-    struct sipd_route_env env = {c, st};
+    struct sipd_route_env env = {.cfg = c, .st = st};
     struct msg_sip in;
 
     memset(&in, 0, sizeof(in));
@@ -940,12 +940,50 @@ static void t_tags(void)
        "another request: another To tag");
 }
 
+/*
+ * t_forced - DNS chose TCP for a name the URI gave no transport: routed
+ * again with force_proto, the Via names TCP and the TCP socket, and the
+ * target is then accepted; nothing is counted on the second pass.
+ */
+static void t_forced(const char *req, size_t len)
+{
+    struct sipd_route_env env = {.cfg = &t_cfg, .st = NULL,
+                                 .force_proto = TCP};
+    struct msg_dns_target t;
+    struct sipd_route_out out;
+    struct msg_sip in;
+    static const char via[] = "Via: SIP/2.0/TCP 127.0.0.1:5060;branch=";
+    const char *nl;
+
+    memset(&in, 0, sizeof(in));
+    in.proto = UDP;
+    in.sock = 1;
+    t_addr("10.0.0.1:5062", &in.peer);
+    memset(&out, 0, sizeof(out));
+    out.buf = t_buf;
+    out.cap = sizeof(t_buf);
+    is_int(sipd_route(&env, t_msg, &in, req, len, &out), SIPD_V_RESOLVE,
+           "forced TCP: still resolved");
+    is_int(out.proto, TCP, "forced TCP: out->proto");
+    is_int(out.sock, 3, "forced TCP: the TCP socket");
+    nl = memchr(out.buf, '\n', out.len);
+    ok(nl != NULL && (size_t)(out.buf + out.len - nl) > sizeof(via)
+           && memcmp(nl + 1, via, sizeof(via) - 1) == 0,
+       "forced TCP: top Via names TCP and the TCP socket");
+    memset(&t, 0, sizeof(t));
+    t_addr("10.0.0.2:5060", &t.addr);
+    t.proto = TCP;
+    is_int(sipd_route_resolved(&env, &t, &out), SIPD_V_SEND,
+           "forced TCP: target accepted");
+    is_int(out.sock, 3, "forced TCP: sent from the TCP socket");
+}
+
 /* t_resolved - sipd_route_resolved() picks the socket for the target */
 static void t_resolved(void)
 {
     static const char req[] = "INVITE sip:bob@biloxi.example.com SIP/2.0"
                               CRLF VIA_A MF70 TAIL_INV;
-    struct sipd_route_env env = {&t_cfg, NULL};
+    struct sipd_route_env env = {.cfg = &t_cfg, .st = NULL};
     struct msg_dns_target t;
     struct sipd_route_out out;
     struct stats_slot st;
@@ -974,6 +1012,7 @@ static void t_resolved(void)
     t.proto = TCP;
     is_int(sipd_route_resolved(&env, &t, &out), SIPD_V_DROP,
            "resolved to TCP, Via says UDP: dropped");
+    t_forced(req, sizeof(req) - 1);
     env.cfg = &t_cfg_min;
     t.proto = UDP;
     t_addr("[2001:db8::7]:5060", &t.addr);
@@ -985,7 +1024,7 @@ static void t_resolved(void)
 static void t_sipd_reply(void)
 {
     static const char req[] = RL_INV VIA_NAT MF70 TAIL_INV;
-    struct sipd_route_env env = {&t_cfg, NULL};
+    struct sipd_route_env env = {.cfg = &t_cfg, .st = NULL};
     struct sipd_route_out out;
     struct stats_slot st;
     struct msg_sip in;
