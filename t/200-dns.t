@@ -26,50 +26,17 @@ use POSIX qw(WNOHANG _exit);
 use Time::HiRes qw(time sleep);
 use Proxy qw(free_ports slurp);
 use Sip;
+use Dnsmasq;
+use Tcp;
 
-my ($DNSMASQ) = grep { -x } qw(/usr/sbin/dnsmasq /usr/bin/dnsmasq
-                                /usr/local/sbin/dnsmasq);
-plan skip_all => 'dnsmasq not installed (apt-get install dnsmasq)'
-    unless $DNSMASQ;
+plan skip_all => 'dnsmasq not installed (scripts/deps installs it)'
+    unless Dnsmasq::binary();
 
 my $tmp = tempdir('sipstage-dns-XXXXXXXX', TMPDIR => 1,
                   CLEANUP => !$ENV{T_LEAVE});
 my $dm_pid;
 
-# dnsmasq(PORT, RECORD_ARGS...) - start it in the foreground, wait until
-# its TCP socket accepts; its pid, or undef with a diagnostic
-sub dnsmasq
-{
-    my ($port, @rec) = @_;
-    my $log = "$tmp/dnsmasq.log";
-    my @argv = ($DNSMASQ, '--keep-in-foreground', '--conf-file=/dev/null',
-        '--no-resolv', '--no-hosts', "--port=$port",
-        '--listen-address=127.0.0.1', '--bind-interfaces',
-        "--pid-file=$tmp/dnsmasq.pid", '--local-ttl=60', '--local=/test/',
-        '--log-queries', '--log-facility=-', @rec);
-    my $pid = fork() // die "fork: $!";
-    if (!$pid) {
-        open(STDIN, '<', '/dev/null');
-        open(STDOUT, '>>', $log);
-        open(STDERR, '>&', \*STDOUT);
-        exec(@argv) or _exit(127);
-    }
-    my $deadline = time + 5;
-    while (time < $deadline) {
-        if (waitpid($pid, WNOHANG) == $pid) {
-            diag("dnsmasq exited: " . (slurp($log) // ''));
-            return undef;
-        }
-        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                      PeerPort => $port, Proto => 'tcp');
-        return $pid if $s;
-        sleep 0.02;
-    }
-    kill('KILL', $pid);
-    waitpid($pid, 0);
-    diag("dnsmasq did not listen on $port: " . (slurp($log) // ''));
-    return undef;
-}
+sub dnsmasq { return Dnsmasq::start($tmp, @_) }
 
 END {
     if ($dm_pid) {
@@ -82,7 +49,7 @@ END {
 # must not be used when the NAPTR points elsewhere.
 my %uas = map { $_ => Proxy::UDP->new } qw(a srv naptr decoy);
 my %port = map { $_ => $uas{$_}->port } keys %uas;
-my $dport = free_ports(1);
+my $dport = Tcp::free_port();   # dnsmasq binds UDP and TCP
 
 $dm_pid = dnsmasq($dport,
     '--host-record=uas-a.test,127.0.0.1',

@@ -1,0 +1,69 @@
+package Dnsmasq;
+# A dnsmasq with fixed records on 127.0.0.1, for the DNS tests.
+#
+#   my $bin = Dnsmasq::binary() or plan skip_all => ...;
+#   my $pid = Dnsmasq::start($dir, $port, '--host-record=...', ...);
+#   Dnsmasq::stop($pid);
+#
+# It runs in the foreground (a child of the test), answers only for
+# *.test, logs queries to $dir/dnsmasq.log, and start() returns once its
+# TCP socket accepts (undef, with a diagnostic, when it does not).
+
+use strict;
+use warnings;
+use IO::Socket::INET;
+use POSIX qw(WNOHANG _exit);
+use Test::More ();
+use Time::HiRes qw(time sleep);
+
+sub binary
+{
+    my ($b) = grep { -x } qw(/usr/sbin/dnsmasq /usr/bin/dnsmasq
+                             /usr/local/sbin/dnsmasq);
+    return $b;
+}
+
+sub _log { my $f = shift; open(my $h, '<', $f) or return ''; local $/; <$h> }
+
+sub start
+{
+    my ($dir, $port, @rec) = @_;
+    my $log = "$dir/dnsmasq.log";
+    my @argv = (binary(), '--keep-in-foreground', '--conf-file=/dev/null',
+        '--no-resolv', '--no-hosts', "--port=$port",
+        '--listen-address=127.0.0.1', '--bind-interfaces',
+        "--pid-file=$dir/dnsmasq.pid", '--local-ttl=60', '--local=/test/',
+        '--log-queries', '--log-facility=-', @rec);
+    my $pid = fork() // die "fork: $!";
+    if (!$pid) {
+        open(STDIN, '<', '/dev/null');
+        open(STDOUT, '>>', $log);
+        open(STDERR, '>&', \*STDOUT);
+        exec(@argv) or _exit(127);
+    }
+    my $deadline = time + 5;
+    while (time < $deadline) {
+        if (waitpid($pid, WNOHANG) == $pid) {
+            Test::More::diag("dnsmasq exited: " . _log($log));
+            return undef;
+        }
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Proto => 'tcp');
+        return $pid if $s;
+        sleep 0.02;
+    }
+    kill('KILL', $pid);
+    waitpid($pid, 0);
+    Test::More::diag("dnsmasq did not listen on $port: " . _log($log));
+    return undef;
+}
+
+sub stop
+{
+    my ($pid) = @_;
+    return unless $pid;
+    kill('TERM', $pid);
+    waitpid($pid, 0);
+}
+
+1;
