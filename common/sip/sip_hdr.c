@@ -163,6 +163,27 @@ static const char *sip_hdr_elem_end(const char *p, const char *end)
     return quote || angle ? NULL : end;
 }
 
+/*
+ * sip_hdr_rest_begin - the first non-LWS byte of *rest, with *end set;
+ * NULL (and *rest emptied) when nothing but LWS is left. The common
+ * start of the list and parameter walkers.
+ */
+static const char *sip_hdr_rest_begin(struct str *rest, const char **end)
+{
+    const char *p;
+
+    if (rest->len == 0)
+        return NULL;
+    *end = rest->s + rest->len;
+    p = sip_hdr_skip_lws(rest->s, *end);
+    if (p == *end) {
+        rest->s = *end;
+        rest->len = 0;
+        return NULL;
+    }
+    return p;
+}
+
 /* sip_hdr_list_next - split the next comma element off a value */
 int sip_hdr_list_next(struct str *rest, struct str *elem)
 {
@@ -170,15 +191,8 @@ int sip_hdr_list_next(struct str *rest, struct str *elem)
     const char *p;
     const char *e;
 
-    if (rest->len == 0)
+    if ((p = sip_hdr_rest_begin(rest, &end)) == NULL)
         return 0;
-    end = rest->s + rest->len;
-    p = sip_hdr_skip_lws(rest->s, end);
-    if (p == end) {
-        rest->s = end;
-        rest->len = 0;
-        return 0;
-    }
     if ((e = sip_hdr_elem_end(p, end)) == NULL)
         return -EBADMSG;
     *elem = sip_hdr_trim_lws((struct str){p, (size_t)(e - p)});
@@ -266,15 +280,8 @@ int sip_hdr_param_next(struct str *rest, struct str *name, struct str *value)
     const char *ns;
     const char *q;
 
-    if (rest->len == 0)
+    if ((p = sip_hdr_rest_begin(rest, &end)) == NULL)
         return 0;
-    end = rest->s + rest->len;
-    p = sip_hdr_skip_lws(rest->s, end);
-    if (p == end) {
-        rest->s = end;
-        rest->len = 0;
-        return 0;
-    }
     if (*p != ';')
         return -EBADMSG;
     p = sip_hdr_skip_lws(p + 1, end);
