@@ -26,6 +26,7 @@
 #define MID_PING_MS 2000
 #define MID_STALL_MS 10000              /* no pong this long: stalled */
 #define MID_STOP_GRACE_MS 5000
+#define MID_SCALE_GRACE_MS 1000         /* netd moves off, queues drain */
 
 struct mid;
 
@@ -43,6 +44,8 @@ struct mid_proc {
     int64_t recent[MID_RESTART_MAX];    /* fork times, ring */
     int nrecent;
     struct ev_timer timer;              /* scheduled restart */
+    int retire;                         /* scaled away: stop, no restart */
+    struct ev_timer retire_timer;
     struct mid *mid;
 };
 
@@ -104,6 +107,7 @@ extern struct mid_proc *mid_spawn_find(struct mid *m, int stage,
 extern struct mid_proc *mid_spawn_by_pid(struct mid *m, pid_t pid);
 extern const char *mid_spawn_state_name(int state);
 extern void mid_spawn_restart(struct mid *m, struct mid_proc *p);
+extern int mid_spawn_scale(struct mid *m, int n);
 
 /* mid_ctl.c */
 extern int mid_ctl_open(struct mid *m);

@@ -5,7 +5,8 @@
  *    Each command fills a struct mid_mi_reply: a status code and reason
  *    and "NAME:: VALUE" lines, in the OpenSIPS 1.x style. The transport
  *    (mid_fifo.c) frames and delivers it. Commands that are part of the
- *    contract but not built yet answer 501 and say so; none pretends.
+ *    contract but not built yet (reload, dns_cache_dump) answer 501 and
+ *    say so; none pretends.
  * PROTOCOL
  *    See README.md "Management interface" for every command's reply.
  * DIAGNOSTICS
@@ -327,6 +328,32 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
 static void mid_mi_notimpl(struct mid *m, char **a, int n,
                            struct mid_mi_reply *r);
 
+/* mid_mi_stage_scale - "sipd N": only sipd runs as several processes */
+static void mid_mi_stage_scale(struct mid *m, char **a, int n,
+                               struct mid_mi_reply *r)
+{
+    char *end;
+    long v;
+    int err;
+
+    (void)n;
+    if (strcmp(a[0], "sipd") != 0) {
+        mid_mi_status(r, 400, "Only sipd scales (%.16s is one process)",
+                      a[0]);
+        return;
+    }
+    v = strtol(a[1], &end, 10);
+    if (*a[1] == 0 || *end != 0 || v < 1 || v > CFG_MAX_SIPD) {
+        mid_mi_status(r, 400, "Bad count (1..%d)", CFG_MAX_SIPD);
+        return;
+    }
+    if ((err = mid_spawn_scale(m, (int)v)) < 0) {
+        mid_mi_status(r, 409, "Cannot scale: %s", strerror(-err));
+        return;
+    }
+    mid_mi_line(r, "sipd", "%ld", v);
+}
+
 /* mid_mi_dns_cache_flush - a broadcast: dnsd empties its cache */
 static void mid_mi_dns_cache_flush(struct mid *m, char **a, int n,
                                    struct mid_mi_reply *r)
@@ -351,7 +378,7 @@ static const struct mid_mi_cmd mid_mi_cmds[] = {
     {"reload", mid_mi_notimpl, 0, 0},
     {"reset_statistics", mid_mi_reset_statistics, 1, 16},
     {"stage_restart", mid_mi_stage_restart, 1, 1},
-    {"stage_scale", mid_mi_notimpl, 0, 2},
+    {"stage_scale", mid_mi_stage_scale, 2, 2},
     {"uptime", mid_mi_uptime, 0, 0},
     {"version", mid_mi_version, 0, 0},
     {"which", NULL, 0, 0},

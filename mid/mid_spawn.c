@@ -217,6 +217,14 @@ static void mid_spawn_died(struct mid *m, struct mid_proc *p, int status)
         log_warn("%s/%d: pid %d exited with status %d", name, p->instance,
                  p->pid, WEXITSTATUS(status));
     p->pid = 0;
+    if (p->retire) {                    /* scaled away: leave the table */
+        log_notice("%s/%d: retired", name, p->instance);
+        ev_timer_stop(&m->ev, &p->retire_timer);
+        p->state = PROC_S_DOWN;
+        mid_spawn_mirror(m, p);
+        p->used = 0;
+        return;
+    }
     if (m->stopping || p->state == PROC_S_DOWN) {
         p->state = PROC_S_DOWN;
         mid_spawn_mirror(m, p);
@@ -299,4 +307,71 @@ struct mid_proc *mid_spawn_by_pid(struct mid *m, pid_t pid)
         if (m->procs[i].used && m->procs[i].pid == pid)
             return &m->procs[i];
     return NULL;
+}
+
+static void mid_spawn_on_retire(struct ev *ev, struct ev_timer *t)
+{
+    struct mid_proc *p = t->arg;
+
+    (void)ev;
+    if (p->retire && p->pid > 0) {
+        kill(p->pid, SIGTERM);
+        p->state = PROC_S_STOPPING;
+        mid_spawn_mirror(p->mid, p);
+    }
+}
+
+/*
+ * mid_spawn_scale - [stages] sipd at run time (MI stage_scale sipd N).
+ * Up: rows and processes for the new instances; their rings already
+ * exist (laid out for CFG_MAX_SIPD), so netd may push to them before
+ * they are ready: records wait there. Down: the live count drops first,
+ * netd stops hashing to the instances within a tick, and they are
+ * stopped MID_SCALE_GRACE_MS later and leave the table. Calls in
+ * progress move to another instance, which for a stateless proxy only
+ * risks reordering their messages during that second. Returns 0 or
+ * -EINVAL (n out of 1..CFG_MAX_SIPD), -EBUSY (stopping).
+ */
+int mid_spawn_scale(struct mid *m, int n)
+{
+    int cur = m->shm.hdr->nsipd, i;
+
+    if (n < 1 || n > CFG_MAX_SIPD)
+        return -EINVAL;
+    if (m->stopping)
+        return -EBUSY;
+    for (i = cur; i < n; i++) {
+        struct mid_proc *p = &m->procs[SHM_PROC_SIPD(i)];
+
+        if (p->used && p->retire && p->pid > 0) {
+            p->retire = 0;              /* scaled back before it stopped */
+            ev_timer_stop(&m->ev, &p->retire_timer);
+            continue;
+        }
+        if (p->used && p->pid > 0)
+            continue;                   /* still stopping: restarts below */
+        mid_spawn_row(m, SHM_PROC_SIPD(i), STAGE_SIPD, i);
+        mid_spawn_restart(m, p);
+    }
+    __atomic_store_n(&m->shm.hdr->nsipd, n, __ATOMIC_RELEASE);
+    for (i = n; i < cur; i++) {
+        struct mid_proc *p = &m->procs[SHM_PROC_SIPD(i)];
+
+        if (!p->used)
+            continue;
+        p->retire = 1;
+        ev_timer_stop(&m->ev, &p->timer);   /* a pending restart, too */
+        if (p->pid <= 0) {
+            p->state = PROC_S_DOWN;
+            mid_spawn_mirror(m, p);
+            p->used = 0;
+            continue;
+        }
+        p->retire_timer.fn = mid_spawn_on_retire;
+        p->retire_timer.arg = p;
+        ev_timer_start(&m->ev, &p->retire_timer, MID_SCALE_GRACE_MS);
+    }
+    if (n != cur)
+        log_notice("sipd: %d -> %d instances", cur, n);
+    return 0;
 }

@@ -42,13 +42,22 @@ static void netd_on_wake(struct ev *ev, struct ev_io *io, uint32_t e)
     ring_wake_clear(io->arg);
 }
 
+/*
+ * netd_rings - follow [stages] sipd as mid changes it (MI stage_scale):
+ * attach the rings of instances added since the last look, and hash over
+ * the live count. Rings of instances scaled away stay attached, so what
+ * they still send is drained; nothing new is pushed to them. Runs at
+ * start and at every tick; the load is one relaxed read.
+ */
 static int netd_rings(struct netd *n)
 {
     struct srv *s = n->srv;
+    int live = __atomic_load_n(&s->shm.hdr->nsipd, __ATOMIC_ACQUIRE);
     int i, err;
 
-    n->nsipd = s->shm.hdr->nsipd;
-    for (i = 0; i < n->nsipd; i++) {
+    if (live < 1 || live > CFG_MAX_SIPD)
+        return -EINVAL;
+    for (i = n->nrings; i < live; i++) {
         err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_NETD_SIPD),
                               RING_PRODUCER, &n->to_sipd[i]);
         if (err == 0)
@@ -63,7 +72,11 @@ static int netd_rings(struct netd *n)
         n->wake_io[i].arg = &n->from_sipd[i];
         if ((err = ev_add(&s->ev, &n->wake_io[i], EPOLLIN)) < 0)
             return err;
+        n->nrings = i + 1;
     }
+    if (live != n->nsipd && n->nsipd != 0)
+        log_notice("sipd instances: %d -> %d", n->nsipd, live);
+    n->nsipd = live;
     return 0;
 }
 
@@ -94,6 +107,8 @@ static void netd_on_tick(struct ev *ev, struct ev_timer *t)
     for (i = 0; i < NETD_PROTO_N; i++)
         if (n->proto[i] != NULL && n->proto[i]->tick != NULL)
             n->proto[i]->tick(n, now);
+    if (netd_rings(n) < 0)
+        log_fatal("sipd rings: the shared directory is damaged");
     ev_timer_start(ev, t, NETD_TICK_MS);
 }
 
@@ -128,7 +143,7 @@ static int netd_may_sleep(struct srv *s)
     struct netd *n = s->ctx;
     int i;
 
-    for (i = 0; i < n->nsipd; i++)
+    for (i = 0; i < n->nrings; i++)
         if (ring_sleep_prepare(&n->from_sipd[i]))
             return 0;
     return 1;

@@ -39,7 +39,10 @@ struct netd_sock {
 struct netd {
     struct srv *srv;
     struct stats_slot *st;
-    int nsipd;
+    int nsipd;                          /* live count: hash(Call-ID) % it */
+    int nrings;                         /* sipd instances attached (>= nsipd
+                                         * after a scale-down: their last
+                                         * output is still drained) */
     struct ring to_sipd[CFG_MAX_SIPD];
     struct ring from_sipd[CFG_MAX_SIPD];
     struct ev_io wake_io[CFG_MAX_SIPD];

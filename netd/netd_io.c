@@ -69,7 +69,7 @@ void netd_commit(struct netd *n)
 {
     int i;
 
-    for (i = 0; n->dirty != 0 && i < n->nsipd; i++)
+    for (i = 0; n->dirty != 0 && i < n->nrings; i++)
         if (n->dirty & (1u << i)) {
             ring_commit(&n->to_sipd[i]);
             n->dirty &= ~(1u << i);
@@ -125,7 +125,7 @@ int netd_send_all(struct netd *n)
 {
     int i, total = 0;
 
-    for (i = 0; i < n->nsipd; i++)
+    for (i = 0; i < n->nrings; i++)
         total += netd_send_ring(n, &n->from_sipd[i]);
     return total;
 }
