@@ -66,9 +66,10 @@ static uint64_t shm_layout(struct shm_hdr *h, size_t text_len)
     uint64_t off = SHM_ALIGN(sizeof(*h));
     int i;
 
-    h->cfg_off = off;
-    h->cfg_len = text_len;
-    off = SHM_ALIGN(off + text_len + 1);
+    h->cfg_off[0] = off;
+    h->cfg_off[1] = off + SHM_CFG_MAX;
+    h->cfg_len[0] = text_len;
+    off = SHM_ALIGN(off + 2 * (uint64_t)SHM_CFG_MAX);
     h->stats_off = off;
     off = SHM_ALIGN(off + sizeof(struct stats_slot) * SHM_MAX_PROCS
                               * SHM_THREADS);
@@ -129,7 +130,11 @@ int shm_create(struct shm *m, const struct cfg *c, const char *text,
     m->hdr->size = size;
     m->hdr->log_level = c->debug;
     m->hdr->nsipd = c->stages_sipd;
-    memcpy((char *)p + m->hdr->cfg_off, text, text_len);
+    if (text_len > SHM_CFG_MAX) {
+        shm_destroy(m);
+        return -EFBIG;
+    }
+    memcpy((char *)p + m->hdr->cfg_off[0], text, text_len);
     if ((err = shm_rings_format(m)) < 0) {
         shm_destroy(m);
         return err;
@@ -207,6 +212,22 @@ struct stats_slot *shm_stats(struct shm *m, int proc, int thread)
 
 const char *shm_cfg_text(struct shm *m, size_t *len)
 {
-    *len = m->hdr->cfg_len;
-    return (const char *)m->hdr + m->hdr->cfg_off;
+    uint32_t slot = __atomic_load_n(&m->hdr->cfg_slot, __ATOMIC_ACQUIRE);
+
+    *len = m->hdr->cfg_len[slot & 1];
+    return (const char *)m->hdr + m->hdr->cfg_off[slot & 1];
+}
+
+int shm_cfg_set(struct shm *m, const char *text, size_t len)
+{
+    uint32_t next = (m->hdr->cfg_slot + 1) & 1;
+
+    if (len > SHM_CFG_MAX)
+        return -EFBIG;
+    memcpy((char *)m->hdr + m->hdr->cfg_off[next], text, len);
+    m->hdr->cfg_len[next] = len;
+    m->hdr->cfg_gen++;
+    /* Release: a stage that sees the new slot sees its bytes. */
+    __atomic_store_n(&m->hdr->cfg_slot, next, __ATOMIC_RELEASE);
+    return 0;
 }

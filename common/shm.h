@@ -13,8 +13,10 @@
  *
  *    +----------------------------+ 0
  *    | struct shm_hdr             |  directory: procs, rings, offsets
- *    +----------------------------+ cfg_off
- *    | config file text (copy)    |  stages parse this, not the file
+ *    +----------------------------+ cfg_off[0], cfg_off[1]
+ *    | config text, two slots     |  stages parse the current one, not
+ *    |                            |  the file; reload writes the other
+ *    |                            |  slot, then switches cfg_slot
  *    +----------------------------+ stats_off
  *    | struct stats_slot [procs * SHM_THREADS]
  *    +----------------------------+ rings[0].off
@@ -70,6 +72,7 @@ enum shm_stage {
 #define SHM_RING(sipd, kind) ((sipd) * SHM_R_PER_SIPD + (kind))
 #define SHM_MAX_RINGS (CFG_MAX_SIPD * SHM_R_PER_SIPD)
 
+#define SHM_CFG_MAX (1u << 20)          /* largest config file */
 #define SHM_RING_SIP_BYTES (4u << 20)   /* netd<->sipd data area */
 #define SHM_RING_DNS_BYTES (256u << 10) /* sipd<->dnsd data area */
 
@@ -116,8 +119,12 @@ struct shm_hdr {
     int32_t nsipd;                      /* running sipd processes */
     int32_t nlisten;
     int32_t listen_fd[CFG_MAX_LISTEN];  /* inherited sockets, cfg order */
-    uint64_t cfg_off;
-    uint64_t cfg_len;
+    uint64_t cfg_off[2];                /* two slots of SHM_CFG_MAX bytes */
+    uint64_t cfg_len[2];
+    uint32_t cfg_slot;                  /* the current one; mid switches it
+                                         * with a release store after
+                                         * writing the other (reload) */
+    uint32_t cfg_gen;                   /* reloads so far */
     uint64_t stats_off;
     struct shm_proc procs[SHM_MAX_PROCS];
     struct shm_ring_ent rings[SHM_MAX_RINGS];
@@ -153,8 +160,15 @@ extern struct stats_slot *shm_stats(struct shm *m, int proc, int thread);
 /* shm_stats_base - all slots, SHM_MAX_PROCS * SHM_THREADS of them */
 extern struct stats_slot *shm_stats_base(struct shm *m);
 
-/* shm_cfg_text - the config text copy */
+/* shm_cfg_text - the current config text copy */
 extern const char *shm_cfg_text(struct shm *m, size_t *len);
+
+/*
+ * shm_cfg_set - mid (reload): write text into the slot not in use, then
+ * make it current. A stage that starts meanwhile reads one whole text,
+ * old or new. Returns 0 or -EFBIG.
+ */
+extern int shm_cfg_set(struct shm *m, const char *text, size_t len);
 
 /* shm_stage_name - "mid", "netd", "sipd", "dnsd", "dbd" */
 extern const char *shm_stage_name(int stage);

@@ -95,9 +95,14 @@ static void mid_on_signal(struct ev *ev, int signo, void *arg)
     case SIGCHLD:
         mid_spawn_reap(m);
         break;
-    case SIGHUP:
-        log_warn("SIGHUP: reload is not implemented; config unchanged");
+    case SIGHUP: {
+        struct mid_mi_reply r;
+
+        memset(&r, 0, sizeof(r));
+        mid_reload(m, &r);              /* logs what it did or refused */
+        free(r.buf);
         break;
+    }
     default:
         mid_stop(m, signo == SIGINT ? "SIGINT" : "SIGTERM");
         break;

@@ -82,11 +82,21 @@ struct mid {
     struct ev_timer stop_timer;
     int exit_code;
     uint64_t stats_base[STAT__N];       /* reset_statistics baseline */
+    /* reload: the rolling restart (mid_reload.c) */
+    int roll[SHM_MAX_PROCS];            /* proc slots, in order */
+    int roll_n;                         /* 0: none in progress */
+    int roll_next;
+    pid_t roll_pid;                     /* the one being restarted */
+    int64_t roll_deadline;
+    struct ev_timer roll_timer;
 };
 
 /* mid_conf.c */
 extern int mid_conf_load(struct mid *m, const char *path, char *err,
                          size_t errlen);
+extern int mid_conf_read(const char *path, char **text, size_t *len);
+extern int mid_conf_unbuilt(const struct cfg *c, const char *text,
+                            const char *path, char *err, size_t errlen);
 extern void mid_conf_limits(struct mid *m);
 extern int mid_conf_daemon(struct mid *m);
 extern void mid_conf_pidfiles(struct mid *m);
@@ -133,6 +143,10 @@ extern void mid_mi_line(struct mid_mi_reply *r, const char *name,
 extern void mid_mi_status(struct mid_mi_reply *r, int code,
                           const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* mid_reload.c */
+extern int mid_reload(struct mid *m, struct mid_mi_reply *r);
+extern void mid_reload_kick(struct mid *m);
 
 /* mid.c */
 extern void mid_stop(struct mid *m, const char *why);

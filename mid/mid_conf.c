@@ -26,10 +26,9 @@
 #include "log.h"
 #include "mid.h"
 
-#define MID_CONF_MAX (1u << 20)
 
 /* mid_conf_read - the whole file into a malloc'd buffer */
-static int mid_conf_read(const char *path, char **text, size_t *len)
+int mid_conf_read(const char *path, char **text, size_t *len)
 {
     struct stat st;
     ssize_t n;
@@ -38,7 +37,7 @@ static int mid_conf_read(const char *path, char **text, size_t *len)
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return -errno;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)
-        || st.st_size > MID_CONF_MAX) {
+        || st.st_size > SHM_CFG_MAX) {
         err = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
         close(fd);
         return err;
@@ -100,26 +99,26 @@ static int mid_conf_line(const char *text, const char *section,
  * Modules built into mid (mi_fifo) or loaded on demand (proto_udp,
  * proto_tcp) are accepted and ignored.
  */
-static int mid_conf_unbuilt(struct mid *m, const char *path, char *err,
-                            size_t errlen)
+int mid_conf_unbuilt(const struct cfg *c, const char *text,
+                     const char *path, char *err, size_t errlen)
 {
     int i;
 
-    if (m->cfg.db_aliases) {
+    if (c->db_aliases) {
         snprintf(err, errlen, "%s:%d: [route] db_aliases: not implemented "
                  "(dbd is not built yet)", path,
-                 mid_conf_line(m->cfg_text, "route", "db_aliases", NULL));
+                 mid_conf_line(text, "route", "db_aliases", NULL));
         return -1;
     }
-    for (i = 0; i < m->cfg.nload; i++) {
-        const char *mod = m->cfg.load[i];
+    for (i = 0; i < c->nload; i++) {
+        const char *mod = c->load[i];
 
         if (strcmp(mod, "mi_fifo") == 0 || strcmp(mod, "proto_udp") == 0
             || strcmp(mod, "proto_tcp") == 0)
             continue;
         snprintf(err, errlen, "%s:%d: [modules] load: %s: not implemented "
                  "(no loadable modules exist yet)", path,
-                 mid_conf_line(m->cfg_text, "modules", "load", mod), mod);
+                 mid_conf_line(text, "modules", "load", mod), mod);
         return -1;
     }
     return 0;
@@ -137,7 +136,8 @@ int mid_conf_load(struct mid *m, const char *path, char *err,
         return -1;
     }
     if (cfg_load_buf(&m->cfg, path, m->cfg_text, m->cfg_len, err,
-                     errlen) < 0 || mid_conf_unbuilt(m, path, err, errlen) < 0)
+                     errlen) < 0
+        || mid_conf_unbuilt(&m->cfg, m->cfg_text, path, err, errlen) < 0)
         return -1;
     /* No pid_file: $run_dir/mid.pid, where scripts/sipctl looks. */
     if (m->pid_path[0] == 0 && m->cfg.pid_file[0] != 0)

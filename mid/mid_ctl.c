@@ -48,6 +48,7 @@ static void mid_ctl_report(struct mid *m, const char *msg)
             p->state = PROC_S_RUNNING;
         m->shm.hdr->procs[p - m->procs].state = p->state;
         log_info("%s/%d: pid %d ready", stage, inst, pid);
+        mid_reload_kick(m);
     }
 }
 

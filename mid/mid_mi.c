@@ -5,8 +5,8 @@
  *    Each command fills a struct mid_mi_reply: a status code and reason
  *    and "NAME:: VALUE" lines, in the OpenSIPS 1.x style. The transport
  *    (mid_fifo.c) frames and delivers it. Commands that are part of the
- *    contract but not built yet (reload, dns_cache_dump) answer 501 and
- *    say so; none pretends.
+ *    contract but not built yet (dns_cache_dump) answer 501 and say so;
+ *    none pretends.
  * PROTOCOL
  *    See README.md "Management interface" for every command's reply.
  * DIAGNOSTICS
@@ -321,12 +321,22 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
                (int)p->pid);
     p->ready = 1;                       /* an asked-for restart: no penalty */
     kill(p->pid, SIGTERM);
+    p->state = PROC_S_STOPPING;
+    m->shm.hdr->procs[p - m->procs].state = p->state;
     mid_mi_line(r, "Process", "%s/%d PID=%d stopping",
                 shm_stage_name(stage), inst, (int)p->pid);
 }
 
 static void mid_mi_notimpl(struct mid *m, char **a, int n,
                            struct mid_mi_reply *r);
+
+static void mid_mi_reload(struct mid *m, char **a, int n,
+                          struct mid_mi_reply *r)
+{
+    (void)a;
+    (void)n;
+    mid_reload(m, r);                   /* fills the reply either way */
+}
 
 /* mid_mi_stage_scale - "sipd N": only sipd runs as several processes */
 static void mid_mi_stage_scale(struct mid *m, char **a, int n,
@@ -375,7 +385,7 @@ static const struct mid_mi_cmd mid_mi_cmds[] = {
     {"kill", mid_mi_kill, 0, 0},
     {"ps", mid_mi_ps, 0, 0},
     {"pwd", mid_mi_pwd, 0, 0},
-    {"reload", mid_mi_notimpl, 0, 0},
+    {"reload", mid_mi_reload, 0, 0},
     {"reset_statistics", mid_mi_reset_statistics, 1, 16},
     {"stage_restart", mid_mi_stage_restart, 1, 1},
     {"stage_scale", mid_mi_stage_scale, 2, 2},

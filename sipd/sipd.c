@@ -119,7 +119,9 @@ static void sipd_fini(struct srv *s)
     struct sipd *d = s->ctx;
     int i;
 
-    __atomic_store_n(&d->stop, 1, __ATOMIC_RELAXED);
+    /* The dispatcher has stopped (we are past its loop): release-store
+     * so a worker that sees stop also sees every record queued before. */
+    __atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
     sipd_timer_stop(d);
     for (i = 0; i < d->children; i++)
         sipd_worker_wake(&d->workers[i]);

@@ -46,6 +46,6 @@ int sipd_timer_start(struct sipd *d)
 
 void sipd_timer_stop(struct sipd *d)
 {
-    __atomic_store_n(&d->stop, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
     pthread_join(d->timer_tid, NULL);
 }

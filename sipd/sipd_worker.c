@@ -155,13 +155,23 @@ static void sipd_worker_sleep(struct sipd_worker *w)
     ring_awake(&w->q_lo);
 }
 
+/*
+ * sipd_worker_main - work until stopped, then finish the queue: the
+ * dispatcher stops first, and what it already copied here (and released
+ * from the shared ring) is still routed, so a stop or a rolling restart
+ * loses nothing that was handed to this process.
+ */
 static void *sipd_worker_main(void *arg)
 {
     struct sipd_worker *w = arg;
 
-    while (!__atomic_load_n(&w->sipd->stop, __ATOMIC_RELAXED))
-        if (sipd_worker_batch(w) == 0)
-            sipd_worker_sleep(w);
+    for (;;) {
+        if (sipd_worker_batch(w) > 0)
+            continue;
+        if (__atomic_load_n(&w->sipd->stop, __ATOMIC_ACQUIRE))
+            break;
+        sipd_worker_sleep(w);
+    }
     return NULL;
 }
 

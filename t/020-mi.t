@@ -92,9 +92,11 @@ my %before;
     framed('unknown command');
     # commands of DESIGN.md that may not be built yet: an explicit 501
     # "not implemented", never a fake success; once built, a real 200
+    my $reloaded;
     for my $c ([ 'reload' ], [ 'stage_scale', 'sipd', '1' ],
                [ 'dns_cache_dump' ], [ 'dns_cache_flush' ]) {
         my ($code, $reason) = $p->mi(@$c);
+        $reloaded = 1 if $c->[0] eq 'reload' && ($code // '') eq '200';
         $code //= 'timeout';
         if ($code eq '501') {
             like("$code $reason", qr/not implemented/,
@@ -105,6 +107,16 @@ my %before;
         }
         framed($c->[0]);
         ok($p->alive, "$c->[0]: mid still running");
+    }
+    # a reload restarts every stage, one at a time (t/070-reload.t): let
+    # it finish before the tests below look at pids
+    if ($reloaded) {
+        ok($p->wait_ps(sub { my @s = grep { $_->{Type} ne 'mid' } @_;
+                             !grep { $_->{State} ne 'running'
+                                     || $_->{Restarts} < 1 } @s }, 15),
+           'reload: every stage restarted and running again')
+            or diag(Proxy::ps_text($p->{last_ps}));
+        %before = map { $_->{Type} => $_->{PID} } $p->ps;   # new pids
     }
 }
 

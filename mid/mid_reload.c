@@ -1,0 +1,225 @@
+/*
+ * SUMMARY
+ *    mid_reload - reload the config: validate, swap, restart stage by stage
+ * DESCRIPTION
+ *    MI "reload" or SIGHUP. mid reads the file again and parses it into a
+ *    new struct (nginx's ngx_init_cycle(): on any error the old config
+ *    stays and nothing changes). Settings that only mid applies, at its
+ *    own start, are compared with the running ones (a table below): if
+ *    one differs the reload is refused by name, since it needs a full
+ *    restart (listen sockets are bound by mid; the FIFO, run_dir, pid
+ *    files and mid's own logging are mid's).
+ *
+ *    Otherwise the new text goes into the segment (shm_cfg_set: the other
+ *    slot, then a switch, so a stage starting meanwhile reads one whole
+ *    text), mid takes the new struct, the live log level and the sipd
+ *    count ([stages] sipd, as stage_scale) follow, and the stages are
+ *    restarted one at a time: dnsd, every sipd, netd, each only after the
+ *    previous one is running again. Each reads the new text as it starts.
+ *    The rings hold the traffic of a stage while it restarts, so nothing
+ *    is dropped (the same path as a crash, without the back-off).
+ * PROTOCOL
+ *    MI reply: "200 OK" + "Reload:: N stages restart one at a time";
+ *    400 with the config error (FILE:LINE: [section] key: reason); 409
+ *    "KEY changed: needs a full restart" or "reload in progress".
+ * DIAGNOSTICS
+ *    A stage that does not come back within MID_RELOAD_WAIT_MS stops the
+ *    rolling restart with a warning; the stages not reached keep running
+ *    the old settings until their next restart (which reads the new text).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mid.h"
+
+#define MID_RELOAD_POLL_MS 50
+#define MID_RELOAD_WAIT_MS 10000
+
+/* Settings that only a full restart applies: mid uses them at start. */
+static const struct {
+    const char *key;
+    size_t off;
+    size_t len;
+} mid_reload_fixed[] = {
+#define MID_FIXED(key, field) {key, offsetof(struct cfg, field), \
+                               sizeof(((struct cfg *)0)->field)}
+    MID_FIXED("[net] listen", listen),
+    MID_FIXED("[net] listen", nlisten),
+    MID_FIXED("[net] net_tos", net_tos),
+    MID_FIXED("[net] udp_maxbuffer", udp_maxbuffer),
+    MID_FIXED("[core] run_dir", run_dir),
+    MID_FIXED("[core] pid_file", pid_file),
+    MID_FIXED("[core] pgid_file", pgid_file),
+    MID_FIXED("[core] daemon", daemon),
+    MID_FIXED("[core] working_dir", working_dir),
+    MID_FIXED("[core] open_files", open_files),
+    MID_FIXED("[core] do_coredump", do_coredump),
+    MID_FIXED("[log] log_syslog", log_syslog),
+    MID_FIXED("[log] log_name", log_name),
+    MID_FIXED("[log] log_facility", log_facility),
+    MID_FIXED("[mi] fifo_name", fifo_name),
+    MID_FIXED("[mi] fifo_mode", fifo_mode),
+#undef MID_FIXED
+};
+
+/* mid_reload_changed - the first fixed setting that differs, or NULL */
+static const char *mid_reload_changed(const struct cfg *a,
+                                      const struct cfg *b)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(mid_reload_fixed) / sizeof(mid_reload_fixed[0]);
+         i++)
+        if (memcmp((const char *)a + mid_reload_fixed[i].off,
+                   (const char *)b + mid_reload_fixed[i].off,
+                   mid_reload_fixed[i].len) != 0)
+            return mid_reload_fixed[i].key;
+    return NULL;
+}
+
+/* mid_reload_step - restart the next stage once the last one is back */
+static void mid_reload_step(struct ev *ev, struct ev_timer *t)
+{
+    struct mid *m = t->arg;
+
+    while (m->roll_next < m->roll_n && !m->stopping) {
+        struct mid_proc *p = &m->procs[m->roll[m->roll_next]];
+
+        if (m->roll_pid == 0) {
+            if (!p->used || p->pid <= 0 || p->retire) {
+                m->roll_next++;         /* gone or going: nothing to do */
+                continue;
+            }
+            m->roll_pid = p->pid;
+            m->roll_deadline = ev_now_ms() + MID_RELOAD_WAIT_MS;
+            p->ready = 1;               /* asked for: no back-off */
+            kill(p->pid, SIGTERM);
+            p->state = PROC_S_STOPPING;
+            m->shm.hdr->procs[p - m->procs].state = p->state;
+        } else if (p->pid > 0 && p->pid != m->roll_pid
+                   && p->state == PROC_S_RUNNING) {
+            m->roll_pid = 0;            /* back, on the new text */
+            m->roll_next++;
+            continue;
+        } else if (ev_now_ms() > m->roll_deadline) {
+            log_warn("reload: %s/%d not running again after %d ms: "
+                     "rolling restart stopped", shm_stage_name(p->stage),
+                     p->instance, MID_RELOAD_WAIT_MS);
+            m->roll_n = 0;
+            return;
+        }
+        ev_timer_start(ev, t, MID_RELOAD_POLL_MS);
+        return;
+    }
+    if (m->roll_n > 0)
+        log_notice("reload: done, %d stages on the new config", m->roll_n);
+    m->roll_n = 0;
+}
+
+/* mid_reload_roll - queue dnsd, sipd/0..N-1, netd and start */
+static int mid_reload_roll(struct mid *m)
+{
+    int i, n = 0;
+
+    m->roll[n++] = SHM_PROC_DNSD;
+    for (i = 0; i < CFG_MAX_SIPD; i++)
+        if (m->procs[SHM_PROC_SIPD(i)].used)
+            m->roll[n++] = SHM_PROC_SIPD(i);
+    m->roll[n++] = SHM_PROC_NETD;
+    m->roll_n = n;
+    m->roll_next = 0;
+    m->roll_pid = 0;
+    m->roll_timer.fn = mid_reload_step;
+    m->roll_timer.arg = m;
+    ev_timer_start(&m->ev, &m->roll_timer, 0);
+    return n;
+}
+
+/* mid_reload_parse - the file into *nc and its text; -1 with err */
+static int mid_reload_parse(struct mid *m, struct cfg *nc, char **text,
+                            size_t *len, char *err, size_t errlen)
+{
+    int rc;
+
+    if ((rc = mid_conf_read(m->cfg_path, text, len)) < 0) {
+        snprintf(err, errlen, "%.400s: cannot open: %s", m->cfg_path,
+                 strerror(-rc));
+        return -1;
+    }
+    if (cfg_load_buf(nc, m->cfg_path, *text, *len, err, errlen) < 0
+        || mid_conf_unbuilt(nc, *text, m->cfg_path, err, errlen) < 0) {
+        free(*text);
+        *text = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * mid_reload_kick - a stage said "ready": move the rolling restart on now
+ * rather than at the next poll, so that once "ps" shows every stage
+ * running again the reload is over and another one may start.
+ */
+void mid_reload_kick(struct mid *m)
+{
+    if (m->roll_n > 0) {
+        ev_timer_stop(&m->ev, &m->roll_timer);
+        mid_reload_step(&m->ev, &m->roll_timer);
+    }
+}
+
+int mid_reload(struct mid *m, struct mid_mi_reply *r)
+{
+    struct cfg *nc;
+    const char *key;
+    char err[512], *text = NULL;
+    size_t len;
+    int n;
+
+    if ((nc = malloc(sizeof(*nc))) == NULL) {
+        mid_mi_status(r, 500, "out of memory");
+        return -ENOMEM;
+    }
+    if (mid_reload_parse(m, nc, &text, &len, err, sizeof(err)) < 0) {
+        mid_mi_status(r, 400, "%.120s", err);
+        log_warn("reload refused, config unchanged: %s", err);
+        free(nc);
+        return -EINVAL;
+    }
+    if (m->roll_n > 0 || m->stopping) {
+        mid_mi_status(r, 409, "reload in progress: try again when ps "
+                      "shows every stage running");
+        free(text);
+        free(nc);
+        return -EBUSY;
+    }
+    if ((key = mid_reload_changed(&m->cfg, nc)) != NULL) {
+        mid_mi_status(r, 409, "%s changed: needs a full restart", key);
+        log_warn("reload refused, config unchanged: %s changed: needs a "
+                 "full restart (scripts/sipctl restart)", key);
+        free(text);
+        free(nc);
+        return -EPERM;
+    }
+    shm_cfg_set(&m->shm, text, len);   /* size checked by mid_conf_read */
+    free(m->cfg_text);
+    m->cfg_text = text;
+    m->cfg_len = len;
+    m->cfg = *nc;
+    free(nc);
+    __atomic_store_n(&m->shm.hdr->log_level,
+                     m->verbose ? LOG_L_INFO + m->verbose - 1 : m->cfg.debug,
+                     __ATOMIC_RELAXED);
+    if (m->cfg.stages_sipd != m->shm.hdr->nsipd)
+        mid_spawn_scale(m, m->cfg.stages_sipd);
+    n = mid_reload_roll(m);
+    log_notice("reload: config %s accepted; restarting %d stages one at "
+               "a time", m->cfg_path, n);
+    mid_mi_line(r, "Reload", "%d stages restart one at a time", n);
+    return 0;
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/perl
+# Config reload (MI reload and SIGHUP): a valid new file is taken and the
+# stages restart one at a time on it, with no request lost meanwhile; an
+# invalid one is refused with FILE:LINE and changes nothing; a change
+# that only a full restart can apply (a listen line) is refused by name.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(sleep time);
+use Proxy;
+use Sip;
+
+my $p = Proxy->new(sipd => 1, children => 2, record_route => 0, debug => 2);
+my $P = $p->port;
+my $uac = $p->udp_socket;
+my $uas = $p->udp_socket;
+my ($U, $S) = ($uac->port, $uas->port);
+my $base = $p->config_text;
+my $seq = 0;
+
+sub options
+{
+    my $n = ++$seq;
+    return Sip::msg("OPTIONS sip:bob\@127.0.0.1:$S SIP/2.0", [
+        "Via: SIP/2.0/UDP 127.0.0.1:$U;branch=z9hG4bK-rl-$n",
+        'Max-Forwards: 70',
+        "From: <sip:alice\@127.0.0.1:$U>;tag=r$n",
+        "To: <sip:bob\@127.0.0.1:$S>",
+        "Call-ID: reload-$n-$$\@127.0.0.1",
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+    ], '');
+}
+
+# one_rr() - send one request; 1/0: the forwarded copy has our
+# Record-Route; undef when nothing arrived
+sub one_rr
+{
+    $uac->send(options(), $P);
+    my ($m) = $uas->recv(3);
+    return undef unless defined $m;
+    return $m =~ /\r\nRecord-Route: <sip:127\.0\.0\.1:$P;lr>\r\n/ ? 1 : 0;
+}
+
+sub write_cfg { Proxy::spew($p->cfg, $_[0]) }
+
+sub restarts { my %r = map { ("$_->{Type}/$_->{Instance}" => $_->{Restarts}) }
+                   $p->ps; \%r }
+
+# all_back(N) - every stage restarted N times and running again
+sub all_back
+{
+    my ($n) = @_;
+    return $p->wait_ps(sub {
+        my @st = grep { $_->{Type} ne 'mid' } @_;
+        @st == 3 && !grep { $_->{Restarts} != $n || $_->{State} ne 'running' }
+            @st }, 15);
+}
+
+is(one_rr(), 0, 'before: no Record-Route');
+
+# -- a valid change, while traffic flows
+write_cfg($base =~ s/record_route = 0/record_route = 1/r
+                =~ s/debug = 2/debug = 3/r);
+$uac->send(options(), $P) for 1 .. 50;
+my ($code, $reason, $lines) = $p->mi('reload');
+is($code, 200, 'reload: 200') or diag("$code $reason");
+is_deeply($lines, ['Reload:: 3 stages restart one at a time'],
+          'reload: says the stages restart one at a time');
+$uac->send(options(), $P) for 1 .. 50;
+ok(all_back(1), 'dnsd, sipd/0 and netd each restarted once and running')
+    or diag(Proxy::ps_text($p->{last_ps}));
+my ($got, $deadline) = (0, time + 5);
+while ($got < 100 && time < $deadline) {
+    my ($m) = $uas->recv(0.3);
+    $got++ if defined $m;
+}
+is($got, 100, 'all 100 requests sent around the reload were forwarded');
+is(one_rr(), 1, 'after: Record-Route added');
+my (undef, undef, $dbg) = $p->mi('debug');
+is_deeply($dbg, ['DEBUG:: 3'], 'the new [log] debug is live');
+
+# -- an invalid file: refused, nothing changes
+my $bad = $p->config_text =~ s/record_route = 0/record_route = 1/r;
+$bad .= "[route]\nbogus = 1\n";
+write_cfg($bad);
+my $badline = () = $bad =~ /\n/g;
+my $r0 = restarts();
+($code, $reason) = $p->mi('reload');
+is($code, 400, 'invalid config: 400') or diag("$code $reason");
+like($reason, qr/:\Q$badline\E: \[route\] bogus: unknown key$/,
+     'invalid config: FILE:LINE: [section] key: reason');
+sleep 0.5;
+is_deeply(restarts(), $r0, 'invalid config: nothing restarted');
+is(one_rr(), 1, 'invalid config: the running config stays');
+
+# -- a listen change: needs a full restart
+my ($P2) = Proxy::free_ports(1);
+write_cfg($p->config_text =~ s/record_route = 0/record_route = 1/r
+          . "[net]\nlisten = udp:127.0.0.1:$P2\n");
+($code, $reason) = $p->mi('reload');
+is($code, 409, 'listen change: 409');
+is($reason, '[net] listen changed: needs a full restart',
+   'listen change: names the setting');
+is_deeply(restarts(), $r0, 'listen change: nothing restarted');
+
+# -- SIGHUP does the same as MI reload
+write_cfg($base);                       # record_route = 0 again
+kill('HUP', $p->pid);
+ok(all_back(2), 'SIGHUP: every stage restarted again')
+    or diag(Proxy::ps_text($p->{last_ps}));
+is(one_rr(), 0, 'SIGHUP: Record-Route off again');
+like($p->log, qr/reload: config .* accepted; restarting 3 stages/,
+     'SIGHUP: the reload is logged');
+
+$p->stop;
+done_testing();
