@@ -26,15 +26,7 @@ my $seq = 0;
 sub options
 {
     my $n = ++$seq;
-    return Sip::msg("OPTIONS sip:bob\@127.0.0.1:$S SIP/2.0", [
-        "Via: SIP/2.0/UDP 127.0.0.1:$U;branch=z9hG4bK-sc-$n",
-        'Max-Forwards: 70',
-        "From: <sip:alice\@127.0.0.1:$U>;tag=s$n",
-        "To: <sip:bob\@127.0.0.1:$S>",
-        "Call-ID: scale-$n-$$\@127.0.0.1",
-        'CSeq: 1 OPTIONS',
-        'Content-Length: 0',
-    ], '');
+    return Sip::options("sip:bob\@127.0.0.1:$S", $U, "sc-$n");
 }
 
 # burst(N, WAIT) - send N requests with distinct Call-IDs; how many the

@@ -24,15 +24,7 @@ my $seq = 0;
 sub options
 {
     my $n = ++$seq;
-    return Sip::msg("OPTIONS sip:bob\@127.0.0.1:$S SIP/2.0", [
-        "Via: SIP/2.0/UDP 127.0.0.1:$U;branch=z9hG4bK-rl-$n",
-        'Max-Forwards: 70',
-        "From: <sip:alice\@127.0.0.1:$U>;tag=r$n",
-        "To: <sip:bob\@127.0.0.1:$S>",
-        "Call-ID: reload-$n-$$\@127.0.0.1",
-        'CSeq: 1 OPTIONS',
-        'Content-Length: 0',
-    ], '');
+    return Sip::options("sip:bob\@127.0.0.1:$S", $U, "rl-$n");
 }
 
 # one_rr() - send one request; 1/0: the forwarded copy has our

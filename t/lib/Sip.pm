@@ -97,4 +97,20 @@ sub show
     return $s;
 }
 
+# options(RURI, UAC_PORT, ID) - a plain OPTIONS from a UAC on 127.0.0.1:
+# its own branch, tag and Call-ID made from ID, Max-Forwards 70, no body
+sub options
+{
+    my ($ruri, $port, $id) = @_;
+    return msg("OPTIONS $ruri SIP/2.0", [
+        "Via: SIP/2.0/UDP 127.0.0.1:$port;branch=z9hG4bK-$id",
+        'Max-Forwards: 70',
+        "From: <sip:alice\@127.0.0.1:$port>;tag=$id",
+        "To: <$ruri>",
+        "Call-ID: $id-$$\@127.0.0.1",
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+    ], '');
+}
+
 1;
