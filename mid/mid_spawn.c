@@ -213,9 +213,11 @@ static void mid_spawn_died(struct mid *m, struct mid_proc *p, int status)
         log_warn("%s/%d: pid %d killed by signal %d%s", name, p->instance,
                  p->pid, WTERMSIG(status),
                  WCOREDUMP(status) ? " (core dumped)" : "");
-    else if (WEXITSTATUS(status) != 0 || !m->stopping)
+    else if (WEXITSTATUS(status) != 0)
         log_warn("%s/%d: pid %d exited with status %d", name, p->instance,
                  p->pid, WEXITSTATUS(status));
+    else if (!m->stopping)              /* asked to: reload, restart, scale */
+        log_notice("%s/%d: pid %d exited", name, p->instance, p->pid);
     p->pid = 0;
     if (p->retire) {                    /* scaled away: leave the table */
         log_notice("%s/%d: retired", name, p->instance);
