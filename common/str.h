@@ -39,4 +39,27 @@ static inline int str_ieq_cstr(struct str a, const char *c)
     return a.len == n && strncasecmp(a.s, c, n) == 0;
 }
 
+/*
+ * struct str_out - a bounded output buffer: str_out_put() appends, or,
+ * when the bytes do not fit, writes nothing more and sets "full" (the
+ * caller checks it once at the end, not after every append).
+ */
+struct str_out {
+    char *p;                            /* next byte to write */
+    size_t left;                        /* room after p */
+    int full;
+};
+
+static inline void str_out_put(struct str_out *o, const char *s, size_t n)
+{
+    if (o->full || n > o->left) {
+        o->full = 1;
+        return;
+    }
+    if (n > 0)
+        memcpy(o->p, s, n);
+    o->p += n;
+    o->left -= n;
+}
+
 #endif

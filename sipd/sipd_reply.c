@@ -59,12 +59,6 @@
 #include "sipd_route_priv.h"
 
 /* Output cursor into the caller's buffer; "full" sticks once set. */
-struct sipd_reply_w {
-    char *p;
-    size_t left;
-    int full;
-};
-
 /* The request lines a generated reply copies (RFC 3261 8.2.6.2). */
 struct sipd_reply_src {
     struct str via[SIP_MAX_HDRS];       /* Via lines, without line end */
@@ -86,29 +80,16 @@ struct sipd_reply_edit {
     struct str b;
 };
 
-#define SIPD_REPLY_LIT(w, lit) sipd_reply_put((w), (lit), sizeof(lit) - 1)
-
-/* sipd_reply_put - append n bytes, or mark the output full */
-static void sipd_reply_put(struct sipd_reply_w *w, const char *s, size_t n)
-{
-    if (w->full || n > w->left) {
-        w->full = 1;
-        return;
-    }
-    if (n > 0)
-        memcpy(w->p, s, n);
-    w->p += n;
-    w->left -= n;
-}
+#define SIPD_REPLY_LIT(w, lit) str_out_put((w), (lit), sizeof(lit) - 1)
 
 /* sipd_reply_puts - append a str */
-static void sipd_reply_puts(struct sipd_reply_w *w, struct str s)
+static void sipd_reply_puts(struct str_out *w, struct str s)
 {
-    sipd_reply_put(w, s.s, s.len);
+    str_out_put(w, s.s, s.len);
 }
 
 /* sipd_reply_put_line - a header line and CRLF, if present */
-static void sipd_reply_put_line(struct sipd_reply_w *w, struct str l)
+static void sipd_reply_put_line(struct str_out *w, struct str l)
 {
     if (l.s == NULL)
         return;
@@ -117,21 +98,21 @@ static void sipd_reply_put_line(struct sipd_reply_w *w, struct str l)
 }
 
 /* sipd_reply_put_reason - a reason phrase without control bytes */
-static void sipd_reply_put_reason(struct sipd_reply_w *w, const char *r)
+static void sipd_reply_put_reason(struct str_out *w, const char *r)
 {
     const char *s = r;
 
     for (; *r != '\0'; r++) {
         if ((unsigned char)*r >= 0x20 && *r != 0x7f)
             continue;
-        sipd_reply_put(w, s, (size_t)(r - s));
+        str_out_put(w, s, (size_t)(r - s));
         s = r + 1;
     }
-    sipd_reply_put(w, s, (size_t)(r - s));
+    str_out_put(w, s, (size_t)(r - s));
 }
 
 /* sipd_reply_put_status - "SIP/2.0 CODE REASON" CRLF (RFC 3261 7.2) */
-static void sipd_reply_put_status(struct sipd_reply_w *w, int status,
+static void sipd_reply_put_status(struct str_out *w, int status,
                                   const char *reason)
 {
     char code[4];
@@ -141,7 +122,7 @@ static void sipd_reply_put_status(struct sipd_reply_w *w, int status,
     code[2] = (char)('0' + status % 10);
     code[3] = ' ';
     SIPD_REPLY_LIT(w, "SIP/2.0 ");
-    sipd_reply_put(w, code, sizeof(code));
+    str_out_put(w, code, sizeof(code));
     sipd_reply_put_reason(w, reason != NULL && *reason ? reason : "Error");
     SIPD_REPLY_LIT(w, "\r\n");
 }
@@ -158,7 +139,7 @@ static int sipd_reply_within(struct str line, const char *p)
  *    and ";rport" given its value, the rest byte for byte: the same
  *    text sip_msg_via_set_param() makes on a forwarded request.
  */
-static void sipd_reply_put_via1(struct sipd_reply_w *w, struct str line,
+static void sipd_reply_put_via1(struct str_out *w, struct str line,
                                 const struct sip_via *v,
                                 const struct sipd_route_src *f)
 {
@@ -187,17 +168,17 @@ static void sipd_reply_put_via1(struct sipd_reply_w *w, struct str line,
             || !sipd_reply_within(line, e[i].at + e[i].cut))
             n = 0;                      /* cannot happen: copy as is */
     for (i = 0; i < n; i++) {
-        sipd_reply_put(w, p, (size_t)(e[i].at - p));
+        str_out_put(w, p, (size_t)(e[i].at - p));
         sipd_reply_puts(w, e[i].a);
         sipd_reply_puts(w, e[i].b);
         p = e[i].at + e[i].cut;
     }
-    sipd_reply_put(w, p, (size_t)(line.s + line.len - p));
+    str_out_put(w, p, (size_t)(line.s + line.len - p));
     SIPD_REPLY_LIT(w, "\r\n");
 }
 
 /* sipd_reply_put_to - To, with our tag when it had none (8.2.6.2) */
-static void sipd_reply_put_to(struct sipd_reply_w *w,
+static void sipd_reply_put_to(struct str_out *w,
                               const struct sipd_reply_src *s)
 {
     struct str parts[4] = {s->via[0], s->from, s->call_id, s->cseq};
@@ -209,13 +190,13 @@ static void sipd_reply_put_to(struct sipd_reply_w *w,
     if (!s->to_tag) {
         sipd_branch_tag(parts, 4, tag);
         SIPD_REPLY_LIT(w, ";tag=");
-        sipd_reply_put(w, tag, sizeof(tag));
+        str_out_put(w, tag, sizeof(tag));
     }
     SIPD_REPLY_LIT(w, "\r\n");
 }
 
 /* sipd_reply_put_unsupported - 420: what we did not support (8.2.2.3) */
-static void sipd_reply_put_unsupported(struct sipd_reply_w *w,
+static void sipd_reply_put_unsupported(struct str_out *w,
                                        const struct sip_msg *m)
 {
     int i;
@@ -259,7 +240,7 @@ static int sipd_reply_build(const struct sipd_route_env *env,
                             const struct sipd_reply_src *s, int status,
                             const char *reason, struct sipd_route_out *out)
 {
-    struct sipd_reply_w w = {out->buf, out->cap, 0};
+    struct str_out w = {out->buf, out->cap, 0};
     struct sipd_route_src fix;
     int i;
 

@@ -20,12 +20,6 @@
 #include "sip_msg_priv.h"
 
 /* Output cursor for print and dump; "full" sticks once set. */
-struct sip_msg_out {
-    char *p;
-    size_t left;
-    int full;
-};
-
 /* sip_msg_hdr_find - next header of a type */
 int sip_msg_hdr_find(const struct sip_msg *m, enum sip_hdr_type type,
                      int after)
@@ -62,30 +56,17 @@ int sip_msg_hdr_find_name(const struct sip_msg *m, struct str name,
     return -ENOENT;
 }
 
-/* sip_msg_put - append n bytes, or mark the output full */
-static void sip_msg_put(struct sip_msg_out *o, const char *s, size_t n)
-{
-    if (o->full || n > o->left) {
-        o->full = 1;
-        return;
-    }
-    if (n > 0)
-        memcpy(o->p, s, n);
-    o->p += n;
-    o->left -= n;
-}
-
 /* sip_msg_print - serialize the message */
 ssize_t sip_msg_print(const struct sip_msg *m, char *out, size_t cap)
 {
-    struct sip_msg_out o = {out, cap, 0};
+    struct str_out o = {out, cap, 0};
     const char *run = NULL;
     size_t run_len = 0;
     int i;
 
     if (m->print_len == 0 || m->print_len > cap)
         return -ENOSPC;
-    sip_msg_put(&o, m->start.s, m->start.len);
+    str_out_put(&o, m->start.s, m->start.len);
     for (i = m->head; i >= 0; i = m->hdrs[i].next) {
         const struct str *r = &m->hdrs[i].raw;
 
@@ -94,19 +75,19 @@ ssize_t sip_msg_print(const struct sip_msg *m, char *out, size_t cap)
             continue;
         }
         if (run != NULL)
-            sip_msg_put(&o, run, run_len);
+            str_out_put(&o, run, run_len);
         run = r->s;
         run_len = r->len;
     }
     if (run != NULL)
-        sip_msg_put(&o, run, run_len);
-    sip_msg_put(&o, m->eoh.s, m->eoh.len);
-    sip_msg_put(&o, m->body.s, m->body.len);
+        str_out_put(&o, run, run_len);
+    str_out_put(&o, m->eoh.s, m->eoh.len);
+    str_out_put(&o, m->body.s, m->body.len);
     return o.full ? -ENOSPC : (ssize_t)(o.p - out);
 }
 
 /* sip_msg_put_esc - append s with non-printable bytes as \r \n \xNN */
-static void sip_msg_put_esc(struct sip_msg_out *o, struct str s)
+static void sip_msg_put_esc(struct str_out *o, struct str s)
 {
     char esc[5];
     size_t i;
@@ -115,32 +96,32 @@ static void sip_msg_put_esc(struct sip_msg_out *o, struct str s)
         unsigned char c = (unsigned char)s.s[i];
 
         if (c >= 0x20 && c < 0x7f && c != '\\') {
-            sip_msg_put(o, (const char *)&s.s[i], 1);
+            str_out_put(o, (const char *)&s.s[i], 1);
         } else if (c == '\r' || c == '\n' || c == '\\') {
             esc[0] = '\\';
             esc[1] = c == '\r' ? 'r' : c == '\n' ? 'n' : '\\';
-            sip_msg_put(o, esc, 2);
+            str_out_put(o, esc, 2);
         } else {
             snprintf(esc, sizeof(esc), "\\x%02x", c);
-            sip_msg_put(o, esc, 4);
+            str_out_put(o, esc, 4);
         }
     }
 }
 
 /* sip_msg_dump_str - "key: value\n" when the value is present */
-static void sip_msg_dump_str(struct sip_msg_out *o, const char *key,
+static void sip_msg_dump_str(struct str_out *o, const char *key,
                              struct str v)
 {
     if (v.s == NULL)
         return;
-    sip_msg_put(o, key, strlen(key));
-    sip_msg_put(o, ": ", 2);
+    str_out_put(o, key, strlen(key));
+    str_out_put(o, ": ", 2);
     sip_msg_put_esc(o, v);
-    sip_msg_put(o, "\n", 1);
+    str_out_put(o, "\n", 1);
 }
 
 /* sip_msg_dump_int - "key: n\n" */
-static void sip_msg_dump_int(struct sip_msg_out *o, const char *key, long n)
+static void sip_msg_dump_int(struct str_out *o, const char *key, long n)
 {
     char num[24];
     int len = snprintf(num, sizeof(num), "%ld", n);
@@ -149,7 +130,7 @@ static void sip_msg_dump_int(struct sip_msg_out *o, const char *key, long n)
 }
 
 /* sip_msg_dump_cstr - "key: text\n" */
-static void sip_msg_dump_cstr(struct sip_msg_out *o, const char *key,
+static void sip_msg_dump_cstr(struct str_out *o, const char *key,
                               const char *s)
 {
     sip_msg_dump_str(o, key, (struct str){s, strlen(s)});
@@ -160,7 +141,7 @@ static const char *const sip_msg_host_types[] = {
 };
 
 /* sip_msg_dump_uri - the parts of a Request-URI */
-static void sip_msg_dump_uri(struct sip_msg_out *o, const struct sip_uri *u)
+static void sip_msg_dump_uri(struct str_out *o, const struct sip_uri *u)
 {
     sip_msg_dump_str(o, "ruri.scheme", u->scheme);
     sip_msg_dump_str(o, "ruri.user", u->user);
@@ -183,7 +164,7 @@ static void sip_msg_dump_uri(struct sip_msg_out *o, const struct sip_uri *u)
 }
 
 /* sip_msg_dump_pstr - "pfx.key: value\n" when the value is present */
-static void sip_msg_dump_pstr(struct sip_msg_out *o, const char *pfx,
+static void sip_msg_dump_pstr(struct str_out *o, const char *pfx,
                               const char *key, struct str v)
 {
     char k[48];
@@ -193,7 +174,7 @@ static void sip_msg_dump_pstr(struct sip_msg_out *o, const char *pfx,
 }
 
 /* sip_msg_dump_pint - "pfx.key: n\n" */
-static void sip_msg_dump_pint(struct sip_msg_out *o, const char *pfx,
+static void sip_msg_dump_pint(struct str_out *o, const char *pfx,
                               const char *key, long n)
 {
     char k[48];
@@ -203,7 +184,7 @@ static void sip_msg_dump_pint(struct sip_msg_out *o, const char *pfx,
 }
 
 /* sip_msg_dump_via - one via-parm, keys prefixed "via1." or "via2." */
-static void sip_msg_dump_via(struct sip_msg_out *o, const char *pfx,
+static void sip_msg_dump_via(struct str_out *o, const char *pfx,
                              const struct sip_via *v)
 {
     const char *ht = sip_msg_host_types[v->host_type];
@@ -228,7 +209,7 @@ static void sip_msg_dump_via(struct sip_msg_out *o, const char *pfx,
 }
 
 /* sip_msg_dump_addr - From, To or Route: uri, display, tag */
-static void sip_msg_dump_addr(struct sip_msg_out *o, const char *pfx,
+static void sip_msg_dump_addr(struct str_out *o, const char *pfx,
                               const struct sip_uri_addr *a)
 {
     if (a->raw.s == NULL)
@@ -241,7 +222,7 @@ static void sip_msg_dump_addr(struct sip_msg_out *o, const char *pfx,
 }
 
 /* sip_msg_dump_hdrs - one line per header: type, name, value */
-static void sip_msg_dump_hdrs(struct sip_msg_out *o, const struct sip_msg *m)
+static void sip_msg_dump_hdrs(struct str_out *o, const struct sip_msg *m)
 {
     char key[64];
     int i;
@@ -252,19 +233,19 @@ static void sip_msg_dump_hdrs(struct sip_msg_out *o, const struct sip_msg *m)
         snprintf(key, sizeof(key), "hdr %d %s%s", i,
                  h->type == SIP_HDR_OTHER ? "-" : sip_hdr_name(h->type),
                  h->flags & SIP_HDR_F_FOLDED ? " folded" : "");
-        sip_msg_put(o, key, strlen(key));
-        sip_msg_put(o, ": ", 2);
+        str_out_put(o, key, strlen(key));
+        str_out_put(o, ": ", 2);
         sip_msg_put_esc(o, h->name);
-        sip_msg_put(o, " = ", 3);
+        str_out_put(o, " = ", 3);
         sip_msg_put_esc(o, h->value);
-        sip_msg_put(o, "\n", 1);
+        str_out_put(o, "\n", 1);
     }
 }
 
 /* sip_msg_dump - a text dump of the parsed fields */
 ssize_t sip_msg_dump(const struct sip_msg *m, char *out, size_t cap)
 {
-    struct sip_msg_out o = {out, cap, 0};
+    struct str_out o = {out, cap, 0};
 
     if (m->is_request) {
         sip_msg_dump_str(&o, "method", m->method);
@@ -288,7 +269,7 @@ ssize_t sip_msg_dump(const struct sip_msg *m, char *out, size_t cap)
     sip_msg_dump_addr(&o, "route", &m->route);
     sip_msg_dump_int(&o, "body_len", (long)m->body.len);
     sip_msg_dump_int(&o, "msg_len", (long)m->msg_len);
-    sip_msg_put(&o, "", 1);             /* the NUL */
+    str_out_put(&o, "", 1);             /* the NUL */
     if (o.full)
         return -ENOSPC;
     return (ssize_t)(o.p - out) - 1;
