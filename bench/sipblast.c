@@ -105,7 +105,8 @@ static int blast_reply(const char *req, int n, char *out)
             o += sprintf(out + o, ";tag=uas\r\n");
         }
     }
-    o += snprintf(out + o, (size_t)(BLAST_MSG - o), "Content-Length: 0\r\n\r\n");
+    o += snprintf(out + o, (size_t)(BLAST_MSG - o),
+                  "Content-Length: 0\r\n\r\n");
     return o;
 }
 
