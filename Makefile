@@ -9,12 +9,15 @@
 #   make bench      benchmarks (bench/)
 #   make clean
 
+# BUILD names another output folder (make BUILD=build-mine), so that two
+# people can build and test one checkout side by side; the tests find it
+# through SIPSTAGE_BUILD.
 SAN ?=
 ifeq ($(SAN),)
-B := build
+B := $(or $(BUILD),build)
 SANFLAGS :=
 else
-B := build-$(SAN)
+B := $(or $(BUILD),build-$(SAN))
 SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer
 endif
 
