@@ -8,9 +8,10 @@
  *    end of the line (outside double quotes), double-quoted strings with
  *    \" and \\ escapes, repeatable keys (listen, alias, load, servers).
  *    Every key of the seed and of DESIGN.md is a row of one table
- *    {section, key, type, offset, min, max, default}; cfg_defaults() fills
- *    the defaults, cfg_load_*() applies the file over them and then
- *    checks the whole (e.g. at least one listen line).
+ *    {section, key, type, offset, min, max, default} (cfg_keys.c; the
+ *    reader is cfg.c, the value types cfg_value.c and cfg_addr.c);
+ *    cfg_defaults() fills the defaults, cfg_load_*() applies the file
+ *    over them and then checks the whole (e.g. at least one listen line).
  *
  *    struct cfg is flat (fixed arrays, no pointers), so mid can copy it,
  *    and a reload can parse into a new one and swap only on success.

@@ -1,6 +1,6 @@
 /*
  * SUMMARY
- *      t/unit/cfg - TAP tests for common/cfg.c
+ *      t/unit/cfg - TAP tests for common/cfg*.c
  * DESCRIPTION
  *      cfg_t_cases[] holds one config text per row and either the field
  *      values it must yield or the exact error it must give. Cases that

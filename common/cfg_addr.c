@@ -1,0 +1,226 @@
+/*
+ * SUMMARY
+ *      cfg_addr - the config value types that are addresses
+ * DESCRIPTION
+ *      The setters of three types of cfg_keys[] row, called by the reader
+ *      (cfg.c) with the unquoted value:
+ *          listen    [proto:]IP[:port], numeric only, IPv6 in brackets;
+ *                    proto udp (the default) or tcp; a second line with
+ *                    the same proto, IP and port is an error
+ *          hostport  host[:port], a name or IP, lower-cased; port 0 = any
+ *          ipport    IP[:port], numeric
+ *      One function per grammar rule: cfg_addr_split() splits host and
+ *      port, cfg_addr_ip() makes the address.
+ * PROTOCOL
+ *      None: nothing here crosses a ring or a ctl socket.
+ * DIAGNOSTICS
+ *      Nothing is logged and nothing is fatal. A setter returns 0, or -1
+ *      with one message in the parse's err buffer (cfg_value_err()).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cfg_priv.h"
+
+/* A split "host[:port]" or "[v6]:port". */
+struct cfg_addr_hp {
+    char host[CFG_HOST];
+    int bracket;                        /* written as [IPv6] */
+    long port;                          /* -1 = not given */
+};
+
+static int cfg_addr_port(struct cfg_parse *p, const char *v, long *port)
+{
+    if (strlen(v) > 5 || strspn(v, "0123456789") != strlen(v)
+        || cfg_value_strtol(v, 10, port) < 0 || *port < 1 || *port > 65535)
+        return cfg_value_err(p, "bad port \"" CFG_ECHO "\" (1..65535)", v);
+    return 0;
+}
+
+/* cfg_split_v6 - "[addr]" or "[addr]:port"; v points at "[" */
+static int cfg_addr_split_v6(struct cfg_parse *p, const char *v,
+                             struct cfg_addr_hp *hp, const char **port)
+{
+    const char *end = strchr(v, ']');
+
+    if (end == NULL)
+        return cfg_value_err(p, "missing \"]\" after IPv6 address");
+    if (end[1] == ':')
+        *port = end + 2;
+    else if (end[1] != '\0')
+        return cfg_value_err(p, "junk after \"]\" (expected \":PORT\")");
+    hp->bracket = 1;
+    return (int)(end - v - 1);
+}
+
+/* cfg_split - "host", "host:port", "[v6]" or "[v6]:port" into hp */
+static int cfg_addr_split(struct cfg_parse *p, const char *v,
+                          struct cfg_addr_hp *hp)
+{
+    const char *colon = strchr(v, ':'), *port = NULL, *host = v;
+    int n;
+
+    memset(hp, 0, sizeof(*hp));
+    hp->port = -1;
+    if (*v == '[') {
+        if ((n = cfg_addr_split_v6(p, v, hp, &port)) < 0)
+            return -1;
+        host = v + 1;
+    } else if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+        return cfg_value_err(p, "IPv6 address needs brackets: [ADDR]:PORT");
+    } else {
+        n = colon != NULL ? (int)(colon - v) : (int)strlen(v);
+        port = colon != NULL ? colon + 1 : NULL;
+    }
+    if (n == 0)
+        return cfg_value_err(p, "missing host");
+    if ((size_t)n >= sizeof(hp->host))
+        return cfg_value_err(p, "host too long (max %zu bytes)",
+                             sizeof(hp->host) - 1);
+    cfg_value_copy(hp->host, sizeof(hp->host), host, (size_t)n);
+    return port != NULL ? cfg_addr_port(p, port, &hp->port) : 0;
+}
+
+/* cfg_ip - hp->host as a numeric address with port into ss */
+static int cfg_addr_ip(struct cfg_parse *p, const struct cfg_addr_hp *hp,
+                       int port, struct sockaddr_storage *ss, socklen_t *sslen)
+{
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof(*ss));
+    if (hp->bracket) {
+        if (inet_pton(AF_INET6, hp->host, &s6->sin6_addr) != 1)
+            return cfg_value_err(p, "bad IPv6 address \"" CFG_ECHO "\"",
+                                 hp->host);
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        *sslen = sizeof(*s6);
+        return 0;
+    }
+    if (inet_pton(AF_INET, hp->host, &s4->sin_addr) != 1)
+        return cfg_value_err(p,
+                             "\"" CFG_ECHO "\" is not a numeric IP address "
+                             "(%s takes no host names)",
+                             hp->host, p->key);
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    *sslen = sizeof(*s4);
+    return 0;
+}
+
+/* cfg_listen_proto - strip "udp:" / "tcp:" from *v; udp if absent */
+static int cfg_addr_proto(struct cfg_parse *p, const char **v, int *proto)
+{
+    struct in6_addr a6;
+    size_t n = 0;
+
+    *proto = CFG_PROTO_UDP;
+    if (inet_pton(AF_INET6, *v, &a6) == 1)
+        return cfg_value_err(p, "IPv6 address needs brackets: [ADDR]:PORT");
+    while (isalpha((unsigned char)(*v)[n]))
+        n++;
+    /* "name:5060" is a host and a port (a name, rejected later) */
+    if (n == 0 || (*v)[n] != ':'
+        || strspn(*v + n + 1, "0123456789") == strlen(*v + n + 1))
+        return 0;
+    if (n == 3 && strncasecmp(*v, "udp", 3) == 0)
+        *proto = CFG_PROTO_UDP;
+    else if (n == 3 && strncasecmp(*v, "tcp", 3) == 0)
+        *proto = CFG_PROTO_TCP;
+    else
+        return cfg_value_err(p, "unknown transport \"%.*s\" (udp or tcp)",
+                             (int)n, *v);
+    *v += n + 1;
+    return 0;
+}
+
+/* cfg_listen_dup - an earlier line naming the same proto, IP and port */
+static int cfg_addr_dup(struct cfg_parse *p, const struct cfg_listen *l)
+{
+    const struct cfg_listen *o = p->c->listen;
+    int i, v6 = l->addr.ss_family == AF_INET6;
+
+    for (i = 0; i < p->c->nlisten; i++, o++) {
+        if (o->proto == l->proto && o->addrlen == l->addrlen
+            && memcmp(&o->addr, &l->addr, l->addrlen) == 0)
+            return cfg_value_err(p,
+                                 "duplicate \"%s:%s%s%s:%u\" (first at line "
+                                 "%u)",
+                                 cfg_proto_name(l->proto), v6 ? "[" : "",
+                                 l->host, v6 ? "]" : "", l->port,
+                                 p->listen_line[i]);
+    }
+    return 0;
+}
+
+int cfg_addr_listen(struct cfg_parse *p, const struct cfg_key *k, const char *v,
+                    size_t len)
+{
+    struct cfg_listen l;
+    struct cfg_addr_hp hp;
+    int i;
+
+    (void)len;
+    memset(&l, 0, sizeof(l));
+    if (cfg_addr_proto(p, &v, &l.proto) < 0 || cfg_addr_split(p, v, &hp) < 0)
+        return -1;
+    l.port = (uint16_t)(hp.port < 0 ? k->dflt : hp.port);
+    if (cfg_addr_ip(p, &hp, l.port, &l.addr, &l.addrlen) < 0)
+        return -1;
+    cfg_value_copy(l.host, sizeof(l.host), hp.host, strlen(hp.host));
+    if (cfg_addr_dup(p, &l) < 0 || (i = cfg_value_room(p, k)) < 0)
+        return -1;
+    p->c->listen[i] = l;
+    p->listen_line[i] = p->line;
+    p->c->nlisten++;
+    return 0;
+}
+
+/* cfg_hostname - letters, digits, ".", "-", "_" */
+static int cfg_addr_hostname(const char *h)
+{
+    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789.-_") == strlen(h);
+}
+
+/* cfg_addr_hostport - alias (a name or IP) and servers (numeric) */
+int cfg_addr_hostport(struct cfg_parse *p, const struct cfg_key *k,
+                      const char *v, size_t len)
+{
+    struct sockaddr_storage ss;
+    struct cfg_hostport *hpo;
+    struct cfg_addr_hp hp;
+    socklen_t sslen;
+    size_t j;
+    int i;
+
+    (void)len;
+    if (cfg_addr_split(p, v, &hp) < 0)
+        return -1;
+    if ((k->type == CFG_T_IPPORT || hp.bracket)
+        && cfg_addr_ip(p, &hp, 0, &ss, &sslen) < 0)
+        return -1;
+    if (!hp.bracket && !cfg_addr_hostname(hp.host))
+        return cfg_value_err(p, "bad host name \"" CFG_ECHO "\"", hp.host);
+    if ((i = cfg_value_room(p, k)) < 0)
+        return -1;
+    hpo = cfg_value_elem(p, k, i);
+    for (j = 0; hp.host[j] != '\0'; j++)
+        hpo->host[j] = (char)tolower((unsigned char)hp.host[j]);
+    hpo->host[j] = '\0';
+    hpo->port = (uint16_t)(hp.port < 0 ? k->dflt : hp.port);
+    (*cfg_count(p->c, k))++;
+    return 0;
+}
+
+/* cfg_proto_name - "udp", "tcp", or "?" for anything else */
+const char *cfg_proto_name(int proto)
+{
+    if (proto == CFG_PROTO_UDP)
+        return "udp";
+    return proto == CFG_PROTO_TCP ? "tcp" : "?";
+}
