@@ -119,8 +119,6 @@ extern uint8_t dnsd_3263_proto(const struct dnsd_key *k);
 extern uint16_t dnsd_3263_port(const struct dnsd_key *k);
 extern int dnsd_3263_literal(const struct dnsd_key *k,
                              struct dnsd_result *out);
-extern int dnsd_3263_addr_literal(const char *name, uint16_t port,
-                                  struct msg_addr *out);
 extern int dnsd_3263_first_step(const struct dnsd_key *k, int naptr,
                                 int srv);
 extern size_t dnsd_3263_naptr_select(const struct dnsd_naptr *in, size_t n,

@@ -42,6 +42,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "dnsd.h"
 
 /* dnsd_3263_name_ok - the alphabet of host names and IP literals */
@@ -144,38 +145,6 @@ uint16_t dnsd_3263_port(const struct dnsd_key *k)
 }
 
 /*
- * dnsd_3263_addr_literal - name (NUL-terminated) as an IPv4 address,
- *      or an IPv6 one with or without brackets; port in host order.
- *      Returns 1 and fills *out, or 0 when name is not a literal.
- */
-int dnsd_3263_addr_literal(const char *name, uint16_t port,
-                           struct msg_addr *out)
-{
-    char buf[INET6_ADDRSTRLEN + 2];
-    size_t len = strlen(name);
-
-    memset(out, 0, sizeof(*out));
-    out->port = htons(port);
-    if (inet_pton(AF_INET, name, out->ip) == 1) {
-        out->family = AF_INET;
-        return 1;
-    }
-    if (len >= 2 && name[0] == '[' && name[len - 1] == ']') {
-        name++;
-        len -= 2;
-    }
-    if (len == 0 || len >= sizeof(buf) || memchr(name, ':', len) == NULL)
-        return 0;
-    memcpy(buf, name, len);
-    buf[len] = '\0';
-    if (inet_pton(AF_INET6, buf, out->ip) == 1) {
-        out->family = AF_INET6;
-        return 1;
-    }
-    return 0;
-}
-
-/*
  * dnsd_3263_literal - answer a query whose name is an IP address.
  *      Returns 1 with *out filled (one target, status OK, ttl 0), or 0
  *      when the name needs DNS.
@@ -184,7 +153,7 @@ int dnsd_3263_literal(const struct dnsd_key *k, struct dnsd_result *out)
 {
     struct msg_addr a;
 
-    if (!dnsd_3263_addr_literal(k->name, dnsd_3263_port(k), &a))
+    if (addr_parse(&a, k->name, strlen(k->name), dnsd_3263_port(k)) < 0)
         return 0;
     memset(out, 0, sizeof(*out));
     out->status = MSG_DNS_OK;

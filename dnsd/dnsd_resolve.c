@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "dnsd.h"
 #include "log.h"
 
@@ -373,7 +374,7 @@ static void dnsd_resolve_send_addr(struct dnsd_lookup *l)
     for (i = 0; i < l->nhosts; i++) {
         struct dnsd_host *h = &l->hosts[i];
 
-        if (dnsd_3263_addr_literal(h->name, h->port, &a)) {
+        if (addr_parse(&a, h->name, strlen(h->name), h->port) == 0) {
             h->addr[a.family == AF_INET6][0] = a;
             h->naddr[a.family == AF_INET6] = 1;
             continue;

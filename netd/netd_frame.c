@@ -29,10 +29,10 @@
  * DIAGNOSTICS
  *      None here: the caller logs and counts each outcome.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
+#include "addr.h"
 #include "netd_frame.h"
 #include "sip_msg.h"
 
@@ -208,13 +208,11 @@ int netd_frame_via_alias(const char *hdr, size_t len, struct msg_addr *a)
 {
     struct str val, elem, name, value, rest;
     struct sip_via v;
-    char ip[64];
-    int af, found;
+    int found;
 
     if (!netd_frame_top_via(hdr, len, &val)
         || sip_hdr_list_next(&val, &elem) <= 0 || sip_via_parse(elem, &v) < 0
-        || (v.host_type != SIP_HOST_IPV4 && v.host_type != SIP_HOST_IPV6)
-        || v.host.len >= sizeof(ip))
+        || (v.host_type != SIP_HOST_IPV4 && v.host_type != SIP_HOST_IPV6))
         return 0;
     rest = v.params;
     while ((found = sip_hdr_param_next(&rest, &name, &value)) > 0
@@ -222,13 +220,5 @@ int netd_frame_via_alias(const char *hdr, size_t len, struct msg_addr *a)
         ;
     if (found <= 0)
         return 0;
-    memcpy(ip, v.host.s, v.host.len);
-    ip[v.host.len] = '\0';
-    af = v.host_type == SIP_HOST_IPV4 ? AF_INET : AF_INET6;
-    memset(a, 0, sizeof(*a));
-    if (inet_pton(af, ip, a->ip) != 1)
-        return 0;
-    a->family = (uint16_t)af;
-    a->port = htons((uint16_t)(v.port ? v.port : 5060));
-    return 1;
+    return addr_parse(a, v.host.s, v.host.len, v.port ? v.port : 5060) == 0;
 }

@@ -67,6 +67,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "sipd_route_priv.h"
 
 /* RFC 3261 18.1.1: larger than this over UDP goes over TCP. */
@@ -140,20 +141,9 @@ int sipd_route_proto(enum sip_transport tp)
 int sipd_route_addr(struct msg_addr *a, struct str host,
                     enum sip_host_type ht, int port)
 {
-    char buf[INET6_ADDRSTRLEN];
-    int af = ht == SIP_HOST_IPV4 ? AF_INET : AF_INET6;
-
-    if ((ht != SIP_HOST_IPV4 && ht != SIP_HOST_IPV6)
-        || host.len >= sizeof(buf))
+    if (ht != SIP_HOST_IPV4 && ht != SIP_HOST_IPV6)
         return -EINVAL;
-    memcpy(buf, host.s, host.len);
-    buf[host.len] = '\0';
-    memset(a, 0, sizeof(*a));
-    if (inet_pton(af, buf, a->ip) != 1)
-        return -EINVAL;
-    a->family = (uint16_t)af;
-    a->port = htons((uint16_t)port);
-    return 0;
+    return addr_parse(a, host.s, host.len, port);
 }
 
 /*
