@@ -8,9 +8,10 @@
  *      is split at its colon, typed from a name table, and linked into
  *      the message's fixed header table. Then the fields a proxy routes
  *      on are derived from the headers that carry them (one function
- *      per type, also called after every edit, see sip_msg_refresh()),
- *      the mandatory headers are checked and the body is framed by
- *      Content-Length (RFC 3261 section 18.3).
+ *      per type in sip_msg_field.c, also called after every edit, see
+ *      sip_msg_refresh()), the mandatory headers are checked and the
+ *      body is framed by Content-Length (RFC 3261 section 18.3).
+ *      Looking headers up in the index is sip_msg_find.c's.
  * PROTOCOL
  *      None: a library; the bytes come from netd->sipd ring records.
  * DIAGNOSTICS
@@ -20,28 +21,6 @@
 #include <errno.h>
 
 #include "sip_msg_priv.h"
-
-struct sip_msg_method {
-    const char *name;
-    enum sip_method id;
-};
-
-static const struct sip_msg_method sip_msg_methods[] = {
-    {"INVITE", SIP_METHOD_INVITE},
-    {"ACK", SIP_METHOD_ACK},
-    {"BYE", SIP_METHOD_BYE},
-    {"CANCEL", SIP_METHOD_CANCEL},
-    {"REGISTER", SIP_METHOD_REGISTER},
-    {"OPTIONS", SIP_METHOD_OPTIONS},
-    {"INFO", SIP_METHOD_INFO},
-    {"PRACK", SIP_METHOD_PRACK},
-    {"UPDATE", SIP_METHOD_UPDATE},
-    {"SUBSCRIBE", SIP_METHOD_SUBSCRIBE},
-    {"NOTIFY", SIP_METHOD_NOTIFY},
-    {"REFER", SIP_METHOD_REFER},
-    {"MESSAGE", SIP_METHOD_MESSAGE},
-    {"PUBLISH", SIP_METHOD_PUBLISH},
-};
 
 /* sip_msg_fail - record why, return err */
 static int sip_msg_fail(struct sip_msg *m, const char *reason, int err)
@@ -71,21 +50,6 @@ void sip_msg_reset(struct sip_msg *m)
     m->via1.hdr = m->via2.hdr = SIP_HDR_NONE;
     m->via1.rport = m->via2.rport = -1;
     m->route_hdr = SIP_HDR_NONE;
-}
-
-/* sip_msg_method_id - map a method token (case-sensitive) */
-enum sip_method sip_msg_method_id(struct str method)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(sip_msg_methods) / sizeof(sip_msg_methods[0]);
-         i++) {
-        const char *n = sip_msg_methods[i].name;
-
-        if (method.len == strlen(n) && memcmp(method.s, n, method.len) == 0)
-            return sip_msg_methods[i].id;
-    }
-    return SIP_METHOD_OTHER;
 }
 
 /* sip_msg_version_syntax - "SIP/" 1*DIGIT "." 1*DIGIT */

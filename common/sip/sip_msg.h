@@ -8,7 +8,8 @@
  *
  *      sip_msg_*  parse a message (start line, header index, framing,
  *                 the fields routing needs), edit it header by header,
- *                 print it (sip_msg.c, sip_msg_field.c, sip_msg_edit.c,
+ *                 find headers in it, print it (sip_msg.c,
+ *                 sip_msg_field.c, sip_msg_edit.c, sip_msg_find.c,
  *                 sip_msg_print.c); frame a TCP stream and peek at the
  *                 Call-ID for netd (sip_msg_frame.c).
  *      sip_hdr_*  header names and types, comma lists, ;params, and the
@@ -385,15 +386,19 @@ int sip_msg_frame(const char *buf, size_t len, size_t *skip,
  */
 int sip_msg_peek_callid(const char *buf, size_t len, struct str *callid);
 
-/* sip_msg_method_id - map a method token (case-sensitive) */
-enum sip_method sip_msg_method_id(struct str method);
-
 /*
  * sip_msg_version_ok - the start line says SIP/2.0
  *      "SIP" compares case-insensitively, "2.0" exactly. 0 means the
  *      router should answer 505.
  */
 int sip_msg_version_ok(const struct sip_msg *m);
+
+/* -------------------------------------------------------------------
+ * sip_msg_field.c: the parsed fields
+ */
+
+/* sip_msg_method_id - map a method token (case-sensitive) */
+enum sip_method sip_msg_method_id(struct str method);
 
 /* -------------------------------------------------------------------
  * sip_msg_edit.c: header-level changes
@@ -492,7 +497,7 @@ int sip_msg_via_remove(struct sip_msg *m, const struct sip_via *v);
 int sip_msg_set_ruri(struct sip_msg *m, struct str uri);
 
 /* -------------------------------------------------------------------
- * sip_msg_print.c: lookups, output
+ * sip_msg_find.c: lookups in the header index
  */
 
 /*
@@ -511,6 +516,10 @@ int sip_msg_hdr_find(const struct sip_msg *m, enum sip_hdr_type type,
  */
 int sip_msg_hdr_find_name(const struct sip_msg *m, struct str name,
                           int after);
+
+/* -------------------------------------------------------------------
+ * sip_msg_print.c: output
+ */
 
 /*
  * sip_msg_print - serialize the message

@@ -5,10 +5,13 @@
  *      One function per header type derives its field of struct sip_msg
  *      (Content-Length, Max-Forwards, CSeq, Call-ID, From, To, the top
  *      two via-parms, the first Route) from the headers of that type.
- *      sip_msg_parse() runs them once; the edit functions run the one
- *      for each type they touch, so a field is never stale. A field
+ *      sip_msg_parse() runs them once (sip_msg_refresh()); the edit
+ *      functions run the one for each type they touch, so a field is
+ *      never stale. A field
  *      that does not parse is left absent, never half-set.
  *
+ *      sip_msg_method_id() maps a method token to its enum, for the
+ *      request method (sip_msg.c) and the CSeq method (here).
  *      sip_msg_check_route() checks a Route value on its own, for
  *      edits of responses (where Route is not derived otherwise).
  * PROTOCOL
@@ -21,6 +24,43 @@
 #include "sip_msg_priv.h"
 
 typedef int (*sip_msg_refresh_fn)(struct sip_msg *m);
+
+struct sip_msg_method {
+    const char *name;
+    enum sip_method id;
+};
+
+static const struct sip_msg_method sip_msg_methods[] = {
+    {"INVITE", SIP_METHOD_INVITE},
+    {"ACK", SIP_METHOD_ACK},
+    {"BYE", SIP_METHOD_BYE},
+    {"CANCEL", SIP_METHOD_CANCEL},
+    {"REGISTER", SIP_METHOD_REGISTER},
+    {"OPTIONS", SIP_METHOD_OPTIONS},
+    {"INFO", SIP_METHOD_INFO},
+    {"PRACK", SIP_METHOD_PRACK},
+    {"UPDATE", SIP_METHOD_UPDATE},
+    {"SUBSCRIBE", SIP_METHOD_SUBSCRIBE},
+    {"NOTIFY", SIP_METHOD_NOTIFY},
+    {"REFER", SIP_METHOD_REFER},
+    {"MESSAGE", SIP_METHOD_MESSAGE},
+    {"PUBLISH", SIP_METHOD_PUBLISH},
+};
+
+/* sip_msg_method_id - map a method token (case-sensitive) */
+enum sip_method sip_msg_method_id(struct str method)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(sip_msg_methods) / sizeof(sip_msg_methods[0]);
+         i++) {
+        const char *n = sip_msg_methods[i].name;
+
+        if (method.len == strlen(n) && memcmp(method.s, n, method.len) == 0)
+            return sip_msg_methods[i].id;
+    }
+    return SIP_METHOD_OTHER;
+}
 
 /* sip_msg_field_fail - record why, return err */
 static int sip_msg_field_fail(struct sip_msg *m, const char *reason, int err)

@@ -1,60 +1,29 @@
 /*
  * SUMMARY
- *      sip_msg_print - header lookups, serialization and a field dump
+ *      sip_msg_print - serialize a message, and dump its parsed fields
  * DESCRIPTION
  *      sip_msg_print() writes the message as it stands after any edits:
  *      start line, the header list in order, the empty line, the body.
  *      Headers that still sit next to each other in the input buffer
  *      are copied with one memcpy per run, so an untouched message is
- *      three copies. sip_msg_dump() writes the parsed fields as
- *      "name: value" lines for the golden tests in t/data/sip/ and for
- *      debug logs; bytes outside printable ASCII are escaped.
+ *      at most four copies (start line, header block, empty line, body).
+ *      sip_msg_dump() writes the parsed fields as "name: value" lines
+ *      for the golden tests in t/data/sip/ and for debug logs; bytes
+ *      outside printable ASCII, and the backslash, are escaped.
+ *
+ *      Both write through struct str_out (str.h), which stops at the
+ *      buffer's end and remembers that it did, so the code appends
+ *      without checking and looks at o.full once at the end.
  * PROTOCOL
  *      None: a library.
  * DIAGNOSTICS
- *      -ENOSPC when the output does not fit. Nothing logs.
+ *      -ENOSPC when the output does not fit, and from sip_msg_print()
+ *      for a message that did not parse completely. Nothing logs.
  */
 #include <errno.h>
 #include <stdio.h>
 
 #include "sip_msg_priv.h"
-
-/* Output cursor for print and dump; "full" sticks once set. */
-/* sip_msg_hdr_find - next header of a type */
-int sip_msg_hdr_find(const struct sip_msg *m, enum sip_hdr_type type,
-                     int after)
-{
-    int i;
-
-    if ((unsigned)type >= SIP_HDR_NTYPES)
-        return -ENOENT;
-    if (after < 0)
-        return m->first[type] >= 0 ? m->first[type] : -ENOENT;
-    if (after >= m->nslots)
-        return -ENOENT;
-    for (i = m->hdrs[after].next; i >= 0; i = m->hdrs[i].next)
-        if (m->hdrs[i].type == type)
-            return i;
-    return -ENOENT;
-}
-
-/* sip_msg_hdr_find_name - next header with this name */
-int sip_msg_hdr_find_name(const struct sip_msg *m, struct str name,
-                          int after)
-{
-    enum sip_hdr_type t = sip_hdr_type_of(name);
-    int i;
-
-    if (t != SIP_HDR_OTHER)
-        return sip_msg_hdr_find(m, t, after);
-    if (after >= m->nslots)
-        return -ENOENT;
-    for (i = after < 0 ? m->head : m->hdrs[after].next; i >= 0;
-         i = m->hdrs[i].next)
-        if (m->hdrs[i].type == SIP_HDR_OTHER && str_ieq(m->hdrs[i].name, name))
-            return i;
-    return -ENOENT;
-}
 
 /* sip_msg_print - serialize the message */
 ssize_t sip_msg_print(const struct sip_msg *m, char *out, size_t cap)

@@ -6,8 +6,8 @@
  * DESCRIPTION
  *      Character classes (RFC 3261 section 25.1) as inline functions so
  *      the scanners stay free of per-byte calls, and the few functions
- *      that sip_msg.c exports to sip_msg_edit.c. Not for use outside
- *      common/sip/.
+ *      the files of common/sip/ share with each other but not with
+ *      their users. Not for use outside common/sip/.
  */
 #include "sip_msg.h"
 
@@ -151,8 +151,10 @@ const char *sip_hdr_quoted_end(const char *p, const char *end);
 const char *sip_uri_scan_host(const char *p, const char *end,
                               struct str *host, enum sip_host_type *type);
 
-/* Functions of sip_msg.c used by sip_msg_edit.c. */
+/* sip_msg.c, used by sip_msg_edit.c: one raw header line -> *h. */
 int sip_msg_split_line(struct sip_hdr *h, const char *raw, size_t len);
+
+/* sip_msg_field.c, used by sip_msg.c and sip_msg_edit.c. */
 int sip_msg_refresh(struct sip_msg *m, enum sip_hdr_type type);
 int sip_msg_check_route(struct str value);
 int sip_msg_single(enum sip_hdr_type type);
