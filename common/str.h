@@ -2,10 +2,15 @@
 #define STR_H
 /*
  * SUMMARY
- *    str - pointer and length, never NUL-terminated
+ *    str - pointer+length views, and a bounded writer (str_out)
  * DESCRIPTION
- *    A view into a buffer somebody else owns. The SIP parser hands out
- *    these into the received message; nothing here allocates.
+ *    struct str is a view into a buffer somebody else owns. The SIP
+ *    parser hands out these into the received message, so the bytes
+ *    are not NUL-terminated: never read past len.
+ *
+ *    struct str_out appends into a caller's fixed buffer and stops at
+ *    its end, for code that builds a message piece by piece. Nothing
+ *    here allocates.
  */
 #include <stddef.h>
 #include <string.h>
@@ -31,7 +36,7 @@ static inline int str_ieq(struct str a, struct str b)
     return a.len == b.len && (a.len == 0 || strncasecmp(a.s, b.s, a.len) == 0);
 }
 
-/* str_ieq_lit - case-insensitive comparison against a C literal */
+/* str_ieq_cstr - ASCII case-insensitive equality with a C string */
 static inline int str_ieq_cstr(struct str a, const char *c)
 {
     size_t n = strlen(c);
@@ -40,16 +45,22 @@ static inline int str_ieq_cstr(struct str a, const char *c)
 }
 
 /*
- * struct str_out - a bounded output buffer: str_out_put() appends, or,
- * when the bytes do not fit, writes nothing more and sets "full" (the
- * caller checks it once at the end, not after every append).
+ * struct str_out - a bounded output buffer. Start it as
+ * {buf, cap, 0}; the bytes written are then p - buf.
  */
 struct str_out {
     char *p;                            /* next byte to write */
     size_t left;                        /* room after p */
-    int full;
+    int full;                           /* an append did not fit */
 };
 
+/*
+ * str_out_put - append n bytes of s
+ *      When they do not fit, nothing is written, "full" is set and
+ *      stays set: every later append is dropped too, so the output is
+ *      never a message with a hole in it. Check "full" once, at the
+ *      end, instead of after every append. Does not NUL-terminate.
+ */
 static inline void str_out_put(struct str_out *o, const char *s, size_t n)
 {
     if (o->full || n > o->left) {
