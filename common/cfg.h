@@ -128,6 +128,29 @@ extern int cfg_load_file(struct cfg *c, const char *path, char *err,
 extern int cfg_load_buf(struct cfg *c, const char *name, const char *buf,
                         size_t len, char *err, size_t errlen);
 
+/* What applies a changed value: the "apply" column of the key table. */
+enum cfg_apply {
+    CFG_RELOAD,                         /* a reload: stages restart on it */
+    CFG_RESTART,                        /* mid uses it at its own start */
+};
+
+/* One key whose value differs (cfg_diff); the strings are static. */
+struct cfg_change {
+    const char *sect;                   /* "net" */
+    const char *key;                    /* "listen" */
+    enum cfg_apply apply;
+};
+
+/*
+ * cfg_diff - the keys whose values differ between a and b, in the order
+ * of the key table (a key spelt two ways counts once), into
+ * out[0..max-1]; out may be NULL when max is 0. Returns how many differ,
+ * which may exceed max (only max are stored). A repeatable key differs
+ * when its count or any of its values (in order) differ.
+ */
+extern int cfg_diff(const struct cfg *a, const struct cfg *b,
+                    struct cfg_change *out, int max);
+
 /* cfg_proto_name - "udp" or "tcp" */
 extern const char *cfg_proto_name(int proto);
 

@@ -10,7 +10,13 @@
  *      change. The seed's page spells "children" as "chidlren"; that
  *      spelling is a second row on the same field.
  *
- *      cfg_defaults() walks the table; cfg_keys_find() serves the reader.
+ *      The last column says what applies a changed value: CFG_RELOAD (a
+ *      reload restarts the stages one at a time and each reads the new
+ *      text) or CFG_RESTART (mid uses it at its own start: listen sockets,
+ *      FIFO, run_dir, pid files, its own logging and limits).
+ *
+ *      cfg_defaults() and cfg_diff() walk the table; cfg_keys_find()
+ *      serves the reader.
  * PROTOCOL
  *      None: nothing here crosses a ring or a ctl socket.
  * DIAGNOSTICS
@@ -27,60 +33,70 @@
     offsetof(struct cfg, f), sizeof(CFG_M(f)[0]), offsetof(struct cfg, n), \
         (int)(sizeof(CFG_M(f)) / sizeof(CFG_M(f)[0]))
 
-#define CFG_INT(s, k, f, lo, hi, d) {s, k, CFG_T_INT, CFG_FLD(f), lo, hi, d, 0}
-#define CFG_BOOL(s, k, f, d) {s, k, CFG_T_BOOL, CFG_FLD(f), 0, 1, d, 0}
-#define CFG_STR(s, k, t, f, minlen, d) {s, k, t, CFG_FLD(f), minlen, 0, 0, d}
-#define CFG_REP(s, k, t, f, n, port) {s, k, t, CFG_ARR(f, n), 1, 0, port, 0}
+/* The last argument of every row: what applies a change (cfg.h). */
+#define CFG_INT(s, k, f, lo, hi, d, a)                                    \
+    {s, k, CFG_T_INT, CFG_FLD(f), lo, hi, d, 0, a}
+#define CFG_BOOL(s, k, f, d, a) {s, k, CFG_T_BOOL, CFG_FLD(f), 0, 1, d, 0, a}
+#define CFG_STR(s, k, t, f, minlen, d, a)                                 \
+    {s, k, t, CFG_FLD(f), minlen, 0, 0, d, a}
+#define CFG_REP(s, k, t, f, n, port, a)                                   \
+    {s, k, t, CFG_ARR(f, n), 1, 0, port, 0, a}
+#define CFG_MODE(s, k, f, d, a) {s, k, CFG_T_MODE, CFG_FLD(f), 0, 0777, d, 0, a}
 
 const struct cfg_key cfg_keys[] = {
-    CFG_INT("core", "children", children, 1, CFG_MAX_CHILDREN, 4),
+    CFG_INT("core", "children", children, 1, CFG_MAX_CHILDREN, 4, CFG_RELOAD),
     /* the seed's page says "chidlren": the same key under that name */
-    CFG_INT("core", "chidlren", children, 1, CFG_MAX_CHILDREN, 4),
-    CFG_BOOL("core", "daemon", daemon, 0),
-    CFG_STR("core", "working_dir", CFG_T_STR, working_dir, 0, ""),
-    CFG_STR("core", "chroot_dir", CFG_T_STR, chroot_dir, 0, ""),
-    CFG_STR("core", "user", CFG_T_STR, user, 0, ""),
-    CFG_STR("core", "group", CFG_T_STR, group, 0, ""),
-    CFG_BOOL("core", "do_coredump", do_coredump, 0),
-    CFG_BOOL("core", "rt_coredump", rt_coredump, 0),
-    CFG_INT("core", "open_files", open_files, 0, 1048576, 0),
-    CFG_STR("core", "pid_file", CFG_T_STR, pid_file, 0, ""),
-    CFG_STR("core", "pgid_file", CFG_T_STR, pgid_file, 0, ""),
-    CFG_STR("core", "run_dir", CFG_T_STR, run_dir, 1, "/tmp/sipstage"),
-    CFG_INT("log", "debug", debug, -3, 4, 2),
-    CFG_INT("log", "memlog", memlog, -3, 4, 4),
-    CFG_INT("log", "memdump", memdump, -3, 4, 4),
-    CFG_BOOL("log", "log_syslog", log_syslog, 0),
-    CFG_STR("log", "log_name", CFG_T_STR, log_name, 1, "sipstage"),
+    CFG_INT("core", "chidlren", children, 1, CFG_MAX_CHILDREN, 4, CFG_RELOAD),
+    CFG_BOOL("core", "daemon", daemon, 0, CFG_RESTART),
+    CFG_STR("core", "working_dir", CFG_T_STR, working_dir, 0, "", CFG_RESTART),
+    CFG_STR("core", "chroot_dir", CFG_T_STR, chroot_dir, 0, "", CFG_RELOAD),
+    CFG_STR("core", "user", CFG_T_STR, user, 0, "", CFG_RELOAD),
+    CFG_STR("core", "group", CFG_T_STR, group, 0, "", CFG_RELOAD),
+    CFG_BOOL("core", "do_coredump", do_coredump, 0, CFG_RESTART),
+    /* accepted for compatibility, no effect: rt_coredump, memlog, memdump,
+     * log_name (the ident is the stage's name), [db] pool (no dbd yet) */
+    CFG_BOOL("core", "rt_coredump", rt_coredump, 0, CFG_RELOAD),
+    CFG_INT("core", "open_files", open_files, 0, 1048576, 0, CFG_RESTART),
+    CFG_STR("core", "pid_file", CFG_T_STR, pid_file, 0, "", CFG_RESTART),
+    CFG_STR("core", "pgid_file", CFG_T_STR, pgid_file, 0, "", CFG_RESTART),
+    CFG_STR("core", "run_dir", CFG_T_STR, run_dir, 1, "/tmp/sipstage",
+            CFG_RESTART),
+    CFG_INT("log", "debug", debug, -3, 4, 2, CFG_RELOAD),
+    CFG_INT("log", "memlog", memlog, -3, 4, 4, CFG_RELOAD),
+    CFG_INT("log", "memdump", memdump, -3, 4, 4, CFG_RELOAD),
+    CFG_BOOL("log", "log_syslog", log_syslog, 0, CFG_RESTART),
+    CFG_STR("log", "log_name", CFG_T_STR, log_name, 1, "sipstage", CFG_RESTART),
     CFG_STR("log", "log_facility", CFG_T_FACILITY, log_facility, 1,
-            "LOG_DAEMON"),
-    CFG_REP("net", "listen", CFG_T_LISTEN, listen, nlisten, 5060),
-    CFG_REP("net", "alias", CFG_T_HOSTPORT, alias, nalias, 0),
-    CFG_INT("net", "net_tos", net_tos, 0, 255, 0),
-    CFG_INT("net", "udp_maxbuffer", udp_maxbuffer, 4096, 67108864, 262144),
-    CFG_INT("net", "udp_min_size", udp_min_size, 0, 65535, 0),
-    CFG_INT("net", "tcp_max_size", tcp_max_size, 256, 65535, 65535),
-    CFG_BOOL("net", "tcp_via_alias", tcp_via_alias, 0),
-    CFG_INT("net", "tcp_lifetime", tcp_lifetime, 1, 86400, 120),
-    CFG_INT("net", "tcp_max_connections", tcp_max_connections, 1, 1048576,
-            2048),
-    CFG_STR("modules", "path", CFG_T_STR, mod_path, 1, "build/lib"),
-    CFG_REP("modules", "load", CFG_T_STRS, load, nload, 0),
-    CFG_INT("stages", "sipd", stages_sipd, 1, CFG_MAX_SIPD, 1),
-    CFG_REP("dns", "servers", CFG_T_IPPORT, dns_servers, ndns_servers, 53),
-    CFG_BOOL("dns", "cache", dns_cache, 1),
-    CFG_BOOL("dns", "naptr", dns_naptr, 1),
-    CFG_BOOL("dns", "srv", dns_srv, 1),
-    CFG_BOOL("dns", "try_ipv6", dns_try_ipv6, 0),
-    CFG_INT("dns", "timeout_ms", dns_timeout_ms, 1, 60000, 2000),
-    CFG_INT("dns", "tries", dns_tries, 1, 10, 2),
-    CFG_STR("db", "url", CFG_T_URL, db_url, 0, ""),
-    CFG_INT("db", "pool", db_pool, 1, 64, 4),
-    CFG_BOOL("route", "record_route", record_route, 0),
-    CFG_BOOL("route", "db_aliases", db_aliases, 0),
-    CFG_STR("mi", "fifo_name", CFG_T_STR, fifo_name, 1,
-            "/tmp/sipstage_fifo"),
-    {"mi", "fifo_mode", CFG_T_MODE, CFG_FLD(fifo_mode), 0, 0777, 0600, 0},
+            "LOG_DAEMON", CFG_RESTART),
+    CFG_REP("net", "listen", CFG_T_LISTEN, listen, nlisten, 5060, CFG_RESTART),
+    CFG_REP("net", "alias", CFG_T_HOSTPORT, alias, nalias, 0, CFG_RELOAD),
+    CFG_INT("net", "net_tos", net_tos, 0, 255, 0, CFG_RESTART),
+    CFG_INT("net", "udp_maxbuffer", udp_maxbuffer, 4096, 67108864, 262144,
+            CFG_RESTART),
+    CFG_INT("net", "udp_min_size", udp_min_size, 0, 65535, 0, CFG_RELOAD),
+    CFG_INT("net", "tcp_max_size", tcp_max_size, 256, 65535, 65535, CFG_RELOAD),
+    CFG_BOOL("net", "tcp_via_alias", tcp_via_alias, 0, CFG_RELOAD),
+    CFG_INT("net", "tcp_lifetime", tcp_lifetime, 1, 86400, 120, CFG_RELOAD),
+    CFG_INT("net", "tcp_max_connections", tcp_max_connections, 1, 1048576, 2048,
+            CFG_RELOAD),
+    CFG_STR("modules", "path", CFG_T_STR, mod_path, 1, "build/lib", CFG_RELOAD),
+    CFG_REP("modules", "load", CFG_T_STRS, load, nload, 0, CFG_RELOAD),
+    CFG_INT("stages", "sipd", stages_sipd, 1, CFG_MAX_SIPD, 1, CFG_RELOAD),
+    CFG_REP("dns", "servers", CFG_T_IPPORT, dns_servers, ndns_servers, 53,
+            CFG_RELOAD),
+    CFG_BOOL("dns", "cache", dns_cache, 1, CFG_RELOAD),
+    CFG_BOOL("dns", "naptr", dns_naptr, 1, CFG_RELOAD),
+    CFG_BOOL("dns", "srv", dns_srv, 1, CFG_RELOAD),
+    CFG_BOOL("dns", "try_ipv6", dns_try_ipv6, 0, CFG_RELOAD),
+    CFG_INT("dns", "timeout_ms", dns_timeout_ms, 1, 60000, 2000, CFG_RELOAD),
+    CFG_INT("dns", "tries", dns_tries, 1, 10, 2, CFG_RELOAD),
+    CFG_STR("db", "url", CFG_T_URL, db_url, 0, "", CFG_RELOAD),
+    CFG_INT("db", "pool", db_pool, 1, 64, 4, CFG_RELOAD),
+    CFG_BOOL("route", "record_route", record_route, 0, CFG_RELOAD),
+    CFG_BOOL("route", "db_aliases", db_aliases, 0, CFG_RELOAD),
+    CFG_STR("mi", "fifo_name", CFG_T_STR, fifo_name, 1, "/tmp/sipstage_fifo",
+            CFG_RESTART),
+    CFG_MODE("mi", "fifo_mode", fifo_mode, 0600, CFG_RESTART),
 };
 
 #define CFG_KEYS_N (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -117,4 +133,66 @@ void cfg_defaults(struct cfg *c)
         else
             *(int *)cfg_field(c, k) = (int)k->dflt;
     }
+}
+
+/* cfg_keys_same - the row's value is the same in a and b */
+static int cfg_keys_same(const struct cfg_key *k, const struct cfg *a,
+                         const struct cfg *b)
+{
+    const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
+    int n;
+
+    switch (k->type) {
+    case CFG_T_STR:
+    case CFG_T_URL:
+    case CFG_T_FACILITY:
+        return strncmp(fa, fb, k->size) == 0;
+    case CFG_T_STRS:
+    case CFG_T_LISTEN:
+    case CFG_T_HOSTPORT:
+    case CFG_T_IPPORT:
+        /* elements are zeroed before they are filled: memcmp is exact */
+        n = *(const int *)((const char *)a + k->noff);
+        if (n != *(const int *)((const char *)b + k->noff))
+            return 0;
+        return memcmp(fa, fb, (size_t)n * k->size) == 0;
+    default:
+        return memcmp(fa, fb, k->size) == 0;
+    }
+}
+
+/* cfg_keys_alias - a later row on the field of an earlier one (chidlren) */
+static int cfg_keys_alias(size_t i)
+{
+    size_t j;
+
+    for (j = 0; j < i; j++)
+        if (cfg_keys[j].off == cfg_keys[i].off)
+            return 1;
+    return 0;
+}
+
+/*
+ * cfg_diff - the keys whose values differ between a and b, in table
+ * order, into out[0..max-1] (out may be NULL when max is 0). Returns how
+ * many differ, which may be more than max (only max are stored). Each
+ * entry names the key and what applies it; the strings are static.
+ */
+int cfg_diff(const struct cfg *a, const struct cfg *b,
+             struct cfg_change *out, int max)
+{
+    size_t i;
+    int n = 0;
+
+    for (i = 0; i < CFG_KEYS_N; i++) {
+        if (cfg_keys_alias(i) || cfg_keys_same(&cfg_keys[i], a, b))
+            continue;
+        if (n < max) {
+            out[n].sect = cfg_keys[i].sect;
+            out[n].key = cfg_keys[i].key;
+            out[n].apply = cfg_keys[i].apply;
+        }
+        n++;
+    }
+    return n;
 }

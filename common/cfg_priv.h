@@ -44,6 +44,7 @@ struct cfg_key {
     long max;
     long dflt;                          /* int; repeatable: default port */
     const char *dstr;                   /* string default */
+    enum cfg_apply apply;               /* what applies a change */
 };
 
 /* The state of one parse; lives on the caller's stack (cfg_load_buf). */

@@ -9,6 +9,8 @@
  *      missing file, a directory, the files in t/data/cfg/ and
  *      etc/sipstage.cfg,
  *      relative to the current directory (the top of the tree).
+ *      cfg_t_diffs[] holds one change to a base text per row and the
+ *      keys cfg_diff() must report for it.
  * PROTOCOL
  *      None.
  * DIAGNOSTICS
@@ -670,6 +672,80 @@ static void cfg_t_files(void)
     is_str(c.db_url, "", "etc: no db");
 }
 
+/*
+ * cfg_diff: one row per case, the text after the common base and the
+ * keys cfg_diff must report against the base, in table order, as
+ * "sect key" with "!" after a key that needs a full restart.
+ */
+#define DIFF_BASE "[net]\nlisten = 127.0.0.1\nalias = a.example\n"
+
+static const struct cfg_t_diff {
+    const char *name;
+    const char *text;                   /* appended to DIFF_BASE */
+    const char *want;                   /* "" = no difference */
+} cfg_t_diffs[] = {
+    {"same text", "", ""},
+    {"same values, other spelling",
+     "[core]\nchidlren = 4\ndaemon = no\n[log]\nlog_facility = daemon\n", ""},
+    {"a live key", "[core]\nchildren = 8\n", "core children"},
+    {"the seed's spelling counts once", "[core]\nchidlren = 8\n",
+     "core children"},
+    {"a restart key", "[core]\nrun_dir = /tmp/x\n", "core run_dir!"},
+    {"a second listen line", "listen = tcp:127.0.0.1\n", "net listen!"},
+    {"a second alias", "alias = b.example\n", "net alias"},
+    {"mode", "[mi]\nfifo_mode = 0660\n", "mi fifo_mode!"},
+    {"both, in table order",
+     "[mi]\nfifo_name = /tmp/f\n[core]\nchildren = 2\n[dns]\ncache = 0\n",
+     "core children,dns cache,mi fifo_name!"},
+    {"a compatibility key", "[log]\nmemlog = 1\n", "log memlog"},
+};
+
+/* cfg_t_diff_load - DIFF_BASE plus text into *c; 0 or -1 */
+static int cfg_t_diff_load(struct cfg *c, const char *text)
+{
+    char buf[1024], err[256];
+    int n = snprintf(buf, sizeof(buf), "%s%s", DIFF_BASE, text);
+
+    if (cfg_load_buf(c, "t.cfg", buf, (size_t)n, err, sizeof(err)) < 0) {
+        diag("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void cfg_t_diff(void)
+{
+    static struct cfg a, b;
+    struct cfg_change ch[8];
+    char got[256];
+    size_t i, off;
+    int n, k;
+
+    for (i = 0; i < sizeof(cfg_t_diffs) / sizeof(cfg_t_diffs[0]); i++) {
+        const struct cfg_t_diff *d = &cfg_t_diffs[i];
+
+        if (cfg_t_diff_load(&a, "") < 0 || cfg_t_diff_load(&b, d->text) < 0) {
+            ok(0, "diff %s: loads", d->name);
+            continue;
+        }
+        n = cfg_diff(&a, &b, ch, 8);
+        got[0] = '\0';
+        for (k = 0, off = 0; k < n && k < 8; k++)
+            off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%s %s%s",
+                                    k ? "," : "", ch[k].sect, ch[k].key,
+                                    ch[k].apply == CFG_RESTART ? "!" : "");
+        is_str(got, d->want, "diff %s", d->name);
+        is_int(cfg_diff(&b, &a, NULL, 0), n, "diff %s: symmetric", d->name);
+    }
+    /* more differences than room: the count, and only max stored */
+    cfg_t_diff_load(&a, "");
+    cfg_t_diff_load(&b, "[core]\nchildren = 2\ndaemon = 1\nuser = u\n");
+    memset(ch, 0, sizeof(ch));
+    is_int(cfg_diff(&a, &b, ch, 1), 3, "diff: count past max");
+    is_str(ch[0].key, "children", "diff: the first one stored");
+    ok(ch[1].key == NULL, "diff: nothing past max");
+}
+
 static void cfg_t_misc(void)
 {
     char err[8];
@@ -699,5 +775,6 @@ int main(void)
     cfg_t_full();
     cfg_t_files();
     cfg_t_misc();
+    cfg_t_diff();
     return done_testing();
 }
