@@ -213,13 +213,3 @@ void log_fatal_(const char *func, const char *fmt, ...)
     va_end(ap);
     exit(1);
 }
-
-void log_panic_(const char *func, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    log_emit(LOG_L_ALERT, "panic", func, fmt, ap);
-    va_end(ap);
-    abort();
-}

@@ -11,8 +11,10 @@
  *    MI "debug" command changes every stage at once without a message.
  *
  *    log_fatal() is for a process that cannot go on (bad config, ring map
- *    failure): it exits 1 and mid restarts the stage. log_panic() marks a
- *    bug: it aborts with a core dump. Network input never reaches either.
+ *    failure): it exits 1 and mid restarts the stage. Network input never
+ *    reaches it. STYLE's log_panic() (a bug: "panic:" line, abort) is
+ *    not here because nothing would call it: the one self-check that
+ *    aborts, ring_shrink(), sits in a module that does not log.
  *
  *    log_warn_rl() and friends rate-limit per call site: at most
  *    LOG_RL_BURST lines a second, then one line saying how many were
@@ -54,8 +56,6 @@ extern void log_msg_rl(struct log_rl *rl, int level, const char *func,
     __attribute__((format(printf, 4, 5)));
 extern void log_fatal_(const char *func, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
-extern void log_panic_(const char *func, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
 
 #define LOG_ON(lvl) ((lvl) <= log_level_get())
 
@@ -68,7 +68,6 @@ extern void log_panic_(const char *func, const char *fmt, ...)
 #define log_error(...) log_msg(LOG_L_ERR, __func__, __VA_ARGS__)
 #define log_crit(...) log_msg(LOG_L_CRIT, __func__, __VA_ARGS__)
 #define log_fatal(...) log_fatal_(__func__, __VA_ARGS__)
-#define log_panic(...) log_panic_(__func__, __VA_ARGS__)
 
 /* Rate-limited variants: one static window per call site. */
 #define LOG_RL_(lvl, ...)                                       \
