@@ -96,11 +96,9 @@ static void mid_on_signal(struct ev *ev, int signo, void *arg)
         mid_spawn_reap(m);
         break;
     case SIGHUP: {
-        struct mid_mi_reply r;
+        char why[512];
 
-        memset(&r, 0, sizeof(r));
-        mid_reload(m, &r);              /* logs what it did or refused */
-        free(r.buf);
+        mid_reload(m, why, sizeof(why)); /* logs what it did or refused */
         break;
     }
     default:

@@ -145,7 +145,7 @@ extern void mid_mi_status(struct mid_mi_reply *r, int code,
     __attribute__((format(printf, 3, 4)));
 
 /* mid_reload.c */
-extern int mid_reload(struct mid *m, struct mid_mi_reply *r);
+extern int mid_reload(struct mid *m, char *why, size_t whylen);
 extern void mid_reload_kick(struct mid *m);
 
 /* mid.c */

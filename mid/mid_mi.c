@@ -330,12 +330,21 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
 static void mid_mi_notimpl(struct mid *m, char **a, int n,
                            struct mid_mi_reply *r);
 
+/* mid_mi_reload - the reload's result or refusal as an MI reply */
 static void mid_mi_reload(struct mid *m, char **a, int n,
                           struct mid_mi_reply *r)
 {
+    char why[512];
+    int rc;
+
     (void)a;
     (void)n;
-    mid_reload(m, r);                   /* fills the reply either way */
+    if ((rc = mid_reload(m, why, sizeof(why))) >= 0) {
+        mid_mi_line(r, "Reload", "%d stages restart one at a time", rc);
+        return;
+    }
+    mid_mi_status(r, rc == -EINVAL ? 400 : rc == -ENOMEM ? 500 : 409,
+                  "%.120s", why);
 }
 
 /* mid_mi_stage_scale - "sipd N": only sipd runs as several processes */

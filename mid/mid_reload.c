@@ -5,10 +5,11 @@
  *    MI "reload" or SIGHUP. mid reads the file again and parses it into a
  *    new struct (nginx's ngx_init_cycle(): on any error the old config
  *    stays and nothing changes). Settings that only mid applies, at its
- *    own start, are compared with the running ones (a table below): if
- *    one differs the reload is refused by name, since it needs a full
- *    restart (listen sockets are bound by mid; the FIFO, run_dir, pid
- *    files and mid's own logging are mid's).
+ *    own start (the CFG_RESTART rows of the key table, common/cfg_keys.c)
+ *    are compared with the running ones by cfg_diff(): if one differs the
+ *    reload is refused by name, since it needs a full restart (listen
+ *    sockets are bound by mid; the FIFO, run_dir, pid files and mid's own
+ *    logging are mid's).
  *
  *    Otherwise the new text goes into the segment (shm_cfg_set: the other
  *    slot, then a switch, so a stage starting meanwhile reads one whole
@@ -18,10 +19,15 @@
  *    previous one is running again. Each reads the new text as it starts.
  *    The rings hold the traffic of a stage while it restarts, so nothing
  *    is dropped (the same path as a crash, without the back-off).
+ *
+ *    mid_reload() writes no reply: it returns the number of stages that
+ *    restart, or -errno and the reason, and the MI layer (mid_mi.c) and
+ *    the SIGHUP handler (mid.c) each make of it what they need.
  * PROTOCOL
- *    MI reply: "200 OK" + "Reload:: N stages restart one at a time";
- *    400 with the config error (FILE:LINE: [section] key: reason); 409
- *    "KEY changed: needs a full restart" or "reload in progress".
+ *    None here: the caller's MI reply is "200 OK" + "Reload:: N stages
+ *    restart one at a time"; 400 with the config error (FILE:LINE:
+ *    [section] key: reason); 409 "KEY changed: needs a full restart" or
+ *    "reload in progress".
  * DIAGNOSTICS
  *    A stage that does not come back within MID_RELOAD_WAIT_MS stops the
  *    rolling restart with a warning; the stages not reached keep running
@@ -40,46 +46,31 @@
 #define MID_RELOAD_POLL_MS 50
 #define MID_RELOAD_WAIT_MS 10000
 
-/* Settings that only a full restart applies: mid uses them at start. */
-static const struct {
-    const char *key;
-    size_t off;
-    size_t len;
-} mid_reload_fixed[] = {
-#define MID_FIXED(key, field) {key, offsetof(struct cfg, field), \
-                               sizeof(((struct cfg *)0)->field)}
-    MID_FIXED("[net] listen", listen),
-    MID_FIXED("[net] listen", nlisten),
-    MID_FIXED("[net] net_tos", net_tos),
-    MID_FIXED("[net] udp_maxbuffer", udp_maxbuffer),
-    MID_FIXED("[core] run_dir", run_dir),
-    MID_FIXED("[core] pid_file", pid_file),
-    MID_FIXED("[core] pgid_file", pgid_file),
-    MID_FIXED("[core] daemon", daemon),
-    MID_FIXED("[core] working_dir", working_dir),
-    MID_FIXED("[core] open_files", open_files),
-    MID_FIXED("[core] do_coredump", do_coredump),
-    MID_FIXED("[log] log_syslog", log_syslog),
-    MID_FIXED("[log] log_name", log_name),
-    MID_FIXED("[log] log_facility", log_facility),
-    MID_FIXED("[mi] fifo_name", fifo_name),
-    MID_FIXED("[mi] fifo_mode", fifo_mode),
-#undef MID_FIXED
-};
+#define MID_RELOAD_NCHANGE 64          /* keys that may differ, at most */
 
-/* mid_reload_changed - the first fixed setting that differs, or NULL */
-static const char *mid_reload_changed(const struct cfg *a,
-                                      const struct cfg *b)
+/*
+ * mid_reload_fixed - the keys that differ and need a full restart, as
+ * "[net] listen, [core] run_dir" into buf; 0 when there are none
+ */
+static int mid_reload_fixed(const struct cfg *a, const struct cfg *b,
+                            char *buf, size_t cap)
 {
-    size_t i;
+    struct cfg_change ch[MID_RELOAD_NCHANGE];
+    size_t off = 0;
+    int i, n, nfixed = 0;
 
-    for (i = 0; i < sizeof(mid_reload_fixed) / sizeof(mid_reload_fixed[0]);
-         i++)
-        if (memcmp((const char *)a + mid_reload_fixed[i].off,
-                   (const char *)b + mid_reload_fixed[i].off,
-                   mid_reload_fixed[i].len) != 0)
-            return mid_reload_fixed[i].key;
-    return NULL;
+    n = cfg_diff(a, b, ch, MID_RELOAD_NCHANGE);
+    buf[0] = '\0';
+    for (i = 0; i < n && i < MID_RELOAD_NCHANGE; i++) {
+        if (ch[i].apply != CFG_RESTART)
+            continue;
+        if (off < cap)
+            off += (size_t)snprintf(buf + off, cap - off, "%s[%s] %s",
+                                    nfixed ? ", " : "", ch[i].sect,
+                                    ch[i].key);
+        nfixed++;
+    }
+    return nfixed;
 }
 
 /* mid_reload_step - restart the next stage once the last one is back */
@@ -173,38 +164,44 @@ void mid_reload_kick(struct mid *m)
     }
 }
 
-int mid_reload(struct mid *m, struct mid_mi_reply *r)
+/*
+ * mid_reload - read and check the file again and, when it loads and
+ * changes nothing that needs a full restart, swap it in and start the
+ * rolling restart. Returns the number of stages that restart one at a
+ * time, or -errno with the reason in why[whylen] (whylen > 0): -EINVAL
+ * the file does not load (its first error), -EBUSY a reload is in
+ * progress or mid is stopping, -EPERM a key that needs a full restart
+ * changed, -ENOMEM. A refusal changes nothing; it is logged here (as a
+ * SIGHUP has no one else to tell), except -EBUSY.
+ */
+int mid_reload(struct mid *m, char *why, size_t whylen)
 {
     struct cfg *nc;
-    const char *key;
-    char err[512], *text = NULL;
+    char keys[256], *text = NULL;
     size_t len;
-    int n;
+    int n, rc;
 
     if ((nc = malloc(sizeof(*nc))) == NULL) {
-        mid_mi_status(r, 500, "out of memory");
+        snprintf(why, whylen, "out of memory");
         return -ENOMEM;
     }
-    if (mid_reload_parse(m, nc, &text, &len, err, sizeof(err)) < 0) {
-        mid_mi_status(r, 400, "%.120s", err);
-        log_warn("reload refused, config unchanged: %s", err);
-        free(nc);
-        return -EINVAL;
+    if (mid_reload_parse(m, nc, &text, &len, why, whylen) < 0) {
+        log_warn("reload refused, config unchanged: %s", why);
+        rc = -EINVAL;
+        goto out;
     }
     if (m->roll_n > 0 || m->stopping) {
-        mid_mi_status(r, 409, "reload in progress: try again when ps "
-                      "shows every stage running");
-        free(text);
-        free(nc);
-        return -EBUSY;
+        snprintf(why, whylen, "reload in progress: try again when ps "
+                 "shows every stage running");
+        rc = -EBUSY;
+        goto out;
     }
-    if ((key = mid_reload_changed(&m->cfg, nc)) != NULL) {
-        mid_mi_status(r, 409, "%s changed: needs a full restart", key);
-        log_warn("reload refused, config unchanged: %s changed: needs a "
-                 "full restart (scripts/sipctl restart)", key);
-        free(text);
-        free(nc);
-        return -EPERM;
+    if (mid_reload_fixed(&m->cfg, nc, keys, sizeof(keys)) > 0) {
+        snprintf(why, whylen, "%s changed: needs a full restart", keys);
+        log_warn("reload refused, config unchanged: %s (scripts/sipctl "
+                 "restart)", why);
+        rc = -EPERM;
+        goto out;
     }
     shm_cfg_set(&m->shm, text, len);   /* size checked by mid_conf_read */
     free(m->cfg_text);
@@ -220,6 +217,9 @@ int mid_reload(struct mid *m, struct mid_mi_reply *r)
     n = mid_reload_roll(m);
     log_notice("reload: config %s accepted; restarting %d stages one at "
                "a time", m->cfg_path, n);
-    mid_mi_line(r, "Reload", "%d stages restart one at a time", n);
-    return 0;
+    return n;
+out:
+    free(text);                         /* NULL when the parse failed */
+    free(nc);
+    return rc;
 }
