@@ -61,7 +61,8 @@ out:
     return err;
 }
 
-int ctl_listen(const char *run_dir, const char *name, int proto)
+/* ctl_listen - bind name under run_dir with protocol proto */
+static int ctl_listen(const char *run_dir, const char *name, int proto)
 {
     char path[300];
 
@@ -71,9 +72,24 @@ int ctl_listen(const char *run_dir, const char *name, int proto)
     return ctl_open(run_dir, name, proto, 1);
 }
 
-int ctl_dial(const char *run_dir, const char *name, int proto)
+int ctl_listen_pub(const char *run_dir)
 {
-    return ctl_open(run_dir, name, proto, 0);
+    return ctl_listen(run_dir, CTL_PUB, NN_PUB);
+}
+
+int ctl_listen_pull(const char *run_dir)
+{
+    return ctl_listen(run_dir, CTL_PULL, NN_PULL);
+}
+
+int ctl_dial_sub(const char *run_dir)
+{
+    return ctl_open(run_dir, CTL_PUB, NN_SUB, 0);
+}
+
+int ctl_dial_push(const char *run_dir)
+{
+    return ctl_open(run_dir, CTL_PULL, NN_PUSH, 0);
 }
 
 int ctl_rcvfd(int s)

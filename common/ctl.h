@@ -27,11 +27,22 @@
 #define CTL_PULL "ctl.pull"
 #define CTL_MSG_MAX 512
 
-/* ctl_listen - mid: bind a PUB or PULL socket (protocol NN_PUB/NN_PULL) */
-extern int ctl_listen(const char *run_dir, const char *name, int proto);
-
-/* ctl_dial - stage: connect a SUB (subscribed to all) or PUSH socket */
-extern int ctl_dial(const char *run_dir, const char *name, int proto);
+/*
+ * One verb per socket, so that no caller needs nanomsg's constants (this
+ * module is the only one that includes nanomsg.h). Each returns the
+ * socket (>= 0) or -errno; run_dir is [core] run_dir.
+ *
+ * ctl_listen_pub - mid: bind the broadcast PUB at RUN_DIR/ctl.pub,
+ *     removing a stale socket file first
+ * ctl_listen_pull - mid: bind the report PULL at RUN_DIR/ctl.pull, the same
+ * ctl_dial_sub - stage: connect a SUB to ctl.pub, subscribed to everything
+ * ctl_dial_push - stage: connect a PUSH to ctl.pull; a send waits at most
+ *     2 s for mid
+ */
+extern int ctl_listen_pub(const char *run_dir);
+extern int ctl_listen_pull(const char *run_dir);
+extern int ctl_dial_sub(const char *run_dir);
+extern int ctl_dial_push(const char *run_dir);
 
 /* ctl_rcvfd - the pollable descriptor of socket s (for ev) */
 extern int ctl_rcvfd(int s);

@@ -25,10 +25,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <nanomsg/nn.h>
-#include <nanomsg/pipeline.h>
-#include <nanomsg/pubsub.h>
-
 #include "ctl.h"
 #include "log.h"
 #include "srv.h"
@@ -121,8 +117,8 @@ static void srv_ctl_open(struct srv *s)
 {
     int fd;
 
-    s->ctl_push = ctl_dial(s->cfg.run_dir, CTL_PULL, NN_PUSH);
-    s->ctl_sub = ctl_dial(s->cfg.run_dir, CTL_PUB, NN_SUB);
+    s->ctl_push = ctl_dial_push(s->cfg.run_dir);
+    s->ctl_sub = ctl_dial_sub(s->cfg.run_dir);
     if (s->ctl_push < 0 || s->ctl_sub < 0) {
         log_warn("ctl %s: connect: %s", s->cfg.run_dir,
                  strerror(-(s->ctl_push < 0 ? s->ctl_push : s->ctl_sub)));

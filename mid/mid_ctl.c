@@ -19,10 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <nanomsg/nn.h>
-#include <nanomsg/pipeline.h>
-#include <nanomsg/pubsub.h>
-
 #include "ctl.h"
 #include "log.h"
 #include "mid.h"
@@ -76,10 +72,10 @@ int mid_ctl_open(struct mid *m)
 {
     int fd;
 
-    m->ctl_pub = ctl_listen(m->cfg.run_dir, CTL_PUB, NN_PUB);
+    m->ctl_pub = ctl_listen_pub(m->cfg.run_dir);
     if (m->ctl_pub < 0)
         return m->ctl_pub;
-    m->ctl_pull = ctl_listen(m->cfg.run_dir, CTL_PULL, NN_PULL);
+    m->ctl_pull = ctl_listen_pull(m->cfg.run_dir);
     if (m->ctl_pull < 0)
         return m->ctl_pull;
     if ((fd = ctl_rcvfd(m->ctl_pull)) < 0)
