@@ -99,6 +99,15 @@ is($reason, '[net] listen changed: needs a full restart',
    'listen change: names the setting');
 is_deeply(restarts(), $r0, 'listen change: nothing restarted');
 
+# -- two such changes: both named, in the key table's order
+write_cfg(($p->config_text =~ s/fifo_mode = 0600/fifo_mode = 0660/r)
+          . "[net]\nlisten = udp:127.0.0.1:$P2\n");
+($code, $reason) = $p->mi('reload');
+is($code, 409, 'two fixed changes: 409');
+is($reason, '[net] listen, [mi] fifo_mode changed: needs a full restart',
+   'two fixed changes: names both');
+is_deeply(restarts(), $r0, 'two fixed changes: nothing restarted');
+
 # -- SIGHUP does the same as MI reload
 write_cfg($base);                       # record_route = 0 again
 kill('HUP', $p->pid);
