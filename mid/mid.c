@@ -181,6 +181,8 @@ int main(int argc, char **argv)
     log_init("mid", m.cfg.log_syslog, m.cfg.log_facility);
     log_level_set(m.cfg.debug + m.verbose);
     mid_conf_limits(&m);
+    if (mid_conf_pidlock(&m) < 0)       /* another mid: touch nothing */
+        return 1;
     if (mid_conf_daemon(&m) < 0)
         return 1;
     mid_conf_pidfiles(&m);

@@ -57,6 +57,7 @@ struct mid {
     size_t cfg_len;
     char cfg_path[PATH_MAX];
     char pid_path[PATH_MAX];
+    int pid_fd;                         /* flock()ed pid file; >2 held */
     char bin_dir[PATH_MAX];
     int argc;
     char **argv;
@@ -98,6 +99,7 @@ extern int mid_conf_read(const char *path, char **text, size_t *len);
 extern int mid_conf_unbuilt(const struct cfg *c, const char *text,
                             const char *path, char *err, size_t errlen);
 extern void mid_conf_limits(struct mid *m);
+extern int mid_conf_pidlock(struct mid *m);
 extern int mid_conf_daemon(struct mid *m);
 extern void mid_conf_pidfiles(struct mid *m);
 extern void mid_conf_cleanup(struct mid *m);

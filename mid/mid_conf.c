@@ -6,12 +6,26 @@
  *    keeps it: the same bytes are copied into the shared segment for the
  *    stages, so a stage restarted an hour later parses exactly what mid
  *    validated, not whatever the file holds by then.
+ *
+ *    The pid file is also mid's instance lock (Postfix's and nginx's
+ *    way): mid opens it without truncating and takes flock(LOCK_EX|
+ *    LOCK_NB) before anything with a side effect (no FIFO, socket, shm
+ *    or run_dir ipc file yet), so a second "mid -f" on the same config
+ *    leaves the running one alone. The lock is taken before daemonizing
+ *    because a flock() lock belongs to the open file description, which
+ *    fork shares: the final daemon holds it, and the refusal still
+ *    reaches the caller's terminal. The descriptor stays open, close-on-
+ *    exec, for mid's lifetime; the pid is written once daemonized.
  * PROTOCOL
- *    None.
+ *    The pid file: the pid in decimal and "\n", flock()ed exclusively by
+ *    the live mid. scripts/sipctl tells stale from live by the lock
+ *    (flock -n), not by the pid alone.
  * DIAGNOSTICS
  *    A config error is returned as "FILE:LINE: [section] key: reason".
- *    Failures to set limits only warn; failure to create run_dir or to
- *    daemonize is fatal.
+ *    Failures to set limits only warn; failure to create run_dir, to
+ *    open or lock the pid file, or to daemonize is fatal. A pid file
+ *    locked by another mid: "pid_file FILE: locked by running mid pid
+ *    N: not starting", exit 1, nothing touched.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,13 +33,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "mid.h"
 
+#define MID_CONF_LOCK_TRIES 5           /* rides out a sipctl probe */
+#define MID_CONF_LOCK_WAIT_NS 20000000L
 
 /* mid_conf_read - the whole file into a malloc'd buffer */
 int mid_conf_read(const char *path, char **text, size_t *len)
@@ -212,6 +230,101 @@ int mid_conf_daemon(struct mid *m)
     return 0;
 }
 
+/* mid_conf_pid_holder - the pid the lock holder wrote, or "unknown" */
+static void mid_conf_pid_holder(int fd, char *buf, size_t cap)
+{
+    ssize_t n = pread(fd, buf, cap - 1, 0);
+
+    buf[n > 0 ? n : 0] = 0;
+    buf[strspn(buf, "0123456789")] = 0;
+    if (buf[0] == 0)
+        snprintf(buf, cap, "unknown");
+}
+
+/*
+ * mid_conf_pid_open - open path (created 0644, never truncated), keep
+ * the descriptor above stderr (daemonizing dup2()s onto 0-2) and
+ * close-on-exec (stages must not inherit the lock). fd or -errno.
+ */
+static int mid_conf_pid_open(const char *path)
+{
+    int fd, hi;
+
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                   0644)) < 0)
+        return -errno;
+    if (fd > STDERR_FILENO)
+        return fd;
+    hi = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    close(fd);
+    return hi < 0 ? -errno : hi;
+}
+
+/*
+ * mid_conf_pid_same - fd is still the file at path: a mid that was
+ * exiting may have unlinked it between our open and our lock.
+ */
+static int mid_conf_pid_same(int fd, const char *path)
+{
+    struct stat a, b;
+
+    return fstat(fd, &a) == 0 && stat(path, &b) == 0
+           && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* mid_conf_pid_refuse - say why mid does not start, where it is seen */
+static void mid_conf_pid_refuse(struct mid *m, const char *why)
+{
+    log_error("pid_file %s: %s: not starting", m->pid_path, why);
+    if (m->cfg.log_syslog)              /* the log is not the terminal */
+        fprintf(stderr, "mid: pid_file %s: %s: not starting\n",
+                m->pid_path, why);
+}
+
+/*
+ * mid_conf_pidlock - take the instance lock on m->pid_path (see the
+ * header). Call after mid_conf_limits() (the default pid file lives in
+ * run_dir) and before mid_conf_daemon() and anything that creates a
+ * FIFO, socket or segment. 0 with m->pid_fd held; -1 after telling
+ * stderr (and the log) why: locked by a live mid, or not openable. The
+ * file's contents are left as they are until mid_conf_pidfiles().
+ */
+int mid_conf_pidlock(struct mid *m)
+{
+    const struct timespec nap = {0, MID_CONF_LOCK_WAIT_NS};
+    char holder[32], why[128];
+    int fd, tries, rc;
+
+    for (tries = 1;; tries++) {
+        if ((fd = mid_conf_pid_open(m->pid_path)) < 0) {
+            snprintf(why, sizeof(why), "open: %s", strerror(-fd));
+            mid_conf_pid_refuse(m, why);
+            return -1;
+        }
+        rc = flock(fd, LOCK_EX | LOCK_NB) < 0 ? errno : 0;
+        if (rc == 0 && mid_conf_pid_same(fd, m->pid_path))
+            break;
+        if (rc != 0 && rc != EWOULDBLOCK) {
+            snprintf(why, sizeof(why), "lock: %s", strerror(rc));
+            mid_conf_pid_refuse(m, why);
+            close(fd);
+            return -1;
+        }
+        if (tries >= MID_CONF_LOCK_TRIES) {
+            mid_conf_pid_holder(fd, holder, sizeof(holder));
+            snprintf(why, sizeof(why), "locked by running mid pid %s",
+                     holder);
+            mid_conf_pid_refuse(m, why);
+            close(fd);
+            return -1;
+        }
+        close(fd);                      /* also drops a lock on a stale */
+        nanosleep(&nap, NULL);          /* inode; or a sipctl probe */
+    }
+    m->pid_fd = fd;
+    return 0;
+}
+
 static void mid_conf_write_id(const char *path, long id, const char *what)
 {
     FILE *f;
@@ -226,16 +339,30 @@ static void mid_conf_write_id(const char *path, long id, const char *what)
     fclose(f);
 }
 
+/*
+ * mid_conf_pidfiles - once daemonized, under the lock of
+ * mid_conf_pidlock(): the pid into the locked file (truncated first),
+ * the process group into pgid_file.
+ */
 void mid_conf_pidfiles(struct mid *m)
 {
-    mid_conf_write_id(m->pid_path, (long)getpid(), "pid_file");
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+    if (ftruncate(m->pid_fd, 0) < 0
+        || pwrite(m->pid_fd, buf, (size_t)n, 0) != n)
+        log_warn("pid_file %s: write: %s", m->pid_path, strerror(errno));
     mid_conf_write_id(m->cfg.pgid_file, (long)getpgrp(), "pgid_file");
 }
 
+/* mid_conf_cleanup - the pid file goes before its lock is let go */
 void mid_conf_cleanup(struct mid *m)
 {
-    if (m->pid_path[0])
+    if (m->pid_fd > STDERR_FILENO) {
         unlink(m->pid_path);
+        close(m->pid_fd);
+        m->pid_fd = -1;
+    }
     if (m->cfg.pgid_file[0])
         unlink(m->cfg.pgid_file);
     free(m->cfg_text);
