@@ -45,6 +45,23 @@ static inline int str_ieq_cstr(struct str a, const char *c)
 }
 
 /*
+ * str_utoa - the decimal text of n at the start of buf (not
+ *    NUL-terminated); cap 10 holds any 32-bit n. Returns it as a str
+ *    into buf.
+ */
+static inline struct str str_utoa(char *buf, size_t cap, unsigned n)
+{
+    size_t i = cap;
+
+    do {
+        buf[--i] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0 && i > 0);
+    memmove(buf, buf + i, cap - i);
+    return (struct str){buf, cap - i};
+}
+
+/*
  * struct str_out - a bounded output buffer. Start it as
  * {buf, cap, 0}; the bytes written are then p - buf.
  */

@@ -20,7 +20,7 @@
  *        - a relayed response parses and has one Via less.
  *
  *      make fuzz builds it with the files named on the FUZZ_SRC line.
- * FUZZ_SRC: common/sip/*.c common/addr.c common/stats.c sipd/sipd_route.c sipd/sipd_reply.c sipd/sipd_branch.c
+ * FUZZ_SRC: common/sip/*.c common/addr.c common/stats.c sipd/sipd_route.c sipd/sipd_hop.c sipd/sipd_reply.c sipd/sipd_addr.c sipd/sipd_branch.c
  */
 #include <arpa/inet.h>
 #include <assert.h>

@@ -77,15 +77,6 @@ static void mid_opts(struct mid *m, int argc, char **argv, int *check,
         mid_usage();
 }
 
-void mid_stop(struct mid *m, const char *why)
-{
-    if (m->stopping)
-        return;
-    log_notice("stopping: %s", why);
-    m->stopping = 1;
-    mid_spawn_stop_all(m, SIGTERM);
-}
-
 static void mid_on_signal(struct ev *ev, int signo, void *arg)
 {
     struct mid *m = arg;
@@ -102,7 +93,7 @@ static void mid_on_signal(struct ev *ev, int signo, void *arg)
         break;
     }
     default:
-        mid_stop(m, signo == SIGINT ? "SIGINT" : "SIGTERM");
+        mid_spawn_shutdown(m, signo == SIGINT ? "SIGINT" : "SIGTERM");
         break;
     }
 }

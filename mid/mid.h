@@ -113,6 +113,7 @@ extern void mid_spawn_init(struct mid *m);
 extern void mid_spawn_all(struct mid *m);
 extern void mid_spawn_reap(struct mid *m);
 extern void mid_spawn_stop_all(struct mid *m, int sig);
+extern void mid_spawn_shutdown(struct mid *m, const char *why);
 extern int mid_spawn_alive(struct mid *m);
 extern struct mid_proc *mid_spawn_find(struct mid *m, int stage,
                                        int instance);
@@ -149,8 +150,5 @@ extern void mid_mi_status(struct mid_mi_reply *r, int code,
 /* mid_reload.c */
 extern int mid_reload(struct mid *m, char *why, size_t whylen);
 extern void mid_reload_kick(struct mid *m);
-
-/* mid.c */
-extern void mid_stop(struct mid *m, const char *why);
 
 #endif

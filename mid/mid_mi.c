@@ -165,7 +165,7 @@ static void mid_mi_kill(struct mid *m, char **a, int n,
     (void)a;
     (void)n;
     (void)r;
-    mid_stop(m, "MI kill");
+    mid_spawn_shutdown(m, "MI kill");
 }
 
 static void mid_mi_debug(struct mid *m, char **a, int n,

@@ -260,6 +260,20 @@ void mid_spawn_reap(struct mid *m)
     }
 }
 
+/*
+ * mid_spawn_shutdown - begin mid's own exit (SIGTERM, SIGINT, MI kill):
+ * SIGTERM every stage, restart none; the loop ends when all are gone.
+ * why is only logged. A second call does nothing.
+ */
+void mid_spawn_shutdown(struct mid *m, const char *why)
+{
+    if (m->stopping)
+        return;
+    log_notice("stopping: %s", why);
+    m->stopping = 1;
+    mid_spawn_stop_all(m, SIGTERM);
+}
+
 void mid_spawn_stop_all(struct mid *m, int sig)
 {
     int i;
@@ -355,7 +369,6 @@ int mid_spawn_scale(struct mid *m, int n)
         mid_spawn_row(m, SHM_PROC_SIPD(i), STAGE_SIPD, i);
         mid_spawn_restart(m, p);
     }
-    __atomic_store_n(&m->shm.hdr->nsipd, n, __ATOMIC_RELEASE);
     for (i = n; i < cur; i++) {
         struct mid_proc *p = &m->procs[SHM_PROC_SIPD(i)];
 

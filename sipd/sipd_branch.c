@@ -107,24 +107,20 @@ static uint64_t sipd_branch_txn(const struct sip_msg *m)
 {
     const struct sip_via *v = &m->via1;
     uint64_t h = SIPD_BRANCH_FNV_OFF;
-    char num[10];
-    uint32_t n = m->cseq;
-    size_t i = sizeof(num);
+    char buf[10];
+    struct str num;
 
     if (sipd_branch_cookie(v->branch)) {
         h = sipd_branch_fnv(h, v->branch);
         return sipd_branch_mix(sipd_branch_fnv_lc(h, v->sent_by));
     }
-    do {                                /* CSeq number, not method */
-        num[--i] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n > 0);
+    num = str_utoa(buf, sizeof(buf), m->cseq);  /* CSeq number, not method */
     h = sipd_branch_fnv_lc(h, v->transport);
     h = sipd_branch_fnv_lc(h, v->sent_by);
     h = sipd_branch_fnv(h, v->branch);
     h = sipd_branch_fnv(h, m->from.tag);
     h = sipd_branch_fnv(h, m->call_id);
-    h = sipd_branch_fnv(h, (struct str){num + i, sizeof(num) - i});
+    h = sipd_branch_fnv(h, num);
     return sipd_branch_mix(sipd_branch_fnv(h, m->ruri_str));
 }
 

@@ -56,9 +56,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "addr.h"
 #include "sipd_route_priv.h"
 
-/* Output cursor into the caller's buffer; "full" sticks once set. */
 /* The request lines a generated reply copies (RFC 3261 8.2.6.2). */
 struct sipd_reply_src {
     struct str via[SIP_MAX_HDRS];       /* Via lines, without line end */
@@ -141,7 +141,7 @@ static int sipd_reply_within(struct str line, const char *p)
  */
 static void sipd_reply_put_via1(struct str_out *w, struct str line,
                                 const struct sip_via *v,
-                                const struct sipd_route_src *f)
+                                const struct sipd_addr_src *f)
 {
     struct sipd_reply_edit e[2];
     const char *p = line.s;
@@ -219,7 +219,7 @@ static int sipd_reply_dest(const struct cfg *c, const struct msg_sip *in,
                            const struct sip_via *top,
                            struct sipd_route_out *out)
 {
-    if (in->sock >= c->nlisten || !sipd_route_addr_usable(&in->peer))
+    if (in->sock >= c->nlisten || !sipd_addr_usable(&in->peer))
         return -1;
     out->proto = in->proto;
     out->sock = in->sock;
@@ -241,10 +241,10 @@ static int sipd_reply_build(const struct sipd_route_env *env,
                             const char *reason, struct sipd_route_out *out)
 {
     struct str_out w = {out->buf, out->cap, 0};
-    struct sipd_route_src fix;
+    struct sipd_addr_src fix;
     int i;
 
-    sipd_route_src_fix(&s->top, &in->peer, &fix);
+    sipd_addr_src_fix(&s->top, &in->peer, &fix);
     sipd_reply_put_status(&w, status, reason);
     sipd_reply_put_via1(&w, s->via[0], &s->top, &fix);
     for (i = 1; i < s->nvia; i++)
@@ -546,14 +546,14 @@ static int sipd_reply_next(const struct cfg *c, const struct sip_via *v,
     enum sip_host_type ht = v->host_type;
     int port = v->port ? v->port
                        : v->tp == SIP_TP_TLS ? SIPD_PORT_SIPS : SIPD_PORT_SIP;
-    int proto = sipd_route_proto(v->tp);
+    int proto = sipd_addr_proto(v->tp);
     int sock;
 
     if (proto == MSG_PROTO_UDP && v->maddr.s != NULL) {
-        host = sipd_route_unbracket(v->maddr);
+        host = sipd_addr_unbracket(v->maddr);
         ht = sip_uri_host_type(host);
     } else {
-        struct str rcvd = sipd_route_unbracket(v->received);
+        struct str rcvd = sipd_addr_unbracket(v->received);
         enum sip_host_type rt = sip_uri_host_type(rcvd);
 
         if (rt == SIP_HOST_IPV4 || rt == SIP_HOST_IPV6) {
@@ -570,15 +570,15 @@ static int sipd_reply_next(const struct cfg *c, const struct sip_via *v,
         out->port = (uint16_t)(v->rport > 0 ? v->rport : v->port);
         out->rproto = (uint8_t)proto;
         out->verdict = SIPD_V_RESOLVE;
-        if (sipd_route_lower(out->name, sizeof(out->name), host) == 0)
+        if (sipd_addr_lower(out->name, sizeof(out->name), host) == 0)
             return -1;
-        sock = sipd_route_sock(c, proto, AF_UNSPEC, in->sock);
+        sock = sipd_addr_sock(c, proto, AF_UNSPEC, in->sock);
     } else {
         out->verdict = SIPD_V_SEND;
-        if (sipd_route_addr(&out->dst, host, ht, port) < 0
-            || !sipd_route_addr_usable(&out->dst))
+        if (addr_parse(&out->dst, host.s, host.len, port) < 0
+            || !sipd_addr_usable(&out->dst))
             return -1;
-        sock = sipd_route_sock(c, proto, out->dst.family, in->sock);
+        sock = sipd_addr_sock(c, proto, out->dst.family, in->sock);
     }
     if (sock < 0)
         return -1;
@@ -586,11 +586,6 @@ static int sipd_reply_next(const struct cfg *c, const struct sip_via *v,
     return 0;
 }
 
-/*
- * sipd_reply_relay - forward a parsed response (RFC 3261 16.11): drop
- *    it unless its top Via is ours, remove that via-parm, send the
- *    rest to the next Via.
- */
 /* sipd_reply_cid - the TCP connection id our Via carries, or 0 */
 static uint64_t sipd_reply_cid(const struct sip_via *v)
 {
@@ -615,6 +610,11 @@ static uint64_t sipd_reply_cid(const struct sip_via *v)
     return id;
 }
 
+/*
+ * sipd_reply_relay - forward a parsed response (RFC 3261 16.11): drop
+ *    it unless its top Via is ours, remove that via-parm, send the
+ *    rest to the next Via.
+ */
 int sipd_reply_relay(const struct sipd_route_env *env, struct sip_msg *m,
                      const struct msg_sip *in, struct sipd_route_out *out)
 {
@@ -627,11 +627,11 @@ int sipd_reply_relay(const struct sipd_route_env *env, struct sip_msg *m,
         return SIPD_V_DROP;
     }
     if (!sipd_branch_ours(m->via1.branch, NULL)
-        || !sipd_route_via_is_us(env->cfg, &m->via1)
+        || !sipd_addr_via_is_us(env->cfg, &m->via1)
         || m->via2.hdr < 0              /* for us: we send no requests */
         || sip_msg_via_remove(m, &m->via1) < 0 || m->via1.hdr < 0
         || sipd_reply_next(env->cfg, &m->via1, in, out) < 0
-        || sipd_route_frame(m, out->proto) < 0
+        || sipd_hop_frame(m, out->proto) < 0
         || (n = sip_msg_print(m, out->buf, out->cap)) < 0) {
         stats_inc(env->st, STAT_CORE_DROP_REPLIES);
         sipd_route_out_reset(out);

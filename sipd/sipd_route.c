@@ -48,11 +48,9 @@
  *    second time, on this error path only, so the reply carries the
  *    sender's Via and not ours. Responses are relayed by sipd_reply.c.
  *
- *    This file also holds the address helpers the other two files
- *    share: does a host:port name us, which listen socket sends, IP
- *    text to struct msg_addr. They are why it runs past 800 lines;
- *    they belong in a sipd_addr.c of their own (a split left to the
- *    owner of sipd/, since this module owns only its three files).
+ *    Step 4 and the transport rules (RFC 3263 4.1 forced by DNS, RFC
+ *    3261 18.1.1 over 1300 bytes) live in sipd_hop.c; "does this
+ *    host:port name us" and "which socket sends" in sipd_addr.c.
  * PROTOCOL
  *    No ring is touched here. The worker pushes out->buf as a
  *    MSG_T_SIP_OUT record to netd (SIPD_V_SEND), or parks it and
@@ -67,263 +65,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
 #include "sipd_route_priv.h"
-
-/* RFC 3261 18.1.1: larger than this over UDP goes over TCP. */
-#define SIPD_ROUTE_UDP_MAX 1300
-/* What forwarding adds at most, near enough: our Via, received/rport. */
-#define SIPD_ROUTE_GROWTH 160
 
 /* Top Routes naming us that one request may carry (RFC 3261 16.4). */
 #define SIPD_ROUTE_MAX_POP 8
-
-/* Where a request goes next (RFC 3261 16.5, 16.6 steps 6-7). */
-struct sipd_route_hop {
-    struct str host;                    /* maddr or host, no brackets */
-    enum sip_host_type ht;
-    int port;                           /* as given; 0 = none */
-    int proto;                          /* MSG_PROTO_* of the next leg */
-    int given;                          /* ;transport= was present */
-    int secure;                         /* sips: */
-    int sock;                           /* cfg listen index to send from */
-    struct msg_addr dst;                /* IP literal targets */
-};
-
-/* 503 reasons by RFC transport (RFC 3261 16.5: no way to reach it). */
-static const char *const sipd_route_no_tp[] = {
-    [SIP_TP_NONE] = "Unsupported transport",
-    [SIP_TP_UDP] = "No UDP listen socket",
-    [SIP_TP_TCP] = "No TCP listen socket",
-    [SIP_TP_TLS] = "No TLS listen socket",
-    [SIP_TP_SCTP] = "No SCTP listen socket",
-    [SIP_TP_WS] = "No WS listen socket",
-    [SIP_TP_WSS] = "No WSS listen socket",
-    [SIP_TP_OTHER] = "Unsupported transport",
-};
-
-/* -------------------------------------------------------------------
- * Addresses and sockets (shared with sipd_reply.c)
- */
-
-/* sipd_route_out_reset - clear *out, keeping the caller's buffer */
-void sipd_route_out_reset(struct sipd_route_out *out)
-{
-    char *buf = out->buf;
-    size_t cap = out->cap;
-
-    memset(out, 0, offsetof(struct sipd_route_out, name));
-    out->buf = buf;
-    out->cap = cap;
-    out->name[0] = '\0';
-    out->port = 0;
-    out->rproto = 0;
-    out->secure = 0;
-}
-
-/* sipd_route_proto - MSG_PROTO_* for a transport we carry, else 0 */
-int sipd_route_proto(enum sip_transport tp)
-{
-    switch (tp) {
-    case SIP_TP_UDP:
-        return MSG_PROTO_UDP;
-    case SIP_TP_TCP:
-        return MSG_PROTO_TCP;
-    default:
-        return 0;
-    }
-}
-
-/*
- * sipd_route_addr - an IP literal host (no brackets) and a port (host
- *    order) to *a. Returns 0, or -EINVAL for a name or bad text.
- */
-int sipd_route_addr(struct msg_addr *a, struct str host,
-                    enum sip_host_type ht, int port)
-{
-    if (ht != SIP_HOST_IPV4 && ht != SIP_HOST_IPV6)
-        return -EINVAL;
-    return addr_parse(a, host.s, host.len, port);
-}
-
-/*
- * sipd_route_addr_usable - a unicast destination: not 0.0.0.0, ::
- *    or 255.255.255.255 (RFC 4475 section 3.3.10: never send to a
- *    broadcast address a message gave us).
- */
-int sipd_route_addr_usable(const struct msg_addr *a)
-{
-    static const unsigned char zero[16];
-    static const unsigned char bcast[4] = {255, 255, 255, 255};
-
-    if (a->family == AF_INET)
-        return memcmp(a->ip, zero, 4) != 0 && memcmp(a->ip, bcast, 4) != 0;
-    return memcmp(a->ip, zero, 16) != 0;
-}
-
-/* sipd_route_same_ip - v's sent-by host is the IP of peer */
-static int sipd_route_same_ip(const struct sip_via *v,
-                              const struct msg_addr *peer)
-{
-    struct msg_addr a;
-
-    return sipd_route_addr(&a, v->host, v->host_type, 0) == 0
-           && a.family == peer->family
-           && memcmp(a.ip, peer->ip, a.family == AF_INET ? 4 : 16) == 0;
-}
-
-/* sipd_route_utoa - decimal text of n into buf (>= 11 bytes) */
-static struct str sipd_route_utoa(char *buf, size_t cap, unsigned n)
-{
-    size_t i = cap;
-
-    do {
-        buf[--i] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n > 0 && i > 0);
-    memmove(buf, buf + i, cap - i);
-    return (struct str){buf, cap - i};
-}
-
-/*
- * sipd_route_src_fix - what the sender's Via v needs, given the
- *    packet's source peer: received= when the sent-by host is a name
- *    or another IP (RFC 3261 18.2.1); when ;rport has no value, its
- *    value and received= in any case (RFC 3581 section 4).
- */
-void sipd_route_src_fix(const struct sip_via *v, const struct msg_addr *peer,
-                        struct sipd_route_src *s)
-{
-    s->rport = v->rport == 0;
-    s->received = s->rport || !sipd_route_same_ip(v, peer);
-    s->ip = STR_NULL;
-    s->port = STR_NULL;
-    if (s->received) {
-        if ((peer->family != AF_INET && peer->family != AF_INET6)
-            || inet_ntop(peer->family, peer->ip, s->ipbuf,
-                         sizeof(s->ipbuf)) == NULL)
-            s->received = s->rport = 0; /* no source address known */
-        else
-            s->ip = (struct str){s->ipbuf, strlen(s->ipbuf)};
-    }
-    if (s->rport)
-        s->port = sipd_route_utoa(s->portbuf, sizeof(s->portbuf),
-                                  ntohs(peer->port));
-}
-
-/* sipd_route_listen_ip - listen socket l has the IP of a */
-static int sipd_route_listen_ip(const struct cfg_listen *l,
-                                const struct msg_addr *a)
-{
-    const struct sockaddr_in *s4 = (const struct sockaddr_in *)&l->addr;
-    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&l->addr;
-
-    if (l->addr.ss_family != a->family)
-        return 0;
-    if (a->family == AF_INET)
-        return memcmp(&s4->sin_addr, a->ip, 4) == 0;
-    return memcmp(&s6->sin6_addr, a->ip, 16) == 0;
-}
-
-/*
- * sipd_route_is_us - host:port names this proxy: the IP and port of a
- *    listen socket (any transport), or a [net] alias (host compared
- *    case-insensitively; alias port 0 matches any port). port is the
- *    effective port: the caller applies the 5060/5061 default.
- */
-int sipd_route_is_us(const struct cfg *c, struct str host,
-                     enum sip_host_type ht, int port)
-{
-    struct msg_addr a;
-    int i;
-
-    if (sipd_route_addr(&a, host, ht, port) == 0)
-        for (i = 0; i < c->nlisten; i++)
-            if (c->listen[i].port == port
-                && sipd_route_listen_ip(&c->listen[i], &a))
-                return 1;
-    for (i = 0; i < c->nalias; i++)
-        if ((c->alias[i].port == 0 || c->alias[i].port == port)
-            && str_ieq_cstr(host, c->alias[i].host))
-            return 1;
-    return 0;
-}
-
-/* sipd_route_uri_is_us - a sip:/sips: URI's host:port names us */
-static int sipd_route_uri_is_us(const struct cfg *c, const struct sip_uri *u)
-{
-    int port = u->port;
-
-    if (u->scheme_id != SIP_URI_SIP && u->scheme_id != SIP_URI_SIPS)
-        return 0;
-    if (port == 0)                      /* RFC 3263 section 4.2 */
-        port = u->scheme_id == SIP_URI_SIPS || u->tp == SIP_TP_TLS
-                   ? SIPD_PORT_SIPS : SIPD_PORT_SIP;
-    return sipd_route_is_us(c, u->host, u->host_type, port);
-}
-
-/* sipd_route_via_is_us - a via-parm's sent-by names us */
-int sipd_route_via_is_us(const struct cfg *c, const struct sip_via *v)
-{
-    int port = v->port;
-
-    if (port == 0)                      /* RFC 3261 18.2.2 */
-        port = v->tp == SIP_TP_TLS ? SIPD_PORT_SIPS : SIPD_PORT_SIP;
-    return sipd_route_is_us(c, v->host, v->host_type, port);
-}
-
-/* sipd_route_sock_fits - listen l is of proto and (unless 0) family */
-static int sipd_route_sock_fits(const struct cfg_listen *l, int proto,
-                                int family)
-{
-    return l->proto == proto
-           && (family == AF_UNSPEC || l->addr.ss_family == family);
-}
-
-/*
- * sipd_route_sock - a listen socket of proto (MSG_PROTO_*) and family
- *    (AF_UNSPEC: any): "prefer" (the one the message came in on)
- *    when it fits, else the first that does. Returns -1 when none.
- */
-int sipd_route_sock(const struct cfg *c, int proto, int family, int prefer)
-{
-    int i;
-
-    if (prefer >= 0 && prefer < c->nlisten
-        && sipd_route_sock_fits(&c->listen[prefer], proto, family))
-        return prefer;
-    for (i = 0; i < c->nlisten; i++)
-        if (sipd_route_sock_fits(&c->listen[i], proto, family))
-            return i;
-    return -1;
-}
-
-/*
- * sipd_route_lower - s lower-cased and NUL-terminated into dst.
- *    Returns its length, or 0 when s is empty or does not fit.
- */
-size_t sipd_route_lower(char *dst, size_t cap, struct str s)
-{
-    size_t i;
-
-    if (s.len == 0 || s.len >= cap)
-        return 0;
-    for (i = 0; i < s.len; i++) {
-        unsigned char ch = (unsigned char)s.s[i];
-
-        dst[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch);
-    }
-    dst[s.len] = '\0';
-    return s.len;
-}
-
-/* sipd_route_unbracket - "[v6]" to "v6" (maddr=, received=) */
-struct str sipd_route_unbracket(struct str h)
-{
-    if (h.len >= 2 && h.s[0] == '[' && h.s[h.len - 1] == ']')
-        return (struct str){h.s + 1, h.len - 2};
-    return h;
-}
 
 /* -------------------------------------------------------------------
  * Requests: validation (RFC 3261 16.3)
@@ -388,7 +133,7 @@ static int sipd_route_looped(const struct cfg *c, const struct sip_msg *m,
                    SIPD_BRANCH_PREFIX_LEN) == NULL)
             continue;                   /* cheap test first */
         if (sip_via_parse(elem, &v) == 0 && sipd_branch_ours(v.branch, &l)
-            && l == loop && sipd_route_via_is_us(c, &v))
+            && l == loop && sipd_addr_via_is_us(c, &v))
             return 1;
     }
     return 0;
@@ -407,7 +152,7 @@ static int sipd_route_edit_err(const struct sip_msg *m, int err,
 }
 
 /* -------------------------------------------------------------------
- * Requests: Route processing (RFC 3261 16.4, 16.6 step 6)
+ * Requests: Route processing (RFC 3261 16.4)
  */
 
 /*
@@ -418,7 +163,7 @@ static int sipd_route_edit_err(const struct sip_msg *m, int err,
 static int sipd_route_is_our_rr(const struct cfg *c, const struct sip_msg *m)
 {
     return m->route_hdr >= 0 && m->ruri.user.s == NULL
-           && m->ruri.lr.s != NULL && sipd_route_uri_is_us(c, &m->ruri);
+           && m->ruri.lr.s != NULL && sipd_addr_uri_is_us(c, &m->ruri);
 }
 
 /* sipd_route_unstrict - RFC 3261 16.4: last Route value -> RURI */
@@ -454,7 +199,7 @@ static int sipd_route_pop_self(const struct cfg *c, struct sip_msg *m)
 
     for (n = 0; n < SIPD_ROUTE_MAX_POP && m->route_hdr >= 0; n++) {
         if (sip_uri_parse(m->route.uri, &u) < 0
-            || !sipd_route_uri_is_us(c, &u))
+            || !sipd_addr_uri_is_us(c, &u))
             break;
         if ((r = sip_msg_elem_remove(m, m->route_hdr, m->route.raw)) < 0)
             return r;
@@ -472,7 +217,7 @@ static int sipd_route_pop_self(const struct cfg *c, struct sip_msg *m)
 static int sipd_route_maddr(const struct cfg *c, struct sip_msg *m)
 {
     const struct sip_uri *u = &m->ruri;
-    struct str ma = sipd_route_unbracket(u->maddr);
+    struct str ma = sipd_addr_unbracket(u->maddr);
     struct str rest = u->params;
     struct str name, val;
     char buf[1024];
@@ -484,7 +229,7 @@ static int sipd_route_maddr(const struct cfg *c, struct sip_msg *m)
     if (port == 0)
         port = u->scheme_id == SIP_URI_SIPS || u->tp == SIP_TP_TLS
                    ? SIPD_PORT_SIPS : SIPD_PORT_SIP;
-    if (!sipd_route_is_us(c, ma, sip_uri_host_type(ma), port)
+    if (!sipd_addr_is_us(c, ma, sip_uri_host_type(ma), port)
         || m->ruri_str.len >= sizeof(buf))
         return 0;
     /* scheme ":" [userinfo "@"] host, then the other params */
@@ -531,7 +276,7 @@ static int sipd_route_for_us(const struct cfg *c, const struct sip_msg *m,
                              const char **why)
 {
     if (m->route_hdr >= 0 || m->ruri.maddr.s != NULL
-        || !sipd_route_uri_is_us(c, &m->ruri))
+        || !sipd_addr_uri_is_us(c, &m->ruri))
         return 0;
     if (m->method_id == SIP_METHOD_OPTIONS && m->ruri.user.s == NULL) {
         *why = "OK";                    /* RFC 3261 11.2 */
@@ -545,128 +290,14 @@ static int sipd_route_for_us(const struct cfg *c, const struct sip_msg *m,
     return 404;
 }
 
-/*
- * sipd_route_strict - RFC 3261 16.6 step 6, the next hop is a strict
- *    router: the Request-URI goes to the end of the Route set, the
- *    first Route URI (uri) becomes the Request-URI and leaves the set.
- */
-static int sipd_route_strict(struct sip_msg *m, struct str uri)
+/* sipd_route_hop - sipd_hop_next(), a failed edit made a status */
+static int sipd_route_hop(const struct cfg *c, struct sip_msg *m,
+                          const struct msg_sip *in, struct sipd_hop *h,
+                          const char **why)
 {
-    int last = m->route_hdr;
-    int i;
-    int r;
+    int r = sipd_hop_next(c, m, in, h, why);
 
-    while ((i = sip_msg_hdr_find(m, SIP_HDR_ROUTE, last)) >= 0)
-        last = i;
-    r = sip_msg_hdr_insertf(m, m->hdrs[last].next, "Route: <%.*s>",
-                            (int)m->ruri_str.len, m->ruri_str.s);
-    if (r < 0
-        || (r = sip_msg_elem_remove(m, m->route_hdr, m->route.raw)) < 0)
-        return r;
-    return sip_msg_set_ruri(m, uri);
-}
-
-/* -------------------------------------------------------------------
- * Requests: next hop (RFC 3261 16.5, 16.6 step 7, 19.1.1)
- */
-
-/* sipd_route_hop_uri - host, port, transport of target URI u */
-static int sipd_route_hop_uri(const struct sip_uri *u,
-                              struct sipd_route_hop *h, const char **why)
-{
-    enum sip_transport tp = u->tp;
-
-    memset(h, 0, sizeof(*h));
-    h->secure = u->scheme_id == SIP_URI_SIPS;
-    h->host = u->host;
-    h->ht = u->host_type;
-    if (u->maddr.s != NULL) {           /* 19.1.1: maddr overrides host */
-        h->host = sipd_route_unbracket(u->maddr);
-        if ((h->ht = sip_uri_host_type(h->host)) == SIP_HOST_NONE) {
-            *why = "Bad maddr";
-            return 400;
-        }
-    }
-    h->port = u->port;
-    h->given = tp != SIP_TP_NONE;
-    if (h->secure)                      /* 26.2.2: sips means TLS */
-        tp = SIP_TP_TLS;
-    else if (tp == SIP_TP_NONE)         /* RFC 3263 4.1, IP literal */
-        tp = SIP_TP_UDP;
-    if ((h->proto = sipd_route_proto(tp)) == 0) {
-        *why = sipd_route_no_tp[tp];
-        return 503;
-    }
-    return 0;
-}
-
-/* sipd_route_no_sock - 503 reason: transport and, if known, family */
-static const char *sipd_route_no_sock(int proto, int family)
-{
-    int tcp = proto == MSG_PROTO_TCP;
-
-    if (family == AF_INET)
-        return tcp ? "No TCP IPv4 listen socket" : "No UDP IPv4 listen socket";
-    if (family == AF_INET6)
-        return tcp ? "No TCP IPv6 listen socket" : "No UDP IPv6 listen socket";
-    return tcp ? "No TCP listen socket" : "No UDP listen socket";
-}
-
-/* sipd_route_hop_sock - the address of a literal and our socket */
-static int sipd_route_hop_sock(const struct cfg *c, const struct msg_sip *in,
-                               struct sipd_route_hop *h, const char **why)
-{
-    int family = AF_UNSPEC;
-    int port = h->port;
-
-    if (h->ht == SIP_HOST_IPV4 || h->ht == SIP_HOST_IPV6) {
-        if (port == 0)
-            port = h->secure ? SIPD_PORT_SIPS : SIPD_PORT_SIP;
-        if (sipd_route_addr(&h->dst, h->host, h->ht, port) < 0
-            || !sipd_route_addr_usable(&h->dst)) {
-            *why = "Bad host";
-            return 400;
-        }
-        family = h->dst.family;
-    } else if (h->host.len >= CFG_HOST) {
-        *why = "Host name too long";
-        return 400;
-    }
-    /* For a name the family is not known yet: any, for the Via. */
-    if ((h->sock = sipd_route_sock(c, h->proto, family, in->sock)) < 0) {
-        *why = sipd_route_no_sock(h->proto, family);
-        return 503;
-    }
-    return 0;
-}
-
-/* sipd_route_next_hop - where the request goes; 0 or a status */
-static int sipd_route_next_hop(const struct cfg *c, struct sip_msg *m,
-                               const struct msg_sip *in,
-                               struct sipd_route_hop *h, const char **why)
-{
-    const struct sip_uri *t = &m->ruri;
-    struct sip_uri u;
-    int code;
-    int r;
-
-    if (m->route_hdr >= 0) {
-        if (sip_uri_parse(m->route.uri, &u) < 0) {
-            *why = "Bad Route";
-            return 400;
-        }
-        if (u.scheme_id != SIP_URI_SIP && u.scheme_id != SIP_URI_SIPS) {
-            *why = "Unsupported URI Scheme";
-            return 416;
-        }
-        if (u.lr.s == NULL && (r = sipd_route_strict(m, m->route.uri)) < 0)
-            return sipd_route_edit_err(m, r, why);
-        if (u.lr.s != NULL)
-            t = &u;                     /* loose: RURI stays */
-    }
-    if ((code = sipd_route_hop_uri(t, h, why)) != 0)
-        return code;
-    return sipd_route_hop_sock(c, in, h, why);
+    return r < 0 ? sipd_route_edit_err(m, r, why) : r;
 }
 
 /* -------------------------------------------------------------------
@@ -676,10 +307,10 @@ static int sipd_route_next_hop(const struct cfg *c, struct sip_msg *m,
 /* sipd_route_fix_sender - received/rport on the sender's Via */
 static int sipd_route_fix_sender(struct sip_msg *m, const struct msg_sip *in)
 {
-    struct sipd_route_src s;
+    struct sipd_addr_src s;
     int r;
 
-    sipd_route_src_fix(&m->via1, &in->peer, &s);
+    sipd_addr_src_fix(&m->via1, &in->peer, &s);
     if (s.received
         && (r = sip_msg_via_set_param(m, &m->via1, STR_LIT("received"),
                                       s.ip)) < 0)
@@ -706,51 +337,12 @@ static int sipd_route_max_forwards(struct sip_msg *m)
     if (idx >= 0)
         return sip_msg_elem_replace(
             m, idx, m->hdrs[idx].value,
-            sipd_route_utoa(num, sizeof(num), (unsigned)m->max_forwards - 1));
+            str_utoa(num, sizeof(num), (unsigned)m->max_forwards - 1));
     for (last = i = m->first[SIP_HDR_VIA]; i >= 0;
          i = sip_msg_hdr_find(m, SIP_HDR_VIA, i))
         last = i;
     i = sip_msg_hdr_insert(m, m->hdrs[last].next, STR_LIT("Max-Forwards: 70"));
     return i < 0 ? i : 0;
-}
-
-/*
- * sipd_route_frame - a message that leaves over TCP must carry
- *    Content-Length (RFC 3261 18.3, 20.14); one that came over UDP
- *    may lack it (its body ran to the end of the datagram). Appends
- *    "Content-Length: N" after the last header when needed.
- */
-int sipd_route_frame(struct sip_msg *m, int proto)
-{
-    int r;
-
-    if (proto != MSG_PROTO_TCP || m->content_length >= 0)
-        return 0;
-    r = sip_msg_hdr_insertf(m, SIP_HDR_NONE, "Content-Length: %zu",
-                            m->body.len);
-    return r < 0 ? r : 0;
-}
-
-/* sipd_route_hostport - listen l as host:port text, IPv6 bracketed */
-static struct str sipd_route_hostport(const struct cfg_listen *l, char *buf,
-                                      size_t cap)
-{
-    int v6 = strchr(l->host, ':') != NULL;
-    size_t n = strlen(l->host);
-    struct str port;
-    char num[12];
-
-    port = sipd_route_utoa(num, sizeof(num), l->port);
-    if (n + port.len + 4 > cap)
-        return STR_NULL;
-    buf[0] = '[';
-    memcpy(buf + v6, l->host, n);
-    n += (size_t)v6;
-    if (v6)
-        buf[n++] = ']';
-    buf[n++] = ':';
-    memcpy(buf + n, port.s, port.len);
-    return (struct str){buf, n + port.len};
 }
 
 /* sipd_route_record - RFC 3261 16.6 step 4: our Record-Route, first */
@@ -791,12 +383,12 @@ static int sipd_route_via(struct sip_msg *m, struct str hp, int tcp,
 /* sipd_route_rewrite - every change to a request that is forwarded */
 static int sipd_route_rewrite(const struct cfg *c, struct sip_msg *m,
                               const struct msg_sip *in,
-                              const struct sipd_route_hop *h,
+                              const struct sipd_hop *h,
                               const struct sipd_branch *b, const char **why)
 {
     int tcp = h->proto == MSG_PROTO_TCP;
     char buf[CFG_NAME + 16];
-    struct str hp = sipd_route_hostport(&c->listen[h->sock], buf,
+    struct str hp = sipd_addr_hostport(&c->listen[h->sock], buf,
                                         sizeof(buf));
     int r;
 
@@ -805,7 +397,7 @@ static int sipd_route_rewrite(const struct cfg *c, struct sip_msg *m,
         || (c->record_route && m->method_id != SIP_METHOD_REGISTER
             && (r = sipd_route_record(m, hp, tcp)) < 0)
         || (r = sipd_route_via(m, hp, tcp, b, in)) < 0
-        || (r = sipd_route_frame(m, h->proto)) < 0)
+        || (r = sipd_hop_frame(m, h->proto)) < 0)
         return sipd_route_edit_err(m, r, why);
     return 0;
 }
@@ -835,7 +427,7 @@ static int sipd_route_late(const struct sipd_route_env *env,
 /* sipd_route_emit - print the request and say where it goes */
 static int sipd_route_emit(const struct sipd_route_env *env,
                            struct sip_msg *m, const struct msg_sip *in,
-                           const struct sipd_route_hop *h,
+                           const struct sipd_hop *h,
                            struct sipd_route_out *out)
 {
     ssize_t n = sip_msg_print(m, out->buf, out->cap);
@@ -849,7 +441,7 @@ static int sipd_route_emit(const struct sipd_route_env *env,
         out->dst = h->dst;
         out->verdict = SIPD_V_SEND;
     } else {
-        (void)sipd_route_lower(out->name, sizeof(out->name), h->host);
+        (void)sipd_addr_lower(out->name, sizeof(out->name), h->host);
         out->port = (uint16_t)h->port;
         out->rproto = (uint8_t)(h->given ? h->proto : 0);
         out->secure = (uint8_t)h->secure;
@@ -859,51 +451,6 @@ static int sipd_route_emit(const struct sipd_route_env *env,
     return out->verdict;
 }
 
-/*
- * sipd_route_forced - RFC 3263 4.1: DNS (NAPTR/SRV) chose the transport
- *    of a name target: the hop takes it, and a socket of it for the Via.
- *    IP literals are not resolved, so they are left alone. 0 or 503.
- */
-static int sipd_route_forced(const struct sipd_route_env *env,
-                             const struct msg_sip *in,
-                             struct sipd_route_hop *h, const char **why)
-{
-    if (env->force_proto == 0 || h->ht == SIP_HOST_IPV4
-        || h->ht == SIP_HOST_IPV6 || h->proto == env->force_proto)
-        return 0;
-    h->proto = env->force_proto;
-    h->given = 1;
-    h->sock = sipd_route_sock(env->cfg, h->proto, AF_UNSPEC, in->sock);
-    if (h->sock < 0) {
-        *why = sipd_route_no_sock(h->proto, AF_UNSPEC);
-        return 503;
-    }
-    return 0;
-}
-
-/*
- * sipd_route_big - RFC 3261 18.1.1: a request that would leave over UDP
- *    larger than 1300 bytes (the path MTU is unknown) goes over TCP
- *    when the next hop is an IP literal whose URI named no transport
- *    and a TCP listen socket of its family exists. A name target is
- *    left alone: RFC 3263 decides its transport. Always returns 0.
- */
-static int sipd_route_big(const struct cfg *c, const struct sip_msg *m,
-                          struct sipd_route_hop *h)
-{
-    int sock;
-
-    if (h->proto != MSG_PROTO_UDP || h->given
-        || m->len + SIPD_ROUTE_GROWTH <= SIPD_ROUTE_UDP_MAX
-        || (h->ht != SIP_HOST_IPV4 && h->ht != SIP_HOST_IPV6))
-        return 0;
-    if ((sock = sipd_route_sock(c, MSG_PROTO_TCP, h->dst.family, -1)) < 0)
-        return 0;
-    h->proto = MSG_PROTO_TCP;
-    h->sock = sock;
-    return 0;
-}
-
 /* sipd_route_request - RFC 3261 16.3-16.6 for one parsed request */
 static int sipd_route_request(const struct sipd_route_env *env,
                               struct sip_msg *m, const struct msg_sip *in,
@@ -911,7 +458,7 @@ static int sipd_route_request(const struct sipd_route_env *env,
 {
     const struct cfg *c = env->cfg;
     const char *why = NULL;
-    struct sipd_route_hop h;
+    struct sipd_hop h;
     struct sipd_branch b;
     int code;
 
@@ -924,10 +471,11 @@ static int sipd_route_request(const struct sipd_route_env *env,
         return sipd_reply(env, m, in, 482, "Loop Detected", out);
     if ((code = sipd_route_routes(c, m, &why)) == 0
         && (code = sipd_route_for_us(c, m, &why)) == 0
-        && (code = sipd_route_next_hop(c, m, in, &h, &why)) == 0
-        && (code = sipd_route_forced(env, in, &h, &why)) == 0
-        && (code = sipd_route_big(c, m, &h)) == 0)
+        && (code = sipd_route_hop(c, m, in, &h, &why)) == 0
+        && (code = sipd_hop_forced(env, in, &h, &why)) == 0) {
+        sipd_hop_big(c, m, &h);         /* RFC 3261 18.1.1 */
         code = sipd_route_rewrite(c, m, in, &h, &b, &why);
+    }
     if (code != 0)
         return sipd_route_late(env, m, in, code, why, out);
     return sipd_route_emit(env, m, in, &h, out);
@@ -1027,7 +575,7 @@ int sipd_route_resolved(const struct sipd_route_env *env,
     out->verdict = SIPD_V_DROP;
     if (t->proto != 0 && t->proto != out->proto)
         return SIPD_V_DROP;             /* 0: the transport we asked for */
-    sock = sipd_route_sock(env->cfg, out->proto, t->addr.family, out->sock);
+    sock = sipd_addr_sock(env->cfg, out->proto, t->addr.family, out->sock);
     if (sock < 0)
         return SIPD_V_DROP;
     out->sock = (uint16_t)sock;

@@ -10,7 +10,9 @@
  *    the worker owns the struct sip_msg and the output buffer and pushes
  *    the result to its ring. This is the boundary the unit tests drive.
  */
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cfg.h"
 #include "msg.h"
@@ -48,6 +50,24 @@ struct sipd_route_out {
     uint8_t rproto;                     /* 0 = not given */
     uint8_t secure;                     /* sips: */
 };
+
+/*
+ * sipd_route_out_reset - clear *out for a new message, keeping the
+ *    caller's buffer (buf, cap); verdict SIPD_V_DROP, len 0.
+ */
+static inline void sipd_route_out_reset(struct sipd_route_out *out)
+{
+    char *buf = out->buf;
+    size_t cap = out->cap;
+
+    memset(out, 0, offsetof(struct sipd_route_out, name));
+    out->buf = buf;
+    out->cap = cap;
+    out->name[0] = '\0';
+    out->port = 0;
+    out->rproto = 0;
+    out->secure = 0;
+}
 
 /*
  * sipd_route - parse and route one received message

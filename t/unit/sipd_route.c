@@ -1054,6 +1054,90 @@ static void t_sipd_reply(void)
            "sipd_reply: does not fit: dropped");
 }
 
+/*
+ * t_big_msg - an INVITE to ruri of exactly len bytes (a body of 'x'
+ * pads it), into buf. Returns len, or 0 when it cannot be that long.
+ */
+static size_t t_big_msg(char *buf, size_t cap, const char *ruri, size_t len)
+{
+    size_t head, body;
+    int n = 0;
+
+    for (body = 0; body < 2; body++) {  /* twice: Content-Length digits */
+        n = snprintf(buf, cap,
+                     "INVITE %s SIP/2.0" CRLF VIA_A MF70 TO_B FROM_A CID
+                     CSEQ_INV "Content-Type: text/plain" CRLF
+                     "Content-Length: %zu" CRLF CRLF,
+                     ruri, len > (size_t)n ? len - (size_t)n : 0);
+    }
+    head = (size_t)n;
+    if (head >= len || len >= cap)
+        return 0;
+    memset(buf + head, 'x', len - head);
+    buf[len] = '\0';
+    return len;
+}
+
+/*
+ * t_big - RFC 3261 18.1.1: a request that would leave over UDP larger
+ * than 1300 bytes (received size + 160 for what forwarding adds) goes
+ * over TCP when its next hop is an IP literal without ;transport= and
+ * a TCP listen socket of that family exists (sipd_hop_big()).
+ */
+static void t_big(void)
+{
+    static const struct {
+        const char *name;
+        const struct cfg *cfg;
+        const char *ruri;
+        size_t len;
+        int verdict;
+        int proto;
+        int sock;
+        const char *via;                /* our Via's start */
+    } t[] = {
+        {"1140 bytes: stays UDP", &t_cfg, "sip:bob@10.0.0.2:5080", 1140,
+         SIPD_V_SEND, UDP, 0, "Via: SIP/2.0/UDP 127.0.0.1:5060;"},
+        {"1141 bytes: over TCP", &t_cfg, "sip:bob@10.0.0.2:5080", 1141,
+         SIPD_V_SEND, TCP, 3, "Via: SIP/2.0/TCP 127.0.0.1:5060;"},
+        {"3000 bytes: over TCP", &t_cfg, "sip:bob@10.0.0.2", 3000,
+         SIPD_V_SEND, TCP, 3, "Via: SIP/2.0/TCP 127.0.0.1:5060;"},
+        {"3000 bytes, ;transport=udp: stays UDP", &t_cfg,
+         "sip:bob@10.0.0.2;transport=udp", 3000, SIPD_V_SEND, UDP, 0,
+         "Via: SIP/2.0/UDP 127.0.0.1:5060;"},
+        {"3000 bytes, IPv6 (no TCP IPv6 socket): stays UDP", &t_cfg,
+         "sip:bob@[::2]", 3000, SIPD_V_SEND, UDP, 2,
+         "Via: SIP/2.0/UDP [::1]:5060;"},
+        {"3000 bytes, no TCP socket: stays UDP", &t_cfg_min,
+         "sip:bob@10.0.0.2", 3000, SIPD_V_SEND, UDP, 0,
+         "Via: SIP/2.0/UDP 127.0.0.1:5060;"},
+        {"3000 bytes to a name: RFC 3263 decides", &t_cfg,
+         "sip:bob@biloxi.example.com", 3000, SIPD_V_RESOLVE, UDP, 0,
+         "Via: SIP/2.0/UDP 127.0.0.1:5060;"},
+    };
+    static char msg[4096];
+    struct sipd_route_out out;
+    struct stats_slot st;
+    size_t i, len, vlen;
+
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        len = t_big_msg(msg, sizeof(msg), t[i].ruri, t[i].len);
+        if (!ok(len == t[i].len, "big: %s: message built", t[i].name))
+            continue;
+        is_int(t_route(t[i].cfg, msg, len, "10.0.0.1:5062", UDP, 0, 0, &st,
+                       &out),
+               t[i].verdict, "big: %s: verdict", t[i].name);
+        is_int(out.proto, t[i].proto, "big: %s: transport", t[i].name);
+        is_int(out.sock, t[i].sock, "big: %s: socket", t[i].name);
+        vlen = strlen(t[i].via);
+        ok(out.len > vlen && memmem(out.buf, out.len, t[i].via, vlen),
+           "big: %s: %.16s", t[i].name, t[i].via);
+        ok(t[i].proto != TCP
+               || memmem(out.buf, out.len, "Content-Length: ", 16) != NULL,
+           "big: %s: Content-Length", t[i].name);
+    }
+}
+
 static void t_setup(void)
 {
     static const char text[] = "[net]\n"
@@ -1104,6 +1188,7 @@ int main(void)
     t_tags();
     t_resolved();
     t_sipd_reply();
+    t_big();
     free(t_msg);
     return done_testing();
 }

@@ -1,0 +1,243 @@
+/*
+ * SUMMARY
+ *    sipd_hop - the next leg of a message: where a request goes, over
+ *    which transport, and what that transport needs
+ * DESCRIPTION
+ *    Next hop of a request (RFC 3261 16.5, 16.6 steps 6-7, 19.1.1):
+ *    sipd_hop_next() takes the first Route if any - without ;lr it is
+ *    a strict router: the Request-URI goes to the end of the Route set
+ *    and that Route URI becomes the Request-URI - else the
+ *    Request-URI; maddr, port and ;transport= are honoured, and a
+ *    listen socket of that transport and family is chosen, the
+ *    incoming one first, or 503.
+ *
+ *    The transport can change after that, in two places only:
+ *    sipd_hop_forced() when DNS (NAPTR/SRV) chose it for a name target
+ *    (RFC 3263 4.1; sipd_dns.c routes the message again with it), and
+ *    sipd_hop_big() for a request over 1300 bytes to an IP literal
+ *    with no ;transport= (RFC 3261 18.1.1), which leaves over TCP when
+ *    a TCP listen socket of its family exists.
+ *
+ *    sipd_hop_frame() adds the Content-Length a message needs when it
+ *    leaves over TCP (RFC 3261 18.3), for forwarded requests and
+ *    relayed responses alike.
+ * PROTOCOL
+ *    None: pure functions of the message and the config.
+ * DIAGNOSTICS
+ *    Nothing logs. A hop that cannot be reached is a status code for
+ *    the caller to answer (400, 416, 503).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "addr.h"
+#include "sipd_route_priv.h"
+
+/* RFC 3261 18.1.1: larger than this over UDP goes over TCP. */
+#define SIPD_HOP_UDP_MAX 1300
+/* What forwarding adds at most, near enough: our Via, received/rport. */
+#define SIPD_HOP_GROWTH 160
+
+/* 503 reasons by RFC transport (RFC 3261 16.5: no way to reach it). */
+static const char *const sipd_hop_no_tp[] = {
+    [SIP_TP_NONE] = "Unsupported transport",
+    [SIP_TP_UDP] = "No UDP listen socket",
+    [SIP_TP_TCP] = "No TCP listen socket",
+    [SIP_TP_TLS] = "No TLS listen socket",
+    [SIP_TP_SCTP] = "No SCTP listen socket",
+    [SIP_TP_WS] = "No WS listen socket",
+    [SIP_TP_WSS] = "No WSS listen socket",
+    [SIP_TP_OTHER] = "Unsupported transport",
+};
+
+
+/*
+ * sipd_hop_strict - RFC 3261 16.6 step 6, the next hop is a strict
+ *    router: the Request-URI goes to the end of the Route set, the
+ *    first Route URI (uri) becomes the Request-URI and leaves the set.
+ */
+static int sipd_hop_strict(struct sip_msg *m, struct str uri)
+{
+    int last = m->route_hdr;
+    int i;
+    int r;
+
+    while ((i = sip_msg_hdr_find(m, SIP_HDR_ROUTE, last)) >= 0)
+        last = i;
+    r = sip_msg_hdr_insertf(m, m->hdrs[last].next, "Route: <%.*s>",
+                            (int)m->ruri_str.len, m->ruri_str.s);
+    if (r < 0
+        || (r = sip_msg_elem_remove(m, m->route_hdr, m->route.raw)) < 0)
+        return r;
+    return sip_msg_set_ruri(m, uri);
+}
+
+/* sipd_hop_uri - host, port, transport of target URI u */
+static int sipd_hop_uri(const struct sip_uri *u, struct sipd_hop *h,
+                        const char **why)
+{
+    enum sip_transport tp = u->tp;
+
+    memset(h, 0, sizeof(*h));
+    h->secure = u->scheme_id == SIP_URI_SIPS;
+    h->host = u->host;
+    h->ht = u->host_type;
+    if (u->maddr.s != NULL) {           /* 19.1.1: maddr overrides host */
+        h->host = sipd_addr_unbracket(u->maddr);
+        if ((h->ht = sip_uri_host_type(h->host)) == SIP_HOST_NONE) {
+            *why = "Bad maddr";
+            return 400;
+        }
+    }
+    h->port = u->port;
+    h->given = tp != SIP_TP_NONE;
+    if (h->secure)                      /* 26.2.2: sips means TLS */
+        tp = SIP_TP_TLS;
+    else if (tp == SIP_TP_NONE)         /* RFC 3263 4.1, IP literal */
+        tp = SIP_TP_UDP;
+    if ((h->proto = sipd_addr_proto(tp)) == 0) {
+        *why = sipd_hop_no_tp[tp];
+        return 503;
+    }
+    return 0;
+}
+
+/* sipd_hop_no_sock - 503 reason: transport and, if known, family */
+static const char *sipd_hop_no_sock(int proto, int family)
+{
+    int tcp = proto == MSG_PROTO_TCP;
+
+    if (family == AF_INET)
+        return tcp ? "No TCP IPv4 listen socket" : "No UDP IPv4 listen socket";
+    if (family == AF_INET6)
+        return tcp ? "No TCP IPv6 listen socket" : "No UDP IPv6 listen socket";
+    return tcp ? "No TCP listen socket" : "No UDP listen socket";
+}
+
+/* sipd_hop_sock - the address of a literal and our socket */
+static int sipd_hop_sock(const struct cfg *c, const struct msg_sip *in,
+                         struct sipd_hop *h, const char **why)
+{
+    int family = AF_UNSPEC;
+    int port = h->port;
+
+    if (h->ht == SIP_HOST_IPV4 || h->ht == SIP_HOST_IPV6) {
+        if (port == 0)
+            port = h->secure ? SIPD_PORT_SIPS : SIPD_PORT_SIP;
+        if (addr_parse(&h->dst, h->host.s, h->host.len, port) < 0
+            || !sipd_addr_usable(&h->dst)) {
+            *why = "Bad host";
+            return 400;
+        }
+        family = h->dst.family;
+    } else if (h->host.len >= CFG_HOST) {
+        *why = "Host name too long";
+        return 400;
+    }
+    /* For a name the family is not known yet: any, for the Via. */
+    if ((h->sock = sipd_addr_sock(c, h->proto, family, in->sock)) < 0) {
+        *why = sipd_hop_no_sock(h->proto, family);
+        return 503;
+    }
+    return 0;
+}
+
+/*
+ * sipd_hop_next - where request m goes next (RFC 3261 16.5, 16.6 steps
+ *    6-7, 19.1.1): the first Route if any (strict: its URI becomes the
+ *    Request-URI, which joins the end of the Route set), else the
+ *    Request-URI; maddr, port and ;transport= honoured; a listen socket
+ *    of that transport and family, the one "in" came in on first.
+ *    Fills *h. Returns 0, a status code (400, 416, 503) with *why set,
+ *    or the negative errno of a failed edit of m (the caller turns it
+ *    into a status).
+ */
+int sipd_hop_next(const struct cfg *c, struct sip_msg *m,
+                  const struct msg_sip *in, struct sipd_hop *h,
+                  const char **why)
+{
+    const struct sip_uri *t = &m->ruri;
+    struct sip_uri u;
+    int code;
+    int r;
+
+    if (m->route_hdr >= 0) {
+        if (sip_uri_parse(m->route.uri, &u) < 0) {
+            *why = "Bad Route";
+            return 400;
+        }
+        if (u.scheme_id != SIP_URI_SIP && u.scheme_id != SIP_URI_SIPS) {
+            *why = "Unsupported URI Scheme";
+            return 416;
+        }
+        if (u.lr.s == NULL && (r = sipd_hop_strict(m, m->route.uri)) < 0)
+            return r;
+        if (u.lr.s != NULL)
+            t = &u;                     /* loose: RURI stays */
+    }
+    if ((code = sipd_hop_uri(t, h, why)) != 0)
+        return code;
+    return sipd_hop_sock(c, in, h, why);
+}
+
+/*
+ * sipd_hop_forced - RFC 3263 4.1: DNS (NAPTR/SRV) chose the transport
+ *    of a name target: the hop takes it, and a socket of it for the Via.
+ *    IP literals are not resolved, so they are left alone. Returns 0,
+ *    or 503 with *why set when we have no socket of that transport.
+ */
+int sipd_hop_forced(const struct sipd_route_env *env, const struct msg_sip *in,
+                    struct sipd_hop *h, const char **why)
+{
+    if (env->force_proto == 0 || h->ht == SIP_HOST_IPV4
+        || h->ht == SIP_HOST_IPV6 || h->proto == env->force_proto)
+        return 0;
+    h->proto = env->force_proto;
+    h->given = 1;
+    h->sock = sipd_addr_sock(env->cfg, h->proto, AF_UNSPEC, in->sock);
+    if (h->sock < 0) {
+        *why = sipd_hop_no_sock(h->proto, AF_UNSPEC);
+        return 503;
+    }
+    return 0;
+}
+
+/*
+ * sipd_hop_big - RFC 3261 18.1.1: a request that would leave over UDP
+ *    larger than 1300 bytes (the path MTU is unknown) goes over TCP
+ *    when the next hop is an IP literal whose URI named no transport
+ *    and a TCP listen socket of its family exists. A name target is
+ *    left alone: RFC 3263 decides its transport. This is the only
+ *    place that applies the rule; without a TCP socket h stays UDP.
+ */
+void sipd_hop_big(const struct cfg *c, const struct sip_msg *m,
+                  struct sipd_hop *h)
+{
+    int sock;
+
+    if (h->proto != MSG_PROTO_UDP || h->given
+        || m->len + SIPD_HOP_GROWTH <= SIPD_HOP_UDP_MAX
+        || (h->ht != SIP_HOST_IPV4 && h->ht != SIP_HOST_IPV6))
+        return;
+    if ((sock = sipd_addr_sock(c, MSG_PROTO_TCP, h->dst.family, -1)) < 0)
+        return;
+    h->proto = MSG_PROTO_TCP;
+    h->sock = sock;
+}
+
+/*
+ * sipd_hop_frame - a message that leaves over TCP must carry
+ *    Content-Length (RFC 3261 18.3, 20.14); one that came over UDP
+ *    may lack it (its body ran to the end of the datagram). Appends
+ *    "Content-Length: N" after the last header when needed.
+ */
+int sipd_hop_frame(struct sip_msg *m, int proto)
+{
+    int r;
+
+    if (proto != MSG_PROTO_TCP || m->content_length >= 0)
+        return 0;
+    r = sip_msg_hdr_insertf(m, SIP_HDR_NONE, "Content-Length: %zu",
+                            m->body.len);
+    return r < 0 ? r : 0;
+}
