@@ -92,8 +92,13 @@ extern void sipd_disp_tick(struct sipd *d);
 /* sipd_worker.c */
 extern int sipd_worker_start(struct sipd *d, int idx);
 extern void sipd_worker_wake(struct sipd_worker *w);
-extern void sipd_worker_push_out(struct sipd_worker *w,
-                                 const struct sipd_route_out *out);
+
+/* sipd_send.c */
+extern void sipd_send_netd(struct sipd_worker *w,
+                           const struct sipd_route_out *out);
+extern int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid,
+                          const struct sipd_route_out *out);
+extern void sipd_send_commit(struct sipd_worker *w);
 
 /* sipd_timer.c */
 extern int sipd_timer_start(struct sipd *d);

@@ -63,22 +63,7 @@ static void sipd_dns_fail(struct sipd_worker *w, const struct msg_sip *in,
     out.buf = w->out_buf;
     out.cap = SIPD_OUT_MAX;
     if (sipd_reply(&w->env, w->msg, in, code, reason, &out) == SIPD_V_SEND)
-        sipd_worker_push_out(w, &out);
-}
-
-static int sipd_dns_send(struct sipd_worker *w, uint64_t qid,
-                         const struct sipd_route_out *out)
-{
-    struct sipd *d = w->sipd;
-    int err;
-
-    pthread_mutex_lock(&d->dns_lock);
-    err = dns_clnt_query(&d->to_dnsd, qid, out->name, strlen(out->name),
-                         out->port, out->rproto, out->secure);
-    pthread_mutex_unlock(&d->dns_lock);
-    if (err == 0)
-        w->dirty_dns = 1;
-    return err;
+        sipd_send_netd(w, &out);
 }
 
 void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
@@ -110,7 +95,7 @@ void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
     p->in_len = (uint32_t)in_len;
     w->pend[SIPD_DNS_SLOT(qid)] = p;
     w->npend++;
-    if (sipd_dns_send(w, qid, out) < 0) {
+    if (sipd_send_dnsd(w, qid, out) < 0) {
         log_warn_rl("sipd->dnsd ring full: %s not resolved", out->name);
         sipd_dns_fail(w, in, 503, "DNS backlog full");
         sipd_dns_free(w, p);
@@ -159,11 +144,11 @@ static void sipd_dns_reroute(struct sipd_worker *w, struct sipd_pend *p,
     if (sipd_route(&env, w->msg, in, in->data, in->len, &out)
             == SIPD_V_RESOLVE
         && sipd_route_resolved(&env, t, &out) == SIPD_V_SEND) {
-        sipd_worker_push_out(w, &out);
+        sipd_send_netd(w, &out);
         return;
     }
     if (out.verdict == SIPD_V_SEND && out.local_reply) {
-        sipd_worker_push_out(w, &out);  /* e.g. 503: no TCP socket */
+        sipd_send_netd(w, &out);  /* e.g. 503: no TCP socket */
         stats_inc(w->st, STAT_CORE_SENT_REPLIES);
         return;
     }
@@ -183,7 +168,7 @@ void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
     if (a->status == MSG_DNS_OK && a->ntargets > 0
         && sipd_route_resolved(&w->env, &a->targets[0], &p->out)
                == SIPD_V_SEND)
-        sipd_worker_push_out(w, &p->out);
+        sipd_send_netd(w, &p->out);
     else if (a->status == MSG_DNS_OK && a->ntargets > 0
              && a->targets[0].proto != 0
              && a->targets[0].proto != p->out.proto)

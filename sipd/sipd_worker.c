@@ -15,10 +15,12 @@
  *    eventfds only after both queues said they are empty.
  * PROTOCOL
  *    In (in-process queue): MSG_T_SIP_IN, MSG_T_DNS_ANSWER, SIPD_T_TICK.
- *    Out: MSG_T_SIP_OUT to netd, MSG_T_DNS_QUERY to dnsd (sipd_dns.c).
+ *    Out: MSG_T_SIP_OUT to netd, MSG_T_DNS_QUERY to dnsd (sipd_dns.c),
+ *    both written and committed through sipd_send.c.
  * DIAGNOSTICS
  *    Fatal at start: allocation, eventfd, thread creation. A full
- *    sipd->netd ring drops the message (ring:out_full_drops).
+ *    sipd->netd ring drops the message (ring:out_full_drops,
+ *    sipd_send.c).
  */
 #include <errno.h>
 #include <poll.h>
@@ -31,34 +33,6 @@
 #include "sipd.h"
 
 #define SIPD_WORKER_BATCH 32
-
-void sipd_worker_push_out(struct sipd_worker *w,
-                          const struct sipd_route_out *out)
-{
-    struct sipd *d = w->sipd;
-    struct msg_sip *m;
-
-    pthread_mutex_lock(&d->net_lock);
-    m = ring_reserve(&d->to_netd, MSG_T_SIP_OUT,
-                     (uint32_t)(sizeof(*m) + out->len));
-    if (m != NULL) {
-        memset(m, 0, sizeof(*m));
-        m->proto = out->proto;
-        m->sock = out->sock;
-        m->conn_id = out->conn_id;
-        m->peer = out->dst;
-        m->len = (uint32_t)out->len;
-        memcpy(m->data, out->buf, out->len);
-    }
-    pthread_mutex_unlock(&d->net_lock);
-    if (m == NULL) {
-        stats_inc(w->st, STAT_RING_OUT_FULL);
-        log_warn_rl("sipd->netd ring full: message of %zu bytes dropped",
-                    out->len);
-        return;
-    }
-    w->dirty_net = 1;
-}
 
 static void sipd_worker_sip(struct sipd_worker *w, const struct ring_rec *rec)
 {
@@ -73,7 +47,7 @@ static void sipd_worker_sip(struct sipd_worker *w, const struct ring_rec *rec)
     out.cap = SIPD_OUT_MAX;
     switch (sipd_route(&w->env, w->msg, in, in->data, in->len, &out)) {
     case SIPD_V_SEND:
-        sipd_worker_push_out(w, &out);
+        sipd_send_netd(w, &out);
         break;
     case SIPD_V_RESOLVE:
         sipd_dns_park(w, in, &out);
@@ -100,25 +74,6 @@ static void sipd_worker_task(struct sipd_worker *w, const struct ring_rec *r)
     }
 }
 
-/* sipd_worker_commit - publish what this batch wrote to netd and dnsd */
-static void sipd_worker_commit(struct sipd_worker *w)
-{
-    struct sipd *d = w->sipd;
-
-    if (w->dirty_net) {
-        pthread_mutex_lock(&d->net_lock);
-        ring_commit(&d->to_netd);
-        pthread_mutex_unlock(&d->net_lock);
-        w->dirty_net = 0;
-    }
-    if (w->dirty_dns) {
-        pthread_mutex_lock(&d->dns_lock);
-        ring_commit(&d->to_dnsd);
-        pthread_mutex_unlock(&d->dns_lock);
-        w->dirty_dns = 0;
-    }
-}
-
 static int sipd_worker_batch(struct sipd_worker *w)
 {
     const struct ring_rec *rec;
@@ -134,7 +89,7 @@ static int sipd_worker_batch(struct sipd_worker *w)
     if (n > 0) {
         ring_release(&w->q_hi);
         ring_release(&w->q_lo);
-        sipd_worker_commit(w);
+        sipd_send_commit(w);
     }
     return n;
 }

@@ -1,0 +1,102 @@
+/*
+ * SUMMARY
+ *    sipd_send - the producer side of the shared rings sipd.i>netd and
+ *    sipd.i>dnsd
+ * DESCRIPTION
+ *    Every worker of this process writes to the same two rings, which
+ *    are single-producer: each record is reserved and copied under a
+ *    process-local mutex (one memcpy, no syscall), and published once
+ *    per batch of work by sipd_send_commit(), so the consumer is woken
+ *    at most once per batch, and not at all while it is busy.
+ *
+ *    Callers: the worker (routed messages, commits) and sipd_dns.c
+ *    (queries, and the messages a DNS answer releases).
+ * PROTOCOL
+ *    sipd.i -> netd  MSG_T_SIP_OUT    struct msg_sip + the bytes
+ *    sipd.i -> dnsd  MSG_T_DNS_QUERY  through dns_clnt_query()
+ * DIAGNOSTICS
+ *    A full sipd->netd ring drops the message (ring:out_full_drops,
+ *    rate-limited warning). A full sipd->dnsd ring is the caller's to
+ *    answer (sipd_dns.c: 503).
+ */
+#include <string.h>
+
+#include "dns_clnt.h"
+#include "log.h"
+#include "sipd.h"
+
+/*
+ * sipd_send_netd - one MSG_T_SIP_OUT record to netd: out->buf
+ *    (out->len bytes) from socket out->sock to out->dst, on TCP
+ *    connection out->conn_id when not 0. Copied under the lock, not
+ *    committed (sipd_send_commit()). A full ring drops the message:
+ *    counted (ring:out_full_drops) and warned, rate-limited.
+ */
+void sipd_send_netd(struct sipd_worker *w, const struct sipd_route_out *out)
+{
+    struct sipd *d = w->sipd;
+    struct msg_sip *m;
+
+    pthread_mutex_lock(&d->net_lock);
+    m = ring_reserve(&d->to_netd, MSG_T_SIP_OUT,
+                     (uint32_t)(sizeof(*m) + out->len));
+    if (m != NULL) {
+        memset(m, 0, sizeof(*m));
+        m->proto = out->proto;
+        m->sock = out->sock;
+        m->conn_id = out->conn_id;
+        m->peer = out->dst;
+        m->len = (uint32_t)out->len;
+        memcpy(m->data, out->buf, out->len);
+    }
+    pthread_mutex_unlock(&d->net_lock);
+    if (m == NULL) {
+        stats_inc(w->st, STAT_RING_OUT_FULL);
+        log_warn_rl("sipd->netd ring full: message of %zu bytes dropped",
+                    out->len);
+        return;
+    }
+    w->dirty_net = 1;
+}
+
+/*
+ * sipd_send_dnsd - one MSG_T_DNS_QUERY record to dnsd for out->name
+ *    (port, transport, sips as routing found them), with query id
+ *    qid; not committed. Returns 0, or -ENOSPC when the ring is full.
+ */
+int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid,
+                   const struct sipd_route_out *out)
+{
+    struct sipd *d = w->sipd;
+    int err;
+
+    pthread_mutex_lock(&d->dns_lock);
+    err = dns_clnt_query(&d->to_dnsd, qid, out->name, strlen(out->name),
+                         out->port, out->rproto, out->secure);
+    pthread_mutex_unlock(&d->dns_lock);
+    if (err == 0)
+        w->dirty_dns = 1;
+    return err;
+}
+
+/*
+ * sipd_send_commit - publish what this worker's batch wrote to netd
+ *    and dnsd: one commit per ring, and only if something was written.
+ */
+void sipd_send_commit(struct sipd_worker *w)
+{
+    struct sipd *d = w->sipd;
+
+    if (w->dirty_net) {
+        pthread_mutex_lock(&d->net_lock);
+        ring_commit(&d->to_netd);
+        pthread_mutex_unlock(&d->net_lock);
+        w->dirty_net = 0;
+    }
+    if (w->dirty_dns) {
+        pthread_mutex_lock(&d->dns_lock);
+        ring_commit(&d->to_dnsd);
+        pthread_mutex_unlock(&d->dns_lock);
+        w->dirty_dns = 0;
+    }
+}
