@@ -75,6 +75,7 @@ struct mid {
     uint64_t ping_seq;
     int fifo_fd;
     int fifo_wfd;                       /* keeps the FIFO from EOF storms */
+    uid_t fifo_uid;                     /* its owner: reply FIFOs' too */
     struct ev_io fifo_io;
     char fifo_buf[8192];
     size_t fifo_len;

@@ -10,8 +10,14 @@
  *    A request is ":" CMD ":" REPLY_FIFO "\n" *(ARG "\n") "\n". The reply
  *    FIFO is the client's: it lives in the directory of the server FIFO
  *    (a name with "/" is refused) and is opened O_WRONLY|O_NONBLOCK|
- *    O_NOFOLLOW. The client may not have opened it for reading yet, so
- *    the open is retried every MID_FIFO_RETRY_MS for MID_FIFO_WAIT_MS;
+ *    O_NOFOLLOW, and written only when fstat says it is a FIFO with one
+ *    link (a hard link to a FIFO elsewhere is refused: its name in this
+ *    directory says nothing about whose it is) and, unless fifo_mode
+ *    lets others than the owner write requests, owned by the server
+ *    FIFO's owner or root (FIFOs carry no credentials; when the group
+ *    may write requests, its members' reply FIFOs are theirs). The
+ *    client may not have opened it for reading yet, so the open is
+ *    retried every MID_FIFO_RETRY_MS for MID_FIFO_WAIT_MS;
  *    a reply larger than the pipe buffer is written as the pipe drains.
  *    Nothing here blocks the loop.
  * PROTOCOL
@@ -96,9 +102,32 @@ static void mid_fifo_on_writable(struct ev *ev, struct ev_io *io,
         mid_fifo_reply_free(r);
 }
 
+/*
+ * mid_fifo_reply_check - NULL when the opened reply fd may be written,
+ * else why not. O_NOFOLLOW refused a symlink already; a plain file, a
+ * device, a hard link to a FIFO outside the directory (st_nlink > 1)
+ * or, with a server FIFO only its owner may write, a FIFO of another
+ * user are refused here.
+ */
+static const char *mid_fifo_reply_check(struct mid *m, int fd,
+                                        struct stat *st)
+{
+    if (fstat(fd, st) < 0)
+        return strerror(errno);
+    if (!S_ISFIFO(st->st_mode))
+        return "not a FIFO";
+    if (st->st_nlink != 1)
+        return "a hard link (st_nlink > 1)";
+    if ((m->cfg.fifo_mode & 022) == 0 && st->st_uid != m->fifo_uid
+        && st->st_uid != 0)
+        return "owned by another user";
+    return NULL;
+}
+
 static void mid_fifo_try_open(struct ev *ev, struct ev_timer *t)
 {
     struct mid_fifo_reply *r = t->arg;
+    const char *why;
     struct stat st;
 
     r->fd = open(r->path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
@@ -112,10 +141,8 @@ static void mid_fifo_try_open(struct ev *ev, struct ev_timer *t)
         mid_fifo_reply_free(r);
         return;
     }
-    /* O_NOFOLLOW refused a link; a plain file or a device is refused
-     * here: mid writes replies only into FIFOs. */
-    if (fstat(r->fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-        log_warn_rl("fifo reply %s: not a FIFO: refused", r->path);
+    if ((why = mid_fifo_reply_check(r->mid, r->fd, &st)) != NULL) {
+        log_warn_rl("fifo reply %s: %s: refused", r->path, why);
         mid_fifo_reply_free(r);
         return;
     }
@@ -290,6 +317,7 @@ int mid_fifo_open(struct mid *m)
         return -errno;
     if (fstat(m->fifo_fd, &st) < 0 || !S_ISFIFO(st.st_mode))
         return -EINVAL;
+    m->fifo_uid = st.st_uid;            /* reply FIFOs are checked against */
     if (fchmod(m->fifo_fd, (mode_t)m->cfg.fifo_mode) < 0)
         return -errno;
     m->fifo_wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
