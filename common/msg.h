@@ -89,7 +89,6 @@ struct msg_dns_query {
 #define MSG_DNS_NXDOMAIN 1              /* no such name: 478/604 */
 #define MSG_DNS_TIMEOUT 2               /* servers did not answer: 503 */
 #define MSG_DNS_ERROR 3                 /* anything else: 503 */
-#define MSG_DNS_NOTIMPL 4               /* resolver not built */
 
 #define MSG_DNS_MAX_ADDRS 16
 

@@ -15,8 +15,8 @@
  *    a second (dnsd gone) is answered 503 at the next tick.
  *
  *    Failure replies (requests only; a response that cannot be routed is
- *    dropped): NXDOMAIN 478 "Unresolvable destination", resolver not
- *    built 503 "DNS resolution not implemented", other failures 503.
+ *    dropped): NXDOMAIN 478 "Unresolvable destination", any other
+ *    status (timeout, error, one this build does not know) 503.
  * PROTOCOL
  *    sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER.
  * DIAGNOSTICS
@@ -112,9 +112,6 @@ static void sipd_dns_status_fail(struct sipd_worker *w, struct sipd_pend *p,
     switch (status) {
     case MSG_DNS_NXDOMAIN:
         sipd_dns_fail(w, in, 478, "Unresolvable destination");
-        break;
-    case MSG_DNS_NOTIMPL:
-        sipd_dns_fail(w, in, 503, "DNS resolution not implemented");
         break;
     default:
         sipd_dns_fail(w, in, 503, "DNS failure");
