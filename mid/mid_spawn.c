@@ -356,6 +356,10 @@ int mid_spawn_scale(struct mid *m, int n)
         return -EINVAL;
     if (m->stopping)
         return -EBUSY;
+    /* The count first: a new sipd refuses an instance number past it
+     * (sipd_rings()), and the first ones forked reach that check while
+     * mid is still forking the rest. */
+    __atomic_store_n(&m->shm.hdr->nsipd, n, __ATOMIC_RELEASE);
     for (i = cur; i < n; i++) {
         struct mid_proc *p = &m->procs[SHM_PROC_SIPD(i)];
 

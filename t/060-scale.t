@@ -113,5 +113,31 @@ ok($p->wait_ps(sub { (grep { $_->{Type} eq 'sipd'
 sleep 0.5;
 is(burst(40, 5), 40, 'after scaling up again: 40 of 40 forwarded');
 
+# -- up to the most at once: 1 -> 16, twice. A new instance checks its
+# number against the live count in the segment (nsipd) at start; mid
+# forks 15 of them in a row, so the first ones reach that check while
+# mid is still forking the rest: the count must be raised before the
+# first fork, or they die "rings: Invalid argument" and restart.
+for my $round (1, 2) {
+    ($code) = $p->mi('stage_scale', 'sipd', '1');
+    is($code, 200, "round $round: stage_scale sipd 1: 200");
+    ok($p->wait_ps(sub { (grep { $_->{Type} eq 'sipd' } @_) == 1 }, 10),
+       "round $round: one sipd row left")
+        or diag(Proxy::ps_text($p->{last_ps}));
+    ($code) = $p->mi('stage_scale', 'sipd', '16');
+    is($code, 200, "round $round: stage_scale sipd 16: 200");
+    ok($p->wait_ps(sub { (grep { $_->{Type} eq 'sipd'
+                                 && $_->{State} eq 'running' } @_) == 16 },
+                   20),
+       "round $round: sixteen sipd instances running")
+        or diag(Proxy::ps_text($p->{last_ps}));
+}
+my @bad = grep { /sipd\[\d+\]: \w+: .*rings: / } split /\n/, $p->log;
+is(scalar(@bad), 0, 'no new sipd failed to attach its rings')
+    or diag(join("\n", @bad[0 .. ($#bad < 3 ? $#bad : 3)]));
+is((grep { $_->{Restarts} } $p->ps), 0, 'no sipd was restarted');
+sleep 0.5;
+is(burst(80, 5), 80, 'with 16 instances: 80 of 80 forwarded');
+
 $p->stop;
 done_testing();
