@@ -79,7 +79,8 @@ struct mid {
     struct ev_io fifo_io;
     char fifo_buf[8192];
     size_t fifo_len;
-    struct mid_fifo_reply *replies;
+    struct mid_fifo_reply *replies;     /* pending, newest first */
+    uint64_t fifo_drops;                /* replies given up on */
     int stopping;
     struct ev_timer stop_timer;
     int exit_code;

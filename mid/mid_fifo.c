@@ -18,8 +18,14 @@
  *    may write requests, its members' reply FIFOs are theirs). The
  *    client may not have opened it for reading yet, so the open is
  *    retried every MID_FIFO_RETRY_MS for MID_FIFO_WAIT_MS;
- *    a reply larger than the pipe buffer is written as the pipe drains.
- *    Nothing here blocks the loop.
+ *    a reply larger than the pipe buffer is written as the pipe drains,
+ *    for at most MID_FIFO_WRITE_MS. Nothing here blocks the loop.
+ *
+ *    A client that opens its reply FIFO but never reads it must not
+ *    cost mid a descriptor per request: at most MID_FIFO_PENDING_CLIENT
+ *    replies wait per reply FIFO and MID_FIFO_PENDING_MAX in all; past
+ *    either, the oldest is dropped (logged, rate-limited, with the
+ *    count of replies dropped since start).
  * PROTOCOL
  *    reply: CODE " " REASON "\n" *(NAME ":: " VALUE "\n") "\n"
  * DIAGNOSTICS
@@ -40,6 +46,9 @@
 
 #define MID_FIFO_RETRY_MS 10
 #define MID_FIFO_WAIT_MS 3000
+#define MID_FIFO_WRITE_MS 10000         /* an opened reply must drain */
+#define MID_FIFO_PENDING_CLIENT 8       /* replies waiting per reply FIFO */
+#define MID_FIFO_PENDING_MAX 64         /* and in all */
 #define MID_FIFO_MAX_ARGS 16
 
 struct mid_fifo_reply {
@@ -71,6 +80,53 @@ static void mid_fifo_reply_free(struct mid_fifo_reply *r)
     }
     free(r->buf);
     free(r);
+}
+
+/* mid_fifo_reply_drop - give up on a reply that cannot be delivered */
+static void mid_fifo_reply_drop(struct mid_fifo_reply *r, const char *why)
+{
+    struct mid *m = r->mid;
+
+    m->fifo_drops++;
+    log_warn_rl("fifo reply %s: %s: reply dropped (%llu since start)",
+                r->path, why, (unsigned long long)m->fifo_drops);
+    mid_fifo_reply_free(r);
+}
+
+/*
+ * mid_fifo_reply_bound - make room for one more reply to path: drop the
+ * oldest for path past MID_FIFO_PENDING_CLIENT, the oldest of all past
+ * MID_FIFO_PENDING_MAX. The list is newest first.
+ */
+static void mid_fifo_reply_bound(struct mid *m, const char *path)
+{
+    struct mid_fifo_reply *q, *oldest, *oldest_same;
+    int n, same;
+
+    for (;;) {
+        n = same = 0;
+        oldest = oldest_same = NULL;
+        for (q = m->replies; q != NULL; q = q->next) {
+            n++;
+            oldest = q;
+            if (strcmp(q->path, path) == 0) {
+                same++;
+                oldest_same = q;
+            }
+        }
+        if (same >= MID_FIFO_PENDING_CLIENT)
+            mid_fifo_reply_drop(oldest_same, "client does not read");
+        else if (n >= MID_FIFO_PENDING_MAX)
+            mid_fifo_reply_drop(oldest, "too many replies pending");
+        else
+            return;
+    }
+}
+
+static void mid_fifo_write_expired(struct ev *ev, struct ev_timer *t)
+{
+    (void)ev;
+    mid_fifo_reply_drop(t->arg, "not read in time");
 }
 
 /* mid_fifo_reply_write - write what the pipe takes; 1 when done */
@@ -153,8 +209,12 @@ static void mid_fifo_try_open(struct ev *ev, struct ev_timer *t)
     r->io.fd = r->fd;
     r->io.fn = mid_fifo_on_writable;
     r->io.arg = r;
-    if (ev_add(ev, &r->io, EPOLLOUT) < 0)
+    if (ev_add(ev, &r->io, EPOLLOUT) < 0) {
         mid_fifo_reply_free(r);
+        return;
+    }
+    t->fn = mid_fifo_write_expired;
+    ev_timer_start(ev, t, MID_FIFO_WRITE_MS);
 }
 
 /* mid_fifo_reply_path - reply FIFO beside the server FIFO, or -1 */
@@ -199,6 +259,7 @@ static void mid_fifo_reply_send(struct mid *m, const char *name,
     r->deadline = ev_now_ms() + MID_FIFO_WAIT_MS;
     r->timer.fn = mid_fifo_try_open;
     r->timer.arg = r;
+    mid_fifo_reply_bound(m, r->path);
     r->next = m->replies;
     m->replies = r;
     mid_fifo_try_open(&m->ev, &r->timer);

@@ -65,5 +65,58 @@ sub answers
     unlink("$dir/linked_reply");
 }
 
+# --- a client that never reads its replies --------------------------------
+sub nfds
+{
+    opendir(my $d, "/proc/$_[0]/fd") or return -1;
+    return scalar(grep { !/^\.\.?$/ } readdir($d));
+}
+
+# a reply FIFO held open (read-write: never end-of-file) and filled, so
+# that every reply mid writes to it waits
+sub stuck_fifo
+{
+    my ($name) = @_;
+    my $path = "$dir/$name";
+    unlink($path);
+    mkfifo($path, 0600) or die "mkfifo $path: $!";
+    sysopen(my $fh, $path, O_RDWR | O_NONBLOCK) or die "open $path: $!";
+    my $junk = 'x' x 65536;
+    1 while (syswrite($fh, $junk) // 0) > 0;
+    return [ $fh, $path ];
+}
+
+{
+    my $mid = $p->pid;
+    my $fd0 = nfds($mid);
+    my @stuck = (stuck_fifo('stuck_reply'));
+    send_raw(":uptime:stuck_reply\n\n" x 300);
+    answers('300 requests to one unread reply FIFO');   # all parsed by now
+    my $n = nfds($mid);
+    cmp_ok($n, '<=', $fd0 + 8 + 4,
+           "one unread reply FIFO: mid holds at most 8 replies for it"
+           . " ($fd0 fds before, $n after)");
+    like($p->log, qr/fifo reply \S*stuck_reply: client does not read: reply dropped/,
+         'one unread reply FIFO: the dropped replies are logged');
+
+    sleep 1.1;                          # a new window of log_warn_rl()
+    push @stuck, map { stuck_fifo("stuck_$_") } 1 .. 20;
+    send_raw(join('', map { ":uptime:stuck_$_\n\n" x 6 } 1 .. 20));
+    answers('120 requests to 20 unread reply FIFOs');
+    $n = nfds($mid);
+    cmp_ok($n, '<=', $fd0 + 64 + 4,
+           "20 unread reply FIFOs: at most 64 replies pending in all"
+           . " ($fd0 fds before, $n after)");
+    like($p->log, qr/too many replies pending: reply dropped/,
+         '20 unread reply FIFOs: the dropped replies are logged');
+
+    # the readers go away: mid lets go of every pending reply
+    for (@stuck) { close($_->[0]); unlink($_->[1]) }
+    my $deadline = time + 5;
+    sleep 0.05 while nfds($mid) > $fd0 + 4 && time < $deadline;
+    cmp_ok(nfds($mid), '<=', $fd0 + 4, 'readers gone: the descriptors are freed');
+    answers('after the unread reply FIFOs');
+}
+
 $p->stop;
 done_testing();
