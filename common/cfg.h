@@ -79,12 +79,13 @@ struct cfg {
     struct cfg_hostport alias[CFG_MAX_ALIAS];
     int nalias;
     int net_tos;                        /* 0 = leave alone; 0..255 */
-    int udp_maxbuffer;                  /* 262144 bytes, SO_RCVBUF */
+    int udp_maxbuffer;                  /* 4194304 bytes, SO_RCVBUF */
     int udp_min_size;                   /* 0 */
     int tcp_max_size;                   /* 65535 */
     int tcp_via_alias;                  /* 0 */
     int tcp_lifetime;                   /* 120 s */
     int tcp_max_connections;            /* 2048 */
+    int tcp_max_connections_per_ip;     /* 64: from one source IP */
     /* [modules] */
     char mod_path[CFG_PATH];            /* key "path"; "build/lib" */
     char load[CFG_MAX_LOAD][CFG_NAME];

@@ -70,7 +70,8 @@ static const struct cfg_t_case cfg_t_cases[] = {
       XI(fifo_mode, 0600), XS(file, "t.cfg")}},
     {"every key but listen left out", "\n\n# nothing\n" L, 0, NULL,
      {XI(debug, 2), XS(log_facility, "LOG_DAEMON"), XS(mod_path, "build/lib"),
-      XS(fifo_name, "/tmp/sipstage_fifo"), XI(udp_maxbuffer, 262144)}},
+      XS(fifo_name, "/tmp/sipstage_fifo"), XI(udp_maxbuffer, 4194304),
+      XI(tcp_max_connections_per_ip, 64)}},
 
     /* listen */
     {"listen proto and port", "[net]\nlisten = udp:10.1.2.3:5070\n", 0, NULL,
@@ -268,10 +269,11 @@ static const struct cfg_t_case cfg_t_cases[] = {
     /* [net] scalars */
     {"net", L "net_tos = 255\nudp_maxbuffer = 4096\nudp_min_size = 65535\n"
      "tcp_max_size = 256\ntcp_via_alias = 0\ntcp_lifetime = 86400\n"
-     "tcp_max_connections = 1\n", 0, NULL,
+     "tcp_max_connections = 1\ntcp_max_connections_per_ip = 1048576\n", 0,
+     NULL,
      {XI(net_tos, 255), XI(udp_maxbuffer, 4096), XI(udp_min_size, 65535),
       XI(tcp_max_size, 256), XI(tcp_via_alias, 0), XI(tcp_lifetime, 86400),
-      XI(tcp_max_connections, 1)}},
+      XI(tcp_max_connections, 1), XI(tcp_max_connections_per_ip, 1048576)}},
     {"net_tos 256", L "net_tos = 256\n", 0,
      "t.cfg:3: [net] net_tos: \"256\" out of range (0..255)", {{0}}},
     {"udp_maxbuffer small", L "udp_maxbuffer = 100\n", 0,
@@ -287,6 +289,9 @@ static const struct cfg_t_case cfg_t_cases[] = {
     {"tcp_max_connections 0", L "tcp_max_connections = 0\n", 0,
      "t.cfg:3: [net] tcp_max_connections: \"0\" out of range (1..1048576)",
      {{0}}},
+    {"tcp_max_connections_per_ip 0", L "tcp_max_connections_per_ip = 0\n", 0,
+     "t.cfg:3: [net] tcp_max_connections_per_ip: \"0\" out of range "
+     "(1..1048576)", {{0}}},
 
     /* [modules] [stages] */
     {"modules", L "[modules]\npath = /opt/mods\nload = mi_fifo\nload = x\n",
@@ -551,12 +556,14 @@ static void cfg_t_defaults(void)
     is_int(c.nlisten, 0, "default nlisten");
     is_int(c.nalias, 0, "default nalias");
     is_int(c.net_tos, 0, "default net_tos");
-    is_int(c.udp_maxbuffer, 262144, "default udp_maxbuffer");
+    is_int(c.udp_maxbuffer, 4194304, "default udp_maxbuffer");
     is_int(c.udp_min_size, 0, "default udp_min_size");
     is_int(c.tcp_max_size, 65535, "default tcp_max_size");
     is_int(c.tcp_via_alias, 0, "default tcp_via_alias");
     is_int(c.tcp_lifetime, 120, "default tcp_lifetime");
     is_int(c.tcp_max_connections, 2048, "default tcp_max_connections");
+    is_int(c.tcp_max_connections_per_ip, 64,
+           "default tcp_max_connections_per_ip");
     is_str(c.mod_path, "build/lib", "default path");
     is_int(c.nload, 0, "default nload");
     is_int(c.stages_sipd, 1, "default sipd");
