@@ -34,6 +34,7 @@
     X(NET_UDP_SND_ERR, "net", "udp_snd_errors")                    \
     X(NET_UDP_TOO_SMALL, "net", "udp_too_small")                   \
     X(NET_RING_FULL, "net", "ring_full_drops")                     \
+    X(NET_UDP_KERNEL_DROPS, "net", "udp_kernel_drops")             \
     X(DNS_QUERIES, "dns", "queries")                               \
     X(DNS_ANSWERS, "dns", "answers")                               \
     X(DNS_FAILURES, "dns", "failures")                             \
@@ -49,6 +50,7 @@
     X(TCP_ACCEPTED, "tcp", "connections_accepted")                 \
     X(TCP_OPEN, "tcp", "connections_open")                         \
     X(TCP_REFUSED, "tcp", "connections_refused")                   \
+    X(TCP_REFUSED_PER_IP, "tcp", "connections_refused_per_ip")     \
     X(TCP_CONNECTED, "tcp", "connections_connected")               \
     X(TCP_CONNECT_FAILED, "tcp", "connect_failed")                 \
     X(TCP_CLOSED_IDLE, "tcp", "closed_idle")                       \
@@ -56,6 +58,7 @@
     X(TCP_CLOSED_OVERSIZE, "tcp", "closed_oversize")               \
     X(TCP_CLOSED_BAD, "tcp", "closed_bad_frame")                   \
     X(TCP_CLOSED_ERROR, "tcp", "closed_error")                     \
+    X(TCP_CLOSED_BY_PEER, "tcp", "closed_by_peer")                 \
     X(TCP_WQ_DROPS, "tcp", "write_queue_drops")                    \
     X(TCP_RCV_MSGS, "tcp", "rcv_messages")                         \
     X(TCP_SND_MSGS, "tcp", "snd_messages")                         \

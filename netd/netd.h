@@ -27,6 +27,7 @@
 
 struct netd;
 struct netd_proto;
+struct msg_addr;
 
 struct netd_sock {
     int fd;
@@ -79,6 +80,18 @@ extern void netd_commit(struct netd *n);
 extern int netd_send_all(struct netd *n);
 
 extern uint32_t netd_hash_callid(const char *buf, size_t len);
+
+/*
+ * netd_sent_by - where a response goes whose TCP connection is gone
+ *      (RFC 3261 18.2.2, RFC 3581 section 4): the IP of m->peer (sipd
+ *      put the received IP there) and the port of the top Via's sent-by,
+ *      5060 when absent; never m->peer's port, which for rport or a
+ *      generated reply is the gone connection's ephemeral source port.
+ *      A request, or a message that does not parse, gets m->peer. Parses
+ *      m (one message struct, allocated at the first call and kept):
+ *      for the rare path only. *to is always set.
+ */
+extern void netd_sent_by(const struct msg_sip *m, struct msg_addr *to);
 
 /* netd_gauge_add - a gauge counter up (d > 0) or down (d < 0) */
 extern void netd_gauge_add(struct netd *n, enum stats_id id, int d);

@@ -15,6 +15,12 @@
  *      on). A newer connection to an address replaces the older one's
  *      entry; deleting a connection removes only entries that are its own.
  *
+ *      A third table counts connections per remote IP, port ignored
+ *      ([net] tcp_max_connections_per_ip): the same open addressing,
+ *      keyed by family and address, an entry removed when its count
+ *      drops to zero. Only connections the transport asks to count
+ *      (netd_conn_ip_hold(): accepted ones) are in it.
+ *
  *      Why not liburcu's rculfhash: netd's reactor is one thread and
  *      the only reader and writer of the table, so RCU buys nothing and
  *      costs an allocation per node and a grace-period machinery. A
@@ -33,6 +39,7 @@
 
 #define NETD_CONN_MIN_SLOTS 64u
 #define NETD_CONN_MIN_HASH 128u
+#define NETD_CONN_MIN_IPS 64u
 
 static uint32_t netd_conn_hash(const struct msg_addr *a)
 {
@@ -49,6 +56,20 @@ static uint32_t netd_conn_hash(const struct msg_addr *a)
     return h ? h : 1;
 }
 
+/* netd_conn_ip_hash - FNV-1a of family and address, never 0 */
+static uint32_t netd_conn_ip_hash(const struct msg_addr *a)
+{
+    const unsigned char *p = a->ip;
+    size_t n = a->family == AF_INET6 ? 16 : 4;
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    h = (h ^ a->family) * 16777619u;
+    return h ? h : 1;
+}
+
 static const struct msg_addr *netd_conn_hkey(const struct netd_conn_hent *e)
 {
     return e->alias ? &e->c->alias : &e->c->peer;
@@ -61,6 +82,12 @@ int netd_conn_tab_init(struct netd_conn_tab *t)
     if (t->ht == NULL)
         return -ENOMEM;
     t->hcap = NETD_CONN_MIN_HASH;
+    t->ipt = calloc(NETD_CONN_MIN_IPS, sizeof(*t->ipt));
+    if (t->ipt == NULL) {
+        free(t->ht);
+        return -ENOMEM;
+    }
+    t->ipcap = NETD_CONN_MIN_IPS;
     return 0;
 }
 
@@ -75,6 +102,7 @@ void netd_conn_tab_fini(struct netd_conn_tab *t)
     free(t->gen);
     free(t->freel);
     free(t->ht);
+    free(t->ipt);
     memset(t, 0, sizeof(*t));
 }
 
@@ -211,6 +239,94 @@ static void netd_conn_unkey(struct netd_conn_tab *t, struct netd_conn *c,
     t->hcount--;
 }
 
+/* netd_conn_ip_find - a's entry, or the empty slot ending its run */
+static uint32_t netd_conn_ip_find(const struct netd_conn_tab *t,
+                                  const struct msg_addr *a, uint32_t h)
+{
+    uint32_t mask = t->ipcap - 1;
+    uint32_t i = h & mask;
+    size_t n = a->family == AF_INET6 ? 16 : 4;
+    const struct netd_conn_ipent *e;
+
+    for (; (e = &t->ipt[i])->n != 0; i = (i + 1) & mask)
+        if (e->h == h && e->family == a->family
+            && memcmp(e->ip, a->ip, n) == 0)
+            return i;
+    return i;
+}
+
+uint32_t netd_conn_ip_count(const struct netd_conn_tab *t,
+                            const struct msg_addr *a)
+{
+    return t->ipt[netd_conn_ip_find(t, a, netd_conn_ip_hash(a))].n;
+}
+
+/* netd_conn_ip_grow - double the per-IP table; 0 or -ENOMEM */
+static int netd_conn_ip_grow(struct netd_conn_tab *t)
+{
+    struct netd_conn_ipent *old = t->ipt;
+    uint32_t ocap = t->ipcap, i, j;
+
+    if ((t->ipt = calloc((size_t)ocap * 2, sizeof(*t->ipt))) == NULL) {
+        t->ipt = old;
+        return -ENOMEM;
+    }
+    t->ipcap = ocap * 2;
+    for (i = 0; i < ocap; i++) {
+        if (old[i].n == 0)
+            continue;
+        for (j = old[i].h & (t->ipcap - 1); t->ipt[j].n != 0;
+             j = (j + 1) & (t->ipcap - 1))
+            ;
+        t->ipt[j] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+int netd_conn_ip_hold(struct netd_conn_tab *t, struct netd_conn *c)
+{
+    uint32_t h = netd_conn_ip_hash(&c->peer);
+    struct netd_conn_ipent *e;
+
+    if (c->ip_held)
+        return 0;
+    if ((t->ipcount + 1) * 2 > t->ipcap && netd_conn_ip_grow(t) < 0)
+        return -ENOMEM;
+    e = &t->ipt[netd_conn_ip_find(t, &c->peer, h)];
+    if (e->n == 0) {
+        memset(e, 0, sizeof(*e));
+        e->h = h;
+        e->family = c->peer.family;
+        memcpy(e->ip, c->peer.ip, c->peer.family == AF_INET6 ? 16 : 4);
+        t->ipcount++;
+    }
+    e->n++;
+    c->ip_held = 1;
+    return 0;
+}
+
+/* netd_conn_ip_release - c no longer counts under its IP */
+static void netd_conn_ip_release(struct netd_conn_tab *t, struct netd_conn *c)
+{
+    uint32_t mask = t->ipcap - 1;
+    uint32_t i = netd_conn_ip_find(t, &c->peer, netd_conn_ip_hash(&c->peer));
+    uint32_t j, k;
+
+    if (t->ipt[i].n == 0 || --t->ipt[i].n > 0)
+        return;
+    /* The last one: backward-shift the run into the hole. */
+    for (j = (i + 1) & mask; t->ipt[j].n != 0; j = (j + 1) & mask) {
+        k = t->ipt[j].h & mask;
+        if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+            t->ipt[i] = t->ipt[j];
+            i = j;
+        }
+    }
+    t->ipt[i].n = 0;
+    t->ipcount--;
+}
+
 void netd_conn_del(struct netd_conn_tab *t, struct netd_conn *c)
 {
     uint32_t i = (uint32_t)(c->id & 0xffffffffu) - 1;
@@ -219,6 +335,8 @@ void netd_conn_del(struct netd_conn_tab *t, struct netd_conn *c)
         netd_conn_unkey(t, c, &c->peer);
     if (c->alias.family != 0)
         netd_conn_unkey(t, c, &c->alias);
+    if (c->ip_held)
+        netd_conn_ip_release(t, c);
     if (i < t->nslot && t->slot[i] == c) {
         t->slot[i] = NULL;
         t->freel[t->nfree++] = i;

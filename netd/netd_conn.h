@@ -36,9 +36,11 @@ struct netd_conn {
                                          * source address of a connect) */
     int state;                          /* NETD_CONN_* */
     int outgoing;                       /* we connected */
+    int ip_held;                        /* counted in the per-IP table */
     struct msg_addr peer;
     struct msg_addr alias;              /* family 0: none (RFC 5923) */
-    int64_t last_ms;                    /* last byte in or out */
+    int64_t last_ms;                    /* last SIP message in or out
+                                         * (keep-alives do not count) */
     int64_t msg_ms;                     /* first byte of a partial
                                          * message; 0: none pending */
     int64_t deadline_ms;                /* connect / drain deadline */
@@ -47,6 +49,8 @@ struct netd_conn {
     size_t woff;
     size_t wlen;
     size_t wcap;
+    uint32_t wq_msgs;                   /* messages (partly) queued,
+                                         * not counted sent yet */
     uint32_t events;                    /* registered in epoll */
     struct ev_io io;
 };
@@ -56,6 +60,14 @@ struct netd_conn_hent {
     struct netd_conn *c;                /* NULL: empty */
     uint32_t h;
     uint32_t alias;                     /* key is c->alias, else c->peer */
+};
+
+/* Per-IP entry: connections held by one remote IP (port ignored). */
+struct netd_conn_ipent {
+    uint32_t n;                         /* 0: empty */
+    uint32_t h;
+    uint16_t family;
+    unsigned char ip[16];
 };
 
 struct netd_conn_tab {
@@ -69,6 +81,9 @@ struct netd_conn_tab {
     struct netd_conn_hent *ht;          /* open addressing, power of 2 */
     uint32_t hcap;
     uint32_t hcount;
+    struct netd_conn_ipent *ipt;        /* open addressing, power of 2 */
+    uint32_t ipcap;
+    uint32_t ipcount;                   /* IPs with n > 0 */
 };
 
 /* netd_conn_tab_init - an empty table; 0 or -ENOMEM */
@@ -102,6 +117,17 @@ extern struct netd_conn *netd_conn_by_addr(const struct netd_conn_tab *t,
  */
 extern int netd_conn_key(struct netd_conn_tab *t, struct netd_conn *c,
                          int alias);
+
+/* netd_conn_ip_count - connections held under a's IP (port ignored) */
+extern uint32_t netd_conn_ip_count(const struct netd_conn_tab *t,
+                                   const struct msg_addr *a);
+
+/*
+ * netd_conn_ip_hold - count c under c->peer's IP until netd_conn_del()
+ *      (for [net] tcp_max_connections_per_ip). Once per connection;
+ *      0 or -ENOMEM (then c is not counted).
+ */
+extern int netd_conn_ip_hold(struct netd_conn_tab *t, struct netd_conn *c);
 
 /* netd_conn_at - iteration: the connection in slot i (i < t->nslot) */
 static inline struct netd_conn *netd_conn_at(const struct netd_conn_tab *t,

@@ -14,6 +14,11 @@
  *      hands every MSG_T_SIP_OUT record to the transport of the listen
  *      socket it names; records stay in ring memory (no copy) until
  *      every loaded transport flushed, then the batch is released.
+ *
+ *      netd_sent_by() reads the top Via of a response for the TCP
+ *      transport, when the response's connection is gone (RFC 3261
+ *      18.2.2); it lives here, in netd proper, because the parser is in
+ *      libcommon.a and a transport library only sees what netd links.
  * PROTOCOL
  *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
  * DIAGNOSTICS
@@ -21,7 +26,9 @@
  *      naming the socket or connection. A record for a socket whose
  *      transport is not loaded, or malformed, is counted and dropped.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -42,6 +49,22 @@ uint32_t netd_hash_callid(const char *buf, size_t len)
         h *= 16777619u;
     }
     return h;
+}
+
+void netd_sent_by(const struct msg_sip *m, struct msg_addr *to)
+{
+    static struct sip_msg *pm;          /* reactor thread only */
+
+    *to = m->peer;
+    if (pm == NULL) {
+        if ((pm = malloc(sizeof(*pm))) == NULL)
+            return;
+        sip_msg_init(pm);
+    }
+    if (sip_msg_parse(pm, m->data, m->len, 0) < 0 || pm->is_request
+        || pm->via1.hdr < 0)
+        return;
+    to->port = htons((uint16_t)(pm->via1.port ? pm->via1.port : 5060));
 }
 
 int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,

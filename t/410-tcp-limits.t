@@ -51,14 +51,19 @@ sub req
         "CSeq: $n OPTIONS", 'Content-Length: AUTO' ], $body // '');
 }
 
-# a good client that keeps talking: pinged every check
+# a good client that keeps talking: an OPTIONS to the proxy itself every
+# check (a CRLF ping would not do: keep-alives do not extend tcp_lifetime)
 my $good = Tcp->connect($P);
 my $gvia = 'Via: SIP/2.0/TCP 127.0.0.1:' . $good->fh->sockport . ';branch=z9hG4bKg';
 sub keep
 {
     diag(sprintf("keep %.2f", time)) if $ENV{T_DEBUG};
-    $good->send("\r\n\r\n");
-    $good->recv_raw(2, 1);
+    $n++;
+    $good->send(Sip::msg("OPTIONS sip:127.0.0.1:$P SIP/2.0", [
+        $gvia . "k$n", 'Max-Forwards: 70', 'To: <sip:127.0.0.1>',
+        "From: <sip:k\@127.0.0.1>;tag=k$n", "Call-ID: keep-$n-$$",
+        "CSeq: $n OPTIONS", 'Content-Length: 0' ], ''));
+    $good->recv_msg(1);
 }
 sub good_ok
 {

@@ -25,7 +25,9 @@ my $p = Proxy->new(no_start => 1);
 
 $p->{ports} = [Tcp::free_port()];  # free for udp and tcp
 my $P = $p->port;
-$p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P" ],
+$p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P",
+                                # all from 127.0.0.1
+                                'tcp_max_connections_per_ip = ' . (2 * $N) ],
                       core => [ 'open_files = ' . ($N + 1000) ] };
 Proxy::spew($p->cfg, $p->config_text);
 $p->start;

@@ -5,10 +5,15 @@
  *      Loaded by netd only when a listen line is tcp (netd_proto.h). All
  *      I/O is non-blocking, in netd's one reactor thread:
  *
- *       - accept4() on every tcp listen socket, at most 64 per wake-up;
- *         beyond [net] tcp_max_connections a new connection is closed at
- *         once (tcp:connections_refused). EMFILE is survived with a spare
- *         descriptor (close it, accept, close, reopen).
+ *       - accept4() on every tcp listen socket, at most 64 per wake-up.
+ *         A new connection is closed at once (tcp:connections_refused)
+ *         when inbound connections would take one of the last
+ *         proto_tcp_reserve() slots of [net] tcp_max_connections (kept
+ *         for outgoing connections: one peer that fills the table must
+ *         not stop us from forwarding over TCP), or when its source IP
+ *         already holds tcp_max_connections_per_ip connections (also
+ *         tcp:connections_refused_per_ip). EMFILE is survived with a
+ *         spare descriptor (close it, accept, close, reopen).
  *       - read() into the connection's buffer (allocated at the first
  *         byte, grown by need up to tcp_max_size + 4: never more), then
  *         framed by netd_frame.c: every whole message goes to sipd with
@@ -28,18 +33,35 @@
  *         alias), else to a new connection: connect() non-blocking, from
  *         the address of the listen socket sipd chose (so it matches the
  *         Via), with a NETD_TCP_CONNECT_MS timeout. Messages wait in the
- *         write queue meanwhile. A failed connect drops them (counted,
- *         logged): sipd is stateless and keeps no copy, and the upstream
- *         client's transaction times out as it would over UDP; see
- *         docs/ARCHITECTURE.md for why no 503 is synthesized.
+ *         write queue meanwhile. A failed connect drops them (counted
+ *         tcp:snd_drops, logged): sipd is stateless and keeps no copy,
+ *         and the upstream client's transaction times out as it would
+ *         over UDP; see docs/ARCHITECTURE.md for why no 503 is
+ *         synthesized. A destination whose connect failed is not tried
+ *         again for NETD_TCP_HOLD_MS: what is sent there meanwhile is
+ *         dropped (tcp:snd_drops), so a dead peer costs one connect per
+ *         NETD_TCP_HOLD_MS, not one per message.
+ *       - a response whose connection (conn_id) is gone is not sent to
+ *         the address that connection came from: its source port was
+ *         ephemeral. RFC 3261 18.2.2 (and RFC 3581 4 for rport): a new
+ *         connection goes to the received IP and the sent-by port of the
+ *         top Via (5060 when absent). The Via is parsed only then.
+ *       - tcp:snd_messages counts a message when its last byte went to
+ *         the kernel; messages still queued when a connection ends
+ *         (connect failed, error, write queue bound) count as
+ *         tcp:snd_drops.
  *       - [net] tcp_via_alias: the first request on an accepted
  *         connection whose top Via carries ;alias and whose sent-by is the
  *         peer's own IP registers the connection under that sent-by
  *         address (RFC 5923 section 5), so requests to the peer reuse it.
  *         Only the peer's own IP is believed: a peer cannot hijack
  *         traffic meant for another host.
- *       - limits, checked every NETD_TICK_MS: a connection idle for
- *         tcp_lifetime s is closed (tcp:closed_idle); a partial message
+ *       - limits, checked every NETD_TICK_MS: a connection that carried
+ *         no SIP message, either way, for tcp_lifetime s is closed
+ *         (tcp:closed_idle): CRLF keep-alives are answered but do not
+ *         make it live longer, so a peer cannot hold slots with pings
+ *         alone. A connection the peer closes counts tcp:closed_by_peer.
+ *         A partial message
  *         not complete within min(tcp_lifetime, NETD_TCP_MSG_S) s is a
  *         slowloris (tcp:closed_slow); a header block longer than
  *         tcp_max_size (tcp:closed_oversize), a message whose headers
@@ -58,6 +80,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -79,6 +102,15 @@
 #define NETD_TCP_CONNECT_MS 5000
 #define NETD_TCP_DRAIN_MS 2000          /* 513 sent, then closed */
 #define NETD_TCP_MSG_S 10               /* a message completes within */
+#define NETD_TCP_HOLD_MS 2000           /* no new connect after a failure */
+#define NETD_TCP_HOLD_N 256             /* failed destinations remembered */
+#define NETD_TCP_RESERVE_DIV 16         /* 1/16 of the slots: outgoing */
+
+/* A destination whose connect failed lately (direct-mapped by hash). */
+struct proto_tcp_hold {
+    struct msg_addr a;
+    int64_t until_ms;                   /* 0: empty */
+};
 
 struct proto_tcp {
     struct netd *n;
@@ -87,7 +119,10 @@ struct proto_tcp {
     int64_t lifetime_ms;
     int64_t msg_ms;
     uint32_t max_conns;
+    uint32_t max_in;                    /* max_conns - outgoing reserve */
+    uint32_t max_per_ip;
     int spare_fd;                       /* EMFILE reserve */
+    struct proto_tcp_hold hold[NETD_TCP_HOLD_N];
 };
 
 static struct proto_tcp proto_tcp_g;
@@ -110,6 +145,8 @@ static void proto_tcp_close(struct netd *n, struct netd_conn *c, int stat)
 {
     if (stat >= 0)
         stats_inc(n->st, (enum stats_id)stat);
+    if (c->wq_msgs > 0)                 /* never (wholly) written */
+        stats_add(n->st, STAT_TCP_SND_DROPS, c->wq_msgs);
     if (c->events != 0 || c->fd >= 0)
         (void)ev_del(&n->srv->ev, &c->io);
     if (c->fd >= 0 && close(c->fd) < 0)
@@ -198,7 +235,11 @@ static int proto_tcp_wq_room(struct netd_conn *c, size_t len)
     return 0;
 }
 
-/* proto_tcp_write - send or queue len bytes; 0, or -1 when c closed */
+/*
+ * proto_tcp_write - send or queue len bytes: 1 when all of it went to
+ *      the kernel now, 0 when (some of it) is queued, -1 when c closed.
+ *      Does not touch c->last_ms: only SIP messages do (the caller).
+ */
 static int proto_tcp_write(struct netd *n, struct netd_conn *c,
                            const char *data, size_t len)
 {
@@ -217,15 +258,12 @@ static int proto_tcp_write(struct netd *n, struct netd_conn *c,
             return -1;
         }
         w = w < 0 ? 0 : w;
-        c->last_ms = ev_now_ms();
         data += w;
         len -= (size_t)w;
-        if (len == 0 && c->state == NETD_CONN_DRAIN) {
+        if (len == 0 && c->state == NETD_CONN_DRAIN)
             proto_tcp_close(n, c, -1);  /* its last words are out */
-            return 0;
-        }
         if (len == 0)
-            return 0;
+            return 1;
     }
     if (c->wlen - c->woff + len > t->wq_max
         || proto_tcp_wq_room(c, len) < 0) {
@@ -263,10 +301,11 @@ static int proto_tcp_flush_wq(struct netd *n, struct netd_conn *c)
             return -1;
         }
         c->woff += (size_t)w;
-        c->last_ms = ev_now_ms();
     }
     if (c->woff == c->wlen) {
         c->woff = c->wlen = 0;
+        stats_add(n->st, STAT_TCP_SND_MSGS, c->wq_msgs);
+        c->wq_msgs = 0;
         if (c->wcap > 16 * NETD_TCP_WBUF_MIN) {   /* a burst is over */
             free(c->wbuf);
             c->wbuf = NULL;
@@ -312,43 +351,83 @@ static void proto_tcp_bind_src(struct netd *n, int fd, int sock, int family)
                     strerror(errno));
 }
 
-/* proto_tcp_connect - a new connection to m->peer from m->sock */
-static struct netd_conn *proto_tcp_connect(struct netd *n,
-                                           const struct msg_sip *m)
+/* proto_tcp_hold_slot - where destination a is remembered */
+static struct proto_tcp_hold *proto_tcp_hold_slot(const struct msg_addr *a)
+{
+    const unsigned char *p = a->ip;
+    uint32_t h = 2166136261u;           /* FNV-1a */
+    size_t i;
+
+    for (i = 0; i < 16; i++)
+        h = (h ^ p[i]) * 16777619u;
+    h = (h ^ a->port) * 16777619u;
+    return &proto_tcp_g.hold[h % NETD_TCP_HOLD_N];
+}
+
+/* proto_tcp_hold_add - a connect to a failed: hold it down a while */
+static void proto_tcp_hold_add(const struct msg_addr *a)
+{
+    struct proto_tcp_hold *h = proto_tcp_hold_slot(a);
+
+    h->a = *a;
+    h->until_ms = ev_now_ms() + NETD_TCP_HOLD_MS;
+}
+
+/* proto_tcp_held - true while a connect to a failed lately */
+static int proto_tcp_held(const struct msg_addr *a)
+{
+    const struct proto_tcp_hold *h = proto_tcp_hold_slot(a);
+
+    return h->until_ms != 0 && ev_now_ms() < h->until_ms
+           && netd_addr_eq(&h->a, a);
+}
+
+/*
+ * proto_tcp_connect - a new connection to *to from listen socket sock;
+ *      NULL when none is possible (counted and logged here).
+ */
+static struct netd_conn *proto_tcp_connect(struct netd *n, int sock,
+                                           const struct msg_addr *to)
 {
     struct proto_tcp *t = &proto_tcp_g;
     struct sockaddr_storage ss;
-    socklen_t len = netd_addr_to_sa(&m->peer, &ss);
+    socklen_t len = netd_addr_to_sa(to, &ss);
     struct netd_conn *c;
     char a[80];
     int fd, r;
 
     if (len == 0)
         return NULL;
+    if (proto_tcp_held(to)) {
+        log_info_rl("tcp: connect to %s failed less than %d ms ago: "
+                    "not retried yet", netd_addr_fmt(to, a, sizeof(a)),
+                    NETD_TCP_HOLD_MS);
+        return NULL;
+    }
     if (n->conns.count >= t->max_conns) {
         stats_inc(n->st, STAT_TCP_REFUSED);
         log_warn_rl("tcp: %u connections open (tcp_max_connections): "
                     "no new connection to %s", n->conns.count,
-                    netd_addr_fmt(&m->peer, a, sizeof(a)));
+                    netd_addr_fmt(to, a, sizeof(a)));
         return NULL;
     }
-    fd = socket(m->peer.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                0);
+    fd = socket(to->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         log_warn_rl("tcp: socket for %s: %s",
-                    netd_addr_fmt(&m->peer, a, sizeof(a)), strerror(errno));
+                    netd_addr_fmt(to, a, sizeof(a)), strerror(errno));
         return NULL;
     }
-    proto_tcp_bind_src(n, fd, m->sock, m->peer.family);
+    proto_tcp_bind_src(n, fd, sock, to->family);
     r = connect(fd, (struct sockaddr *)&ss, len);
     if (r < 0 && errno != EINPROGRESS) {
         stats_inc(n->st, STAT_TCP_CONNECT_FAILED);
         log_warn_rl("tcp: connect to %s: %s",
-                    netd_addr_fmt(&m->peer, a, sizeof(a)), strerror(errno));
+                    netd_addr_fmt(to, a, sizeof(a)), strerror(errno));
         close(fd);
+        proto_tcp_hold_add(to);
         return NULL;
     }
-    c = proto_tcp_add(n, fd, m->sock, &m->peer,
+    c = proto_tcp_add(n, fd, sock, to,
                       r == 0 ? NETD_CONN_OPEN : NETD_CONN_CONNECTING);
     if (c == NULL)
         return NULL;
@@ -357,7 +436,7 @@ static struct netd_conn *proto_tcp_connect(struct netd *n,
     if (r == 0)
         stats_inc(n->st, STAT_TCP_CONNECTED);
     log_debug("%s: connecting from listen %d", proto_tcp_name(c, a,
-              sizeof(a)), m->sock);
+              sizeof(a)), sock);
     return c;
 }
 
@@ -371,15 +450,16 @@ static void proto_tcp_connected(struct netd *n, struct netd_conn *c)
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         err = errno;
     if (err != 0) {
-        log_warn_rl("%s: connect: %s: %zu bytes queued dropped",
-                    proto_tcp_name(c, name, sizeof(name)), strerror(err),
-                    c->wlen - c->woff);
+        log_warn_rl("%s: connect: %s: %u messages (%zu bytes) queued "
+                    "dropped", proto_tcp_name(c, name, sizeof(name)),
+                    strerror(err), c->wq_msgs, c->wlen - c->woff);
+        proto_tcp_hold_add(&c->peer);
         proto_tcp_close(n, c, STAT_TCP_CONNECT_FAILED);
         return;
     }
     stats_inc(n->st, STAT_TCP_CONNECTED);
     c->state = NETD_CONN_OPEN;
-    c->last_ms = ev_now_ms();
+    c->last_ms = ev_now_ms();           /* its lifetime starts now */
     (void)proto_tcp_flush_wq(n, c);
 }
 
@@ -427,6 +507,7 @@ static void proto_tcp_deliver(struct netd *n, struct netd_conn *c,
     hdr.hdr_len = (uint32_t)fm->hdr_len;
     hdr.body_len = flags & MSG_F_OVERSIZE ? 0 : (uint32_t)fm->body_len;
     stats_inc(n->st, STAT_TCP_RCV_MSGS);
+    c->last_ms = ev_now_ms();           /* a SIP message: still in use */
     if (netd_to_sipd(n, &hdr, p, len) < 0)
         log_warn_rl("%s: sipd ring full: message dropped",
                     proto_tcp_name(c, name, sizeof(name)));
@@ -530,7 +611,6 @@ static void proto_tcp_read(struct netd *n, struct netd_conn *c)
         r = read(c->fd, f->buf + f->len, f->cap - f->len);
         if (r > 0) {
             f->len += (size_t)r;
-            c->last_ms = ev_now_ms();
             if (proto_tcp_frames(n, c) < 0)
                 goto out;
             continue;
@@ -551,7 +631,7 @@ static void proto_tcp_read(struct netd *n, struct netd_conn *c)
     if (eof) {
         log_debug("%s: closed by the peer",
                   proto_tcp_name(c, name, sizeof(name)));
-        proto_tcp_close(n, c, -1);
+        proto_tcp_close(n, c, STAT_TCP_CLOSED_BY_PEER);
     }
 out:
     netd_commit(n);
@@ -597,11 +677,44 @@ static void proto_tcp_emfile(struct netd_sock *sk)
     t->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+/*
+ * proto_tcp_admit - may a connection from peer, accepted on listen
+ *      socket idx, stay? 1, or 0 (counted and logged: the caller closes
+ *      it). Inbound connections leave the last slots to outgoing ones,
+ *      and one source IP gets at most tcp_max_connections_per_ip.
+ */
+static int proto_tcp_admit(struct netd *n, int idx,
+                           const struct msg_addr *peer)
+{
+    struct proto_tcp *t = &proto_tcp_g;
+    char name[80], ip[INET6_ADDRSTRLEN];
+    uint32_t held;
+
+    if (n->conns.count >= t->max_in) {
+        stats_inc(n->st, STAT_TCP_REFUSED);
+        log_warn_rl("listen %d: %u connections open, the last %u slots "
+                    "kept for outgoing ones (tcp_max_connections): %s "
+                    "refused", idx, n->conns.count, t->max_conns - t->max_in,
+                    netd_addr_fmt(peer, name, sizeof(name)));
+        return 0;
+    }
+    if ((held = netd_conn_ip_count(&n->conns, peer)) >= t->max_per_ip) {
+        stats_inc(n->st, STAT_TCP_REFUSED);
+        stats_inc(n->st, STAT_TCP_REFUSED_PER_IP);
+        if (inet_ntop(peer->family, peer->ip, ip, sizeof(ip)) == NULL)
+            snprintf(ip, sizeof(ip), "?");
+        log_warn_rl("listen %d: %s holds %u connections "
+                    "(tcp_max_connections_per_ip): %s refused", idx, ip,
+                    held, netd_addr_fmt(peer, name, sizeof(name)));
+        return 0;
+    }
+    return 1;
+}
+
 static void proto_tcp_on_accept(struct ev *ev, struct ev_io *io, uint32_t e)
 {
     struct netd_sock *sk = io->arg;
     struct netd *n = sk->netd;
-    struct proto_tcp *t = &proto_tcp_g;
     struct sockaddr_storage ss;
     struct msg_addr peer;
     struct netd_conn *c;
@@ -624,18 +737,19 @@ static void proto_tcp_on_accept(struct ev *ev, struct ev_io *io, uint32_t e)
         if (fd < 0)
             return;
         netd_addr_from_sa(&peer, &ss);
-        if (n->conns.count >= t->max_conns) {
-            stats_inc(n->st, STAT_TCP_REFUSED);
-            log_warn_rl("listen %d: %u connections open "
-                        "(tcp_max_connections): %s refused", sk->idx,
-                        n->conns.count,
-                        netd_addr_fmt(&peer, name, sizeof(name)));
+        if (!proto_tcp_admit(n, sk->idx, &peer)) {
             close(fd);
             continue;
         }
         if ((c = proto_tcp_add(n, fd, sk->idx, &peer, NETD_CONN_OPEN))
             == NULL)
             continue;
+        if (netd_conn_ip_hold(&n->conns, c) < 0) {
+            log_warn_rl("%s: per-IP count: out of memory: closed",
+                        proto_tcp_name(c, name, sizeof(name)));
+            proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
+            continue;
+        }
         stats_inc(n->st, STAT_TCP_ACCEPTED);
         log_debug("%s: accepted on listen %d",
                   proto_tcp_name(c, name, sizeof(name)), sk->idx);
@@ -645,6 +759,18 @@ static void proto_tcp_on_accept(struct ev *ev, struct ev_io *io, uint32_t e)
 /* -------------------------------------------------------------------
  * The transport interface
  */
+
+/*
+ * proto_tcp_reserve - slots of tcp_max_connections that inbound
+ *      connections may not take: 1/16, rounded up (1 from 2 slots on;
+ *      none with a single slot, which would leave no inbound at all).
+ */
+static uint32_t proto_tcp_reserve(uint32_t max_conns)
+{
+    if (max_conns < 2)
+        return 0;
+    return (max_conns + NETD_TCP_RESERVE_DIV - 1) / NETD_TCP_RESERVE_DIV;
+}
 
 static int proto_tcp_init(struct netd *n)
 {
@@ -659,6 +785,8 @@ static int proto_tcp_init(struct netd *n)
     t->msg_ms = (int64_t)(cfg->tcp_lifetime < NETD_TCP_MSG_S
                               ? cfg->tcp_lifetime : NETD_TCP_MSG_S) * 1000;
     t->max_conns = (uint32_t)cfg->tcp_max_connections;
+    t->max_in = t->max_conns - proto_tcp_reserve(t->max_conns);
+    t->max_per_ip = (uint32_t)cfg->tcp_max_connections_per_ip;
     t->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     return netd_socks_watch(n, CFG_PROTO_TCP, proto_tcp_on_accept);
 }
@@ -666,7 +794,9 @@ static int proto_tcp_init(struct netd *n)
 static void proto_tcp_send(struct netd *n, const struct msg_sip *m)
 {
     struct netd_conn *c = NULL;
+    struct msg_addr to = m->peer;
     char a[80];
+    int r;
 
     /* A draining connection still takes writes: a 513 for the
      * message that made it drain is what it waits for. */
@@ -674,15 +804,26 @@ static void proto_tcp_send(struct netd *n, const struct msg_sip *m)
         c = netd_conn_by_id(&n->conns, m->conn_id);
     if (c == NULL)
         c = netd_conn_by_addr(&n->conns, &m->peer);
-    if (c == NULL && (c = proto_tcp_connect(n, m)) == NULL) {
+    if (c == NULL && m->conn_id != 0) {
+        /* Its connection is gone: not back to that connection's
+         * (ephemeral) source port, but RFC 3261 18.2.2. Rare: a
+         * client closed before its response. */
+        netd_sent_by(m, &to);
+        c = netd_conn_by_addr(&n->conns, &to);
+    }
+    if (c == NULL && (c = proto_tcp_connect(n, m->sock, &to)) == NULL) {
         stats_inc(n->st, STAT_TCP_SND_DROPS);
         log_warn_rl("tcp: no connection to %s: message of %u bytes "
-                    "dropped", netd_addr_fmt(&m->peer, a, sizeof(a)),
-                    m->len);
+                    "dropped", netd_addr_fmt(&to, a, sizeof(a)), m->len);
         return;
     }
-    if (proto_tcp_write(n, c, m->data, m->len) == 0)
+    c->last_ms = ev_now_ms();           /* a SIP message: still in use */
+    if ((r = proto_tcp_write(n, c, m->data, m->len)) > 0)
         stats_inc(n->st, STAT_TCP_SND_MSGS);
+    else if (r == 0)
+        c->wq_msgs++;                   /* counted when written */
+    else
+        stats_inc(n->st, STAT_TCP_SND_DROPS);
 }
 
 static void proto_tcp_flush(struct netd *n)
@@ -699,9 +840,10 @@ static void proto_tcp_expire(struct netd *n, struct netd_conn *c,
 
     proto_tcp_name(c, name, sizeof(name));
     if (c->state == NETD_CONN_CONNECTING && now >= c->deadline_ms) {
-        log_warn_rl("%s: connect: timed out after %d ms: %zu bytes "
-                    "queued dropped", name, NETD_TCP_CONNECT_MS,
-                    c->wlen - c->woff);
+        log_warn_rl("%s: connect: timed out after %d ms: %u messages "
+                    "(%zu bytes) queued dropped", name, NETD_TCP_CONNECT_MS,
+                    c->wq_msgs, c->wlen - c->woff);
+        proto_tcp_hold_add(&c->peer);
         proto_tcp_close(n, c, STAT_TCP_CONNECT_FAILED);
     } else if (c->state == NETD_CONN_DRAIN && now >= c->deadline_ms) {
         proto_tcp_close(n, c, -1);
@@ -712,9 +854,10 @@ static void proto_tcp_expire(struct netd *n, struct netd_conn *c,
                     netd_frame_pending(&c->fr),
                     (long long)(t->msg_ms / 1000));
         proto_tcp_close(n, c, STAT_TCP_CLOSED_SLOW);
-    } else if (c->state == NETD_CONN_OPEN
+    } else if (c->state == NETD_CONN_OPEN && c->msg_ms == 0
                && now - c->last_ms >= t->lifetime_ms) {
-        log_info_rl("%s: idle for %d s (tcp_lifetime): closed", name,
+        log_info_rl("%s: no SIP message for %d s (tcp_lifetime; "
+                    "keep-alives do not count): closed", name,
                     n->srv->cfg.tcp_lifetime);
         proto_tcp_close(n, c, STAT_TCP_CLOSED_IDLE);
     }
@@ -742,6 +885,7 @@ static void proto_tcp_fini(struct netd *n)
     if (t->spare_fd >= 0)
         close(t->spare_fd);
     t->spare_fd = -1;
+
 }
 
 /* The transport interface netd looks up (netd_proto.h). */

@@ -4,7 +4,8 @@
  * DESCRIPTION
  *      Ids never 0 and never reused for a slot's next tenant; lookup by
  *      address survives growth and deletion (backward shift); the newest
- *      connection to an address wins; aliases.
+ *      connection to an address wins; aliases; per-IP counts (port
+ *      ignored, held connections only, survive growth and deletion).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -26,6 +27,53 @@ static struct msg_addr addr(unsigned ip, unsigned port)
 }
 
 #define N 5000
+#define NIP 300                         /* IPs: the per-IP table grows */
+
+/* ip_counts - tcp_max_connections_per_ip's bookkeeping */
+static void ip_counts(void)
+{
+    static struct netd_conn *c[NIP * 3];
+    struct netd_conn_tab t;
+    struct msg_addr a;
+    int i, bad = 0;
+
+    is_int(netd_conn_tab_init(&t), 0, "per-IP: init");
+    for (i = 0; i < NIP * 3; i++) {     /* 3 connections per IP */
+        c[i] = netd_conn_new(&t);
+        c[i]->peer = addr(0x0a000000 + (unsigned)(i % NIP),
+                          2000 + (unsigned)i);
+        if (netd_conn_ip_hold(&t, c[i]) < 0
+            || netd_conn_ip_hold(&t, c[i]) < 0)   /* twice: counted once */
+            bad++;
+    }
+    is_int(bad, 0, "per-IP: 900 connections held");
+    for (i = 0; i < NIP; i++) {
+        a = addr(0x0a000000 + (unsigned)i, 1);
+        if (netd_conn_ip_count(&t, &a) != 3)
+            bad++;
+    }
+    is_int(bad, 0, "per-IP: 3 per IP, whatever the port");
+    a = addr(0x0b000001, 1);
+    is_int((int)netd_conn_ip_count(&t, &a), 0, "per-IP: unknown IP is 0");
+    for (i = 0; i < NIP * 3; i++)       /* drop 2 of the 3 of odd IPs */
+        if (i % NIP % 2 == 1 && i < NIP * 2)
+            netd_conn_del(&t, c[i]);
+    for (i = 0; i < NIP; i++) {
+        a = addr(0x0a000000 + (unsigned)i, 1);
+        if (netd_conn_ip_count(&t, &a) != (i % 2 == 1 ? 1u : 3u))
+            bad++;
+    }
+    is_int(bad, 0, "per-IP: counts follow deletions");
+    for (i = 0; i < NIP * 3; i++)
+        if (!(i % NIP % 2 == 1 && i < NIP * 2))
+            netd_conn_del(&t, c[i]);
+    is_int((int)t.ipcount, 0, "per-IP: no IP left after every delete");
+    c[0] = netd_conn_new(&t);           /* not held: not counted */
+    c[0]->peer = addr(0x0a000001, 5060);
+    is_int((int)netd_conn_ip_count(&t, &c[0]->peer), 0,
+           "per-IP: a connection not held is not counted");
+    netd_conn_tab_fini(&t);
+}
 
 int main(void)
 {
@@ -90,5 +138,6 @@ int main(void)
     netd_conn_del(&t, y);
     ok(netd_conn_by_addr(&t, &a) == NULL, "alias gone with the connection");
     netd_conn_tab_fini(&t);
+    ip_counts();
     return done_testing();
 }
