@@ -14,14 +14,32 @@
  *
  *      Datagrams shorter than [net] udp_min_size are dropped (counted).
  *      Loaded by netd only when a listen line is udp (netd_proto.h).
+ *
+ *      Kernel drops: what the kernel threw away because a socket's
+ *      receive buffer was full (netd or sipd stalled) is counted as
+ *      net:udp_kernel_drops. Each socket has SO_RXQ_OVFL on, so every
+ *      datagram received after a drop carries the socket's running total
+ *      of drops (a cmsg, no extra syscall); the statistic grows by the
+ *      difference to the last total seen on that socket. The total at
+ *      start is read with SO_MEMINFO, so a restarted netd does not count
+ *      again what its predecessor counted. Drops show once the socket
+ *      receives again.
+ *
+ *      Receive buffer: mid sets SO_RCVBUF to [net] udp_maxbuffer, which
+ *      the kernel caps at net.core.rmem_max. At init each socket is
+ *      checked; when it got less, SO_RCVBUFFORCE is tried (needs
+ *      CAP_NET_ADMIN), and what was obtained is logged.
  * PROTOCOL
  *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
  * DIAGNOSTICS
  *      Receive errors other than EAGAIN, send errors, full rings: counted
- *      and logged with rate limits, never fatal. init fails (netd exits)
- *      when a socket cannot be registered or the buffers allocated.
+ *      and logged with rate limits, never fatal. A receive buffer smaller
+ *      than udp_maxbuffer is a warning at start, naming the socket.
+ *      init fails (netd exits) when a socket cannot be registered or the
+ *      buffers allocated.
  */
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +53,11 @@
 struct proto_udp {
     char (*rbuf)[NETD_DGRAM_MAX + 1];   /* receive batch, reused */
     struct sockaddr_storage raddr[NETD_BATCH];
+    union {                             /* SO_RXQ_OVFL: drops so far */
+        char buf[CMSG_SPACE(sizeof(uint32_t))];
+        struct cmsghdr align;
+    } rctl[NETD_BATCH];
+    uint32_t drops[CFG_MAX_LISTEN];     /* last running total seen */
     /* send batch: records for one fd, gathered until flush */
     struct mmsghdr mm[NETD_BATCH];
     struct iovec iov[NETD_BATCH];
@@ -44,6 +67,50 @@ struct proto_udp {
 };
 
 static struct proto_udp proto_udp_g;
+
+/* proto_udp_drops - the kernel's drop total in one datagram's cmsg;
+ * 1 when it carries one */
+static int proto_udp_drops(struct msghdr *h, uint32_t *total)
+{
+    struct cmsghdr *cm;
+
+    for (cm = CMSG_FIRSTHDR(h); cm != NULL; cm = CMSG_NXTHDR(h, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL
+            && cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+            memcpy(total, CMSG_DATA(cm), sizeof(*total));
+            return 1;
+        }
+    return 0;
+}
+
+/*
+ * proto_udp_kernel_drops - net:udp_kernel_drops from a batch: the last
+ *      datagram that carries a total has the newest; add what is new
+ *      since the last total seen on this socket (modulo 2^32).
+ */
+static void proto_udp_kernel_drops(struct netd *n, struct netd_sock *sk,
+                                   struct mmsghdr *mm, int cnt)
+{
+    uint32_t *last = &proto_udp_g.drops[sk->idx];
+    uint32_t total;
+    int i;
+
+    for (i = cnt - 1; i >= 0; i--) {
+        if (mm[i].msg_hdr.msg_controllen == 0
+            || !proto_udp_drops(&mm[i].msg_hdr, &total))
+            continue;
+        if (total != *last) {
+            stats_add(n->st, STAT_NET_UDP_KERNEL_DROPS,
+                      (uint64_t)(uint32_t)(total - *last));
+            log_warn_rl("udp %d: the kernel dropped %u datagrams "
+                        "(receive buffer full; %u in all): raise "
+                        "udp_maxbuffer, or see what stalls", sk->idx,
+                        total - *last, total);
+            *last = total;
+        }
+        return;
+    }
+}
 
 static void proto_udp_batch(struct netd *n, struct netd_sock *sk,
                             struct mmsghdr *mm, int cnt)
@@ -91,6 +158,8 @@ static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
             mm[i].msg_hdr.msg_iovlen = 1;
             mm[i].msg_hdr.msg_name = &u->raddr[i];
             mm[i].msg_hdr.msg_namelen = sizeof(u->raddr[i]);
+            mm[i].msg_hdr.msg_control = u->rctl[i].buf;
+            mm[i].msg_hdr.msg_controllen = sizeof(u->rctl[i].buf);
         }
         cnt = recvmmsg(sk->fd, mm, NETD_BATCH, MSG_DONTWAIT, NULL);
         if (cnt < 0) {
@@ -99,21 +168,79 @@ static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
                             strerror(errno));
             return;
         }
+        proto_udp_kernel_drops(sk->netd, sk, mm, cnt);
         proto_udp_batch(sk->netd, sk, mm, cnt);
         if (cnt < NETD_BATCH)
             return;
     }
 }
 
+/*
+ * proto_udp_rcvbuf - see that sk got udp_maxbuffer bytes of receive
+ *      buffer (mid asked with SO_RCVBUF, capped by net.core.rmem_max);
+ *      if not, try SO_RCVBUFFORCE (CAP_NET_ADMIN), and log what it got.
+ *      Linux reports twice the size asked (bookkeeping overhead).
+ */
+static void proto_udp_rcvbuf(struct netd *n, const struct netd_sock *sk)
+{
+    int want = n->srv->cfg.udp_maxbuffer, got = 0;
+    socklen_t len = sizeof(got);
+
+    if (getsockopt(sk->fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0) {
+        log_warn("udp %d: SO_RCVBUF: %s", sk->idx, strerror(errno));
+        return;
+    }
+    if (got / 2 >= want) {
+        log_notice("udp %d: receive buffer %d bytes (udp_maxbuffer %d)",
+                   sk->idx, got / 2, want);
+        return;
+    }
+    if (setsockopt(sk->fd, SOL_SOCKET, SO_RCVBUFFORCE, &want,
+                   sizeof(want)) == 0) {
+        len = sizeof(got);
+        (void)getsockopt(sk->fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
+        log_notice("udp %d: receive buffer %d bytes (udp_maxbuffer %d, "
+                   "past net.core.rmem_max with SO_RCVBUFFORCE)", sk->idx,
+                   got / 2, want);
+        return;
+    }
+    log_warn("udp %d: receive buffer %d bytes, not udp_maxbuffer %d: "
+             "capped by net.core.rmem_max and SO_RCVBUFFORCE: %s; raise "
+             "the sysctl", sk->idx, got / 2, want, strerror(errno));
+}
+
+/* proto_udp_ovfl - SO_RXQ_OVFL on sk, and its drop total so far */
+static void proto_udp_ovfl(struct proto_udp *u, const struct netd_sock *sk)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mem);
+    int one = 1;
+
+    if (setsockopt(sk->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
+        log_warn("udp %d: SO_RXQ_OVFL: %s: kernel drops not counted",
+                 sk->idx, strerror(errno));
+    memset(mem, 0, sizeof(mem));
+    if (getsockopt(sk->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0
+        && len > SK_MEMINFO_DROPS * sizeof(mem[0]))
+        u->drops[sk->idx] = mem[SK_MEMINFO_DROPS];
+}
+
 static int proto_udp_init(struct netd *n)
 {
     struct proto_udp *u = &proto_udp_g;
+    int i;
 
     memset(u, 0, sizeof(*u));
     u->fd = -1;
     u->rbuf = malloc(sizeof(*u->rbuf) * NETD_BATCH);
     if (u->rbuf == NULL)
         return -ENOMEM;
+    for (i = 0; i < n->nsocks; i++) {
+        if (n->socks[i].proto != CFG_PROTO_UDP)
+            continue;
+        proto_udp_rcvbuf(n, &n->socks[i]);
+        proto_udp_ovfl(u, &n->socks[i]);
+    }
     return netd_socks_watch(n, CFG_PROTO_UDP, proto_udp_on_read);
 }
 
