@@ -79,6 +79,7 @@ struct mid {
     struct ev_io fifo_io;
     char fifo_buf[8192];
     size_t fifo_len;
+    int fifo_skip;                      /* discarding an oversized one */
     struct mid_fifo_reply *replies;     /* pending, newest first */
     uint64_t fifo_drops;                /* replies given up on */
     int stopping;

@@ -26,11 +26,20 @@
  *    replies wait per reply FIFO and MID_FIFO_PENDING_MAX in all; past
  *    either, the oldest is dropped (logged, rate-limited, with the
  *    count of replies dropped since start).
+ *
+ *    Framing: a request starts at a ":CMD:REPLY" line and ends at the
+ *    first empty line, "\n\n" or "\n\r\n", whichever comes first. Any
+ *    other line between requests is garbage and skipped alone, so it
+ *    cannot swallow the request after it. A request that does not fit
+ *    fifo_buf gets 400 and is skipped up to its empty line (its
+ *    arguments are never parsed as requests); a longer garbage line is
+ *    skipped up to its end.
  * PROTOCOL
  *    reply: CODE " " REASON "\n" *(NAME ":: " VALUE "\n") "\n"
  * DIAGNOSTICS
- *    A malformed request, a bad reply name or a client that never reads
- *    is logged (rate-limited) and dropped; mid goes on.
+ *    A malformed request, a garbage line, an oversized request, a bad
+ *    reply name or a client that never reads is logged (rate-limited)
+ *    and dropped; mid goes on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +59,8 @@
 #define MID_FIFO_PENDING_CLIENT 8       /* replies waiting per reply FIFO */
 #define MID_FIFO_PENDING_MAX 64         /* and in all */
 #define MID_FIFO_MAX_ARGS 16
+#define MID_FIFO_SKIP_LINE 1            /* m->fifo_skip: to the next '\n' */
+#define MID_FIFO_SKIP_REQ 2             /* to the next empty line */
 
 struct mid_fifo_reply {
     struct mid *mid;
@@ -311,37 +322,143 @@ static int mid_fifo_split(char *req, char **lines, int max)
 }
 
 /*
+ * mid_fifo_is_request - the line [p, nl) is ":" CMD ":" REPLY..., where
+ * a request may start; any other line between requests is garbage.
+ */
+static int mid_fifo_is_request(const char *p, const char *nl)
+{
+    return nl - p >= 2 && p[0] == ':'
+           && memchr(p + 1, ':', (size_t)(nl - p - 1)) != NULL;
+}
+
+/*
+ * mid_fifo_end - the first empty line at or after p: the '\n' before
+ * it, *len 2 ("\n\n") or 3 ("\n\r\n"); NULL when none is complete. The
+ * earliest of either, so a CRLF request followed by an LF one stays two.
+ */
+static char *mid_fifo_end(char *p, char *end, size_t *len)
+{
+    char *nl;
+
+    while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        if (nl + 1 < end && nl[1] == '\n') {
+            *len = 2;
+            return nl;
+        }
+        if (nl + 2 < end && nl[1] == '\r' && nl[2] == '\n') {
+            *len = 3;
+            return nl;
+        }
+        p = nl + 1;
+    }
+    return NULL;
+}
+
+/*
+ * mid_fifo_skip - go on discarding what mid_fifo_overflow() started to:
+ * the rest of a garbage line (to its '\n') or of a request (to its
+ * empty line: its arguments are never taken for requests). Returns
+ * where parsing resumes, or NULL while still skipping; then *keep is
+ * where the bytes to keep start (an empty line may straddle two reads).
+ */
+static char *mid_fifo_skip(struct mid *m, char *p, char *end, char **keep)
+{
+    char *stop;
+    size_t tl;
+
+    if (m->fifo_skip == MID_FIFO_SKIP_LINE) {
+        stop = memchr(p, '\n', (size_t)(end - p));
+        *keep = end;
+        tl = 1;
+    } else {
+        stop = mid_fifo_end(p, end, &tl);
+        *keep = end - p > 2 ? end - 2 : p;
+    }
+    if (stop == NULL)
+        return NULL;
+    m->fifo_skip = 0;
+    return stop + tl;
+}
+
+/*
+ * mid_fifo_overflow - the buffer is full and holds no whole request. A
+ * request line ending in it: the request is too long, its client gets
+ * 400 and the rest of it is skipped up to its empty line. Else a line
+ * longer than the buffer: a request's (it starts with ':') is skipped
+ * like a request, anything else up to its end.
+ */
+static void mid_fifo_overflow(struct mid *m)
+{
+    char *p = m->fifo_buf, *nl = memchr(p, '\n', m->fifo_len), *name;
+    char reply[NAME_MAX + 1];
+    struct mid_mi_reply r;
+    size_t len;
+
+    log_warn_rl("fifo: request or line longer than %zu bytes: \"%.32s\": "
+                "skipped to its end", sizeof(m->fifo_buf) - 1, p);
+    m->fifo_skip = p[0] == ':' ? MID_FIFO_SKIP_REQ : MID_FIFO_SKIP_LINE;
+    if (nl != NULL && mid_fifo_is_request(p, nl)) {
+        name = memchr(p + 1, ':', (size_t)(nl - p - 1)) + 1;
+        len = (size_t)(nl - name) - (nl[-1] == '\r');
+        if (len > 0 && len < sizeof(reply)) {
+            memcpy(reply, name, len);
+            reply[len] = 0;
+            memset(&r, 0, sizeof(r));
+            mid_mi_status(&r, 400, "Request too long");
+            mid_fifo_reply_send(m, reply, &r);
+            free(r.buf);
+        }
+    }
+    /* keep two bytes: the skip must see an empty line that straddles */
+    len = m->fifo_skip == MID_FIFO_SKIP_REQ ? 2 : 0;
+    memmove(m->fifo_buf, m->fifo_buf + m->fifo_len - len, len);
+    m->fifo_len = len;
+}
+
+/*
  * mid_fifo_parse - run every complete request in the buffer. A request
- * ends at an empty line; nothing is touched until one is complete, so a
- * request that arrives in pieces is parsed once, whole.
+ * starts at a ":CMD:REPLY" line and ends at an empty line; nothing is
+ * touched until one is complete, so a request that arrives in pieces is
+ * parsed once, whole. Lines that cannot start a request are skipped one
+ * by one (logged), so garbage does not swallow the request after it.
  */
 static void mid_fifo_parse(struct mid *m)
 {
     char *lines[MID_FIFO_MAX_ARGS + 2];
-    char *p = m->fifo_buf, *end = m->fifo_buf + m->fifo_len, *stop;
+    char *p = m->fifo_buf, *end = m->fifo_buf + m->fifo_len, *stop, *nl;
+    size_t tl;
     int n;
 
     for (;;) {
+        if (m->fifo_skip) {
+            if ((stop = mid_fifo_skip(m, p, end, &nl)) == NULL) {
+                p = nl;                 /* what to keep */
+                break;
+            }
+            p = stop;
+        }
         while (p < end && (*p == '\n' || *p == '\r'))
             p++;                        /* empty lines between requests */
-        stop = memmem(p, (size_t)(end - p), "\n\n", 2);
-        if (stop == NULL)
-            stop = memmem(p, (size_t)(end - p), "\n\r\n", 3);
-        if (stop == NULL)
+        if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+            break;
+        if (!mid_fifo_is_request(p, nl)) {
+            log_warn_rl("fifo: not a request line, skipped: \"%.*s\"",
+                        (int)(nl - p < 64 ? nl - p : 64), p);
+            p = nl + 1;
+            continue;
+        }
+        if ((stop = mid_fifo_end(p, end, &tl)) == NULL)
             break;
         *stop = 0;
         n = mid_fifo_split(p, lines, MID_FIFO_MAX_ARGS + 2);
         if (n > 0)
             mid_fifo_request(m, lines, n);
-        p = stop + (stop[1] == '\r' ? 3 : 2);
+        p = stop + tl;
     }
     m->fifo_len = (size_t)(end - p);
     memmove(m->fifo_buf, p, m->fifo_len);
-    if (m->fifo_len >= sizeof(m->fifo_buf) - 1) {
-        log_warn_rl("fifo: request longer than %zu bytes: dropped",
-                    sizeof(m->fifo_buf) - 1);
-        m->fifo_len = 0;
-    }
+    if (m->fifo_len >= sizeof(m->fifo_buf) - 1)
+        mid_fifo_overflow(m);
 }
 
 static void mid_fifo_on_read(struct ev *ev, struct ev_io *io, uint32_t e)

@@ -15,6 +15,7 @@ use File::Temp qw(tempdir);
 use POSIX qw(mkfifo);
 use Time::HiRes qw(sleep time);
 use Proxy;
+use Sip;
 
 my $p = Proxy->new(sipd => 1, children => 1);
 my $dir = $p->dir;
@@ -116,6 +117,54 @@ sub stuck_fifo
     sleep 0.05 while nfds($mid) > $fd0 + 4 && time < $deadline;
     cmp_ok(nfds($mid), '<=', $fd0 + 4, 'readers gone: the descriptors are freed');
     answers('after the unread reply FIFOs');
+}
+
+# --- garbage and oversized requests do not eat the next request ----------
+# a FIFO the test reads (non-blocking) for replies mid should or should
+# not write
+sub reader
+{
+    my ($name) = @_;
+    my $path = "$dir/$name";
+    unlink($path);
+    mkfifo($path, 0600) or die "mkfifo $path: $!";
+    sysopen(my $fh, $path, O_RDONLY | O_NONBLOCK) or die "open $path: $!";
+    return $fh;
+}
+
+sub reply_to
+{
+    my ($what, $bytes, $name) = @_;
+    my $raw = $p->mi_raw($bytes, $name, 5) // '';
+    like($raw, qr/\A200 OK\n/, "$what: the request after it is answered")
+        or diag("got: " . Sip::show($raw));
+}
+
+{
+    reply_to('a garbage line', "this is not a request\n:uptime:g1\n\n", 'g1');
+    reply_to('binary garbage lines',
+             "\x00\xff\xfe\n\x01:\x02\n\r\n:uptime:g2\n\n", 'g2');
+    reply_to('a garbage line longer than the buffer',
+             ('Z' x 20000) . "\n:uptime:g3\n\n", 'g3');
+    reply_to('a CRLF request before an LF one',
+             ":version:g4a\r\n\r\n:uptime:g4\n\n", 'g4');
+
+    # an oversized request whose arguments look like requests: 15 bytes
+    # of request line and 14 per argument put one at the 8191st byte,
+    # where mid used to cut and start parsing again
+    my $leak = reader('leak');
+    my $big = reader('big_r');
+    reply_to('an oversized request',
+             ":version:big_r\n" . (":version:leak\n" x 1000) . "\n"
+             . ":uptime:g5\n\n", 'g5');
+    sleep 0.3;
+    is(drain($leak), '', 'oversized request: its arguments are not run');
+    like(drain($big), qr/\A400 Request too long\n\n\z/,
+         'oversized request: its client gets 400 Request too long');
+    reply_to('an oversized request without a reply name',
+             "::\n" . ('A' x 20000) . "\n\n:uptime:g6\n\n", 'g6');
+    answers('garbage and oversized requests');
+    close($_) for $leak, $big;
 }
 
 $p->stop;
