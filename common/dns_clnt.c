@@ -40,7 +40,7 @@ int dns_clnt_query(struct ring *r, uint64_t qid, const char *name,
     q->proto = proto;
     q->secure = secure;
     q->name_len = (uint16_t)name_len;
-    q->pad = 0;
+    q->seed = 0;
     memcpy(q->name, name, name_len);
     return 0;
 }

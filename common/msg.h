@@ -15,6 +15,11 @@
  *    sipd[i] -> netd     MSG_T_SIP_OUT   bytes to send, with destination
  *    sipd[i] -> dnsd     MSG_T_DNS_QUERY name to resolve (RFC 3263)
  *    dnsd    -> sipd[i]  MSG_T_DNS_ANSWER addresses in failover order
+ *    netd    -> sipd[i]  MSG_T_SIP_IN with MSG_F_SEND_FAILED: a send failed
+ *                        (TCP: the message handed back to the sipd whose
+ *                        ring it came from; UDP: destination only)
+ *    sipd[i] -> dnsd     MSG_T_DNS_FAILED a target failed: skip it for a
+ *                        while in later answers
  */
 #include <stdint.h>
 #include <sys/socket.h>
@@ -24,6 +29,7 @@
 #define MSG_T_SIP_OUT 2
 #define MSG_T_DNS_QUERY 3
 #define MSG_T_DNS_ANSWER 4
+#define MSG_T_DNS_FAILED 5
 
 #define MSG_V1 1
 
@@ -61,6 +67,11 @@ struct msg_sip {
     uint32_t hdr_len;                   /* 0: not framed (UDP) */
     uint32_t body_len;
     uint32_t len;                       /* bytes in data[] */
+    uint32_t fail;                      /* MSG_FAIL_*, with SEND_FAILED */
+    uint32_t stamp_ms;                  /* SIP_IN: netd's monotonic ms
+                                         * (mod 2^32) at receipt; sipd
+                                         * drops it when older than
+                                         * [stages] max_queue_ms */
     uint32_t pad;
     char data[];
 };
@@ -73,15 +84,42 @@ struct msg_sip {
  * the connection once that is written (or after 2 s).
  */
 #define MSG_F_OVERSIZE 0x02
+/*
+ * netd -> sipd: a send to "peer" over "proto" failed for reason "fail".
+ * TCP (connect refused, timed out, reset before the write): data[] is
+ * the SIP_OUT message as sipd sent it (our Via on top), sent back on the
+ * ring it came from. UDP (ICMP unreachable): len is 0, netd keeps no
+ * datagrams; the UAC's retransmission tries the next target.
+ */
+#define MSG_F_SEND_FAILED 0x04
+/*
+ * sipd -> netd on SIP_OUT: the message is a forwarded request or a
+ * forwarded reply (not one sipd generated); netd counts
+ * core:fwd_requests / core:fwd_replies when it is actually written.
+ */
+#define MSG_F_FWD_REQUEST 0x08
+#define MSG_F_FWD_REPLY 0x10
 
-/* MSG_T_DNS_QUERY: resolve "name" for a SIP URI (RFC 3263). */
+/* msg_sip.fail and msg_dns_failed.reason */
+#define MSG_FAIL_REFUSED 1              /* TCP RST to SYN, ICMP port unr. */
+#define MSG_FAIL_TIMEOUT 2              /* TCP connect timed out */
+#define MSG_FAIL_RESET 3                /* reset/closed before the write */
+#define MSG_FAIL_UNREACH 4              /* ICMP host/net unreachable */
+#define MSG_FAIL_OTHER 5
+
+/*
+ * MSG_T_DNS_QUERY: resolve "name" for a SIP URI (RFC 3263). "seed" is
+ * the Call-ID hash folded to 16 bits (0 = none): dnsd orders SRV targets
+ * of equal priority from it, so an INVITE and its CANCEL (same Call-ID)
+ * get their targets in the same order without state in sipd.
+ */
 struct msg_dns_query {
     uint64_t qid;                       /* chosen by sipd, echoed back */
     uint16_t port;                      /* host order; 0 = not in URI */
     uint8_t proto;                      /* MSG_PROTO_*, 0 = not given */
     uint8_t secure;                     /* sips: */
     uint16_t name_len;
-    uint16_t pad;
+    uint16_t seed;                      /* was pad (always 0) */
     char name[];                        /* not NUL-terminated */
 };
 
@@ -105,6 +143,19 @@ struct msg_dns_answer {
     uint16_t ntargets;
     uint32_t ttl;
     struct msg_dns_target targets[];
+};
+
+/*
+ * MSG_T_DNS_FAILED: a send to addr/proto failed (reason MSG_FAIL_*).
+ * dnsd leaves that target out of (or puts it last in) the answers it
+ * gives for a while; the record has no reply. Shared by every sipd, so
+ * the second resolution for an INVITE and for its CANCEL both skip it.
+ */
+struct msg_dns_failed {
+    struct msg_addr addr;               /* port filled in */
+    uint8_t proto;                      /* MSG_PROTO_* */
+    uint8_t pad[3];
+    uint32_t reason;                    /* MSG_FAIL_* */
 };
 
 #endif
