@@ -31,6 +31,14 @@ int64_t ev_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+uint32_t ev_stamp_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 int ev_init(struct ev *ev)
 {
     memset(ev, 0, sizeof(*ev));

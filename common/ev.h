@@ -61,6 +61,13 @@ extern int ev_del(struct ev *ev, struct ev_io *io);
 /* ev_now_ms - CLOCK_MONOTONIC in milliseconds */
 extern int64_t ev_now_ms(void);
 
+/*
+ * ev_stamp_ms - CLOCK_MONOTONIC_COARSE in milliseconds, mod 2^32: a
+ * record's age across processes (a vDSO read, no syscall; a few ms of
+ * resolution). Compare two stamps by unsigned difference.
+ */
+extern uint32_t ev_stamp_ms(void);
+
 /* ev_timer_start - (re)arm t to fire after ms milliseconds */
 extern void ev_timer_start(struct ev *ev, struct ev_timer *t, int64_t ms);
 extern void ev_timer_stop(struct ev *ev, struct ev_timer *t);

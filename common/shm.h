@@ -117,6 +117,9 @@ struct shm_hdr {
     uint64_t size;
     int32_t log_level;                  /* live [log] debug, mid writes */
     int32_t nsipd;                      /* running sipd processes */
+    uint32_t sipd_live;                 /* bit i: sipd/i running and
+                                         * answering pings; mid writes,
+                                         * netd hashes over these */
     int32_t nlisten;
     int32_t listen_fd[CFG_MAX_LISTEN];  /* inherited sockets, cfg order */
     uint64_t cfg_off[2];                /* two slots of SHM_CFG_MAX bytes */

@@ -49,6 +49,7 @@
     X(SIPD_DNS_EXPIRED, "sipd", "dns_expired")                     \
     X(TCP_ACCEPTED, "tcp", "connections_accepted")                 \
     X(TCP_OPEN, "tcp", "connections_open")                         \
+    X(SIPD_STALE_DROPS, "sipd", "stale_drops")                     \
     X(TCP_REFUSED, "tcp", "connections_refused")                   \
     X(TCP_REFUSED_PER_IP, "tcp", "connections_refused_per_ip")     \
     X(TCP_CONNECTED, "tcp", "connections_connected")               \

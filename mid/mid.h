@@ -23,8 +23,10 @@
 #define MID_BACKOFF_MIN_MS 100
 #define MID_BACKOFF_MAX_MS 10000
 #define MID_STABLE_MS 10000             /* up this long: back-off resets */
-#define MID_PING_MS 2000
-#define MID_STALL_MS 10000              /* no pong this long: stalled */
+#define MID_PING_MS 1000
+#define MID_STALL_MS 2500               /* no pong this long: stalled, and
+                                         * netd hashes around it; past
+                                         * [stages] hang_ms it is killed */
 #define MID_STOP_GRACE_MS 5000
 #define MID_SCALE_GRACE_MS 1000         /* netd moves off, queues drain */
 
@@ -38,6 +40,10 @@ struct mid_proc {
     int state;                          /* PROC_S_* */
     int restarts;
     int ready;                          /* said ready since last fork */
+    int planned;                        /* mid asked it to exit (reload,
+                                         * stage_restart): the next start
+                                         * is not a crash restart */
+    int hung;                           /* killed for missing pings */
     int64_t forked_ms;
     int64_t last_pong_ms;
     int backoff_ms;
@@ -124,6 +130,11 @@ extern struct mid_proc *mid_spawn_by_pid(struct mid *m, pid_t pid);
 extern const char *mid_spawn_state_name(int state);
 extern void mid_spawn_restart(struct mid *m, struct mid_proc *p);
 extern int mid_spawn_scale(struct mid *m, int n);
+extern void mid_spawn_bounce(struct mid *m, struct mid_proc *p,
+                             const char *why);
+extern int mid_spawn_stalled(const struct mid_proc *p, int64_t now);
+extern void mid_spawn_watch(struct mid *m);
+extern void mid_spawn_live(struct mid *m);
 
 /* mid_ctl.c */
 extern int mid_ctl_open(struct mid *m);

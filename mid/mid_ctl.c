@@ -38,12 +38,15 @@ static void mid_ctl_report(struct mid *m, const char *msg)
         || p->instance != inst)
         return;
     p->last_pong_ms = ev_now_ms();
+    if (p->stage == STAGE_SIPD)         /* a stalled one may be back */
+        mid_spawn_live(m);
     if (strcmp(what, "ready") == 0 && !p->ready) {
         p->ready = 1;
         if (p->state == PROC_S_STARTING)
             p->state = PROC_S_RUNNING;
         m->shm.hdr->procs[p - m->procs].state = p->state;
         log_info("%s/%d: pid %d ready", stage, inst, pid);
+        mid_spawn_live(m);
         mid_reload_kick(m);
     }
 }
@@ -65,6 +68,7 @@ static void mid_ctl_on_ping(struct ev *ev, struct ev_timer *t)
 
     if (!m->stopping)
         ctl_send(m->ctl_pub, "ping %llu", (unsigned long long)++m->ping_seq);
+    mid_spawn_watch(m);
     ev_timer_start(ev, t, MID_PING_MS);
 }
 

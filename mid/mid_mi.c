@@ -143,14 +143,14 @@ static void mid_mi_ps(struct mid *m, char **a, int n,
 
     (void)a;
     (void)n;
+    mid_spawn_live(m);                  /* netd routes by what ps says */
     for (i = 0; i < SHM_MAX_PROCS; i++) {
         struct mid_proc *p = &m->procs[i];
         const char *state = mid_spawn_state_name(p->state);
 
         if (!p->used)
             continue;
-        if (i != SHM_PROC_MID && p->state == PROC_S_RUNNING
-            && now - p->last_pong_ms > MID_STALL_MS)
+        if (i != SHM_PROC_MID && mid_spawn_stalled(p, now))
             state = "stalled";
         mid_mi_line(r, "Process",
                     "ID=%d PID=%d Type=%s Instance=%d State=%s Restarts=%d",
@@ -317,12 +317,12 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
         mid_mi_status(r, 409, "Stage %.32s is not running", a[0]);
         return;
     }
-    log_notice("MI: restarting %s/%d pid %d", shm_stage_name(stage), inst,
-               (int)p->pid);
-    p->ready = 1;                       /* an asked-for restart: no penalty */
-    kill(p->pid, SIGTERM);
-    p->state = PROC_S_STOPPING;
-    m->shm.hdr->procs[p - m->procs].state = p->state;
+    if (m->roll_n > 0) {
+        mid_mi_status(r, 409, "reload in progress: try again when ps "
+                      "shows every stage running");
+        return;
+    }
+    mid_spawn_bounce(m, p, "MI stage_restart");
     mid_mi_line(r, "Process", "%s/%d PID=%d stopping",
                 shm_stage_name(stage), inst, (int)p->pid);
 }

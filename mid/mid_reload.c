@@ -88,10 +88,7 @@ static void mid_reload_step(struct ev *ev, struct ev_timer *t)
             }
             m->roll_pid = p->pid;
             m->roll_deadline = ev_now_ms() + MID_RELOAD_WAIT_MS;
-            p->ready = 1;               /* asked for: no back-off */
-            kill(p->pid, SIGTERM);
-            p->state = PROC_S_STOPPING;
-            m->shm.hdr->procs[p - m->procs].state = p->state;
+            mid_spawn_bounce(m, p, "reload");
         } else if (p->pid > 0 && p->pid != m->roll_pid
                    && p->state == PROC_S_RUNNING) {
             m->roll_pid = 0;            /* back, on the new text */

@@ -14,7 +14,19 @@
  *    throttles a service whose child dies before its first use; one that
  *    ran MID_STABLE_MS or longer restarts after the minimum. At most
  *    MID_RESTART_MAX starts per MID_RESTART_WINDOW_MS: past that the next
- *    start waits until the oldest leaves the window.
+ *    start waits until the oldest leaves the window. Only crashes count:
+ *    a stage that mid itself asked to exit (reload, stage_restart:
+ *    mid_spawn_bounce) restarts after the minimum delay and outside the
+ *    window (ps still counts it in "restarts"), so no number of operator
+ *    restarts can put a stage into back-off.
+ *
+ *    Liveness: a stage answers mid's pings (mid_ctl.c). One silent for
+ *    MID_STALL_MS is "stalled"; one silent for [stages] hang_ms (a
+ *    SIGSTOP, a deadlock, an endless loop) is killed with SIGKILL and
+ *    restarted as a crash. The set of sipd instances that are running
+ *    and not stalled is published in the segment (sipd_live) for netd,
+ *    which hashes a Call-ID whose instance is not in it over the live
+ *    ones instead, so a hung, dead or crash-looping sipd gets no traffic.
  *
  *    Children get PR_SET_PDEATHSIG(SIGTERM): if mid is killed outright,
  *    no stage is left behind holding the ports' rings.
@@ -58,6 +70,37 @@ static void mid_spawn_mirror(struct mid *m, struct mid_proc *p)
     sp->restarts = p->restarts;
     if (p->state == PROC_S_STARTING || sp->started == 0)
         sp->started = (int64_t)time(NULL);
+    if (p->stage == STAGE_SIPD)
+        mid_spawn_live(m);
+}
+
+/* mid_spawn_stalled - running, but silent to pings for MID_STALL_MS */
+int mid_spawn_stalled(const struct mid_proc *p, int64_t now)
+{
+    return p->pid > 0 && p->state == PROC_S_RUNNING
+           && now - p->last_pong_ms > MID_STALL_MS;
+}
+
+/*
+ * mid_spawn_live - publish which sipd instances netd may hash to: those
+ * running (said ready) and not stalled, below the live count. One
+ * release store; netd reads it per message with a relaxed load.
+ */
+void mid_spawn_live(struct mid *m)
+{
+    int64_t now = ev_now_ms();
+    uint32_t live = 0;
+    int i;
+
+    for (i = 0; i < CFG_MAX_SIPD && i < m->shm.hdr->nsipd; i++) {
+        const struct mid_proc *p = &m->procs[SHM_PROC_SIPD(i)];
+
+        if (p->used && !p->retire && p->state == PROC_S_RUNNING
+            && !mid_spawn_stalled(p, now))
+            live |= 1u << i;
+    }
+    if (live != m->shm.hdr->sipd_live)
+        __atomic_store_n(&m->shm.hdr->sipd_live, live, __ATOMIC_RELEASE);
 }
 
 static void mid_spawn_on_timer(struct ev *ev, struct ev_timer *t)
@@ -165,7 +208,7 @@ void mid_spawn_restart(struct mid *m, struct mid_proc *p)
     int64_t now = ev_now_ms();
     int pid;
 
-    if (mid_spawn_window(p, now) >= MID_RESTART_MAX) {
+    if (!p->planned && mid_spawn_window(p, now) >= MID_RESTART_MAX) {
         int64_t wait = MID_RESTART_WINDOW_MS - (now - p->recent[0]);
 
         log_warn("%s/%d: %d starts in %d s: next start in %lld ms",
@@ -184,7 +227,10 @@ void mid_spawn_restart(struct mid *m, struct mid_proc *p)
         mid_spawn_mirror(m, p);
         return;
     }
-    p->recent[p->nrecent++] = now;
+    if (!p->planned)
+        p->recent[p->nrecent++] = now;
+    p->planned = 0;
+    p->hung = 0;
     p->pid = pid;
     p->ready = 0;
     p->forked_ms = now;
@@ -209,7 +255,10 @@ static void mid_spawn_died(struct mid *m, struct mid_proc *p, int status)
     int64_t now = ev_now_ms(), delay;
     const char *name = shm_stage_name(p->stage);
 
-    if (WIFSIGNALED(status))
+    if (p->hung)
+        log_warn("%s/%d: pid %d killed: it answered no ping for %d ms",
+                 name, p->instance, p->pid, m->cfg.stages_hang_ms);
+    else if (WIFSIGNALED(status))
         log_warn("%s/%d: pid %d killed by signal %d%s", name, p->instance,
                  p->pid, WTERMSIG(status),
                  WCOREDUMP(status) ? " (core dumped)" : "");
@@ -230,6 +279,13 @@ static void mid_spawn_died(struct mid *m, struct mid_proc *p, int status)
     if (m->stopping || p->state == PROC_S_DOWN) {
         p->state = PROC_S_DOWN;
         mid_spawn_mirror(m, p);
+        return;
+    }
+    if (p->planned) {                   /* asked to: not a crash */
+        p->restarts++;
+        p->state = PROC_S_BACKOFF;
+        mid_spawn_mirror(m, p);
+        ev_timer_start(&m->ev, &p->timer, MID_BACKOFF_MIN_MS);
         return;
     }
     if (!p->ready)                      /* died before it could work */
@@ -393,4 +449,46 @@ int mid_spawn_scale(struct mid *m, int n)
     if (n != cur)
         log_notice("sipd: %d -> %d instances", cur, n);
     return 0;
+}
+
+/*
+ * mid_spawn_bounce - a planned restart (reload, MI stage_restart): ask
+ * p to exit; it starts again after the minimum delay, and neither the
+ * exit nor the start counts toward the crash limiter. p must be running.
+ */
+void mid_spawn_bounce(struct mid *m, struct mid_proc *p, const char *why)
+{
+    log_notice("%s/%d: pid %d: restarting (%s)", shm_stage_name(p->stage),
+               p->instance, (int)p->pid, why);
+    p->planned = 1;
+    kill(p->pid, SIGTERM);
+    p->state = PROC_S_STOPPING;
+    mid_spawn_mirror(m, p);
+}
+
+/*
+ * mid_spawn_watch - every ping period: kill a stage that has answered no
+ * ping for [stages] hang_ms (one still starting counts from its fork),
+ * and republish the live sipd set, since stalls begin and end with time
+ * rather than with an event.
+ */
+void mid_spawn_watch(struct mid *m)
+{
+    int64_t now = ev_now_ms();
+    int i;
+
+    for (i = 1; i < SHM_MAX_PROCS && !m->stopping; i++) {
+        struct mid_proc *p = &m->procs[i];
+
+        if (!p->used || p->pid <= 0 || p->hung
+            || (p->state != PROC_S_RUNNING && p->state != PROC_S_STARTING)
+            || now - p->last_pong_ms <= m->cfg.stages_hang_ms)
+            continue;
+        log_warn("%s/%d: pid %d answered no ping for %lld ms: killing it",
+                 shm_stage_name(p->stage), p->instance, (int)p->pid,
+                 (long long)(now - p->last_pong_ms));
+        p->hung = 1;
+        kill(p->pid, SIGKILL);
+    }
+    mid_spawn_live(m);
 }

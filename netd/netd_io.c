@@ -5,7 +5,13 @@
  *      In: netd_to_sipd() copies one received message (a datagram, or a
  *      TCP message framed by proto_tcp) into the ring of sipd number
  *      hash(Call-ID) % nsipd, so every message of a call meets the same
- *      sipd; the Call-ID is found with the parser's light
+ *      sipd. When that instance is not live (mid's sipd_live: down, in
+ *      back-off, starting or not answering pings) the Call-ID goes to
+ *      live instance number hash % (live count) instead, so order per
+ *      Call-ID holds among live instances and no traffic waits on a dead
+ *      one; with none live it waits in its own ring. Each record carries
+ *      its receipt time (ev_stamp_ms) so sipd can drop what waited too
+ *      long. The Call-ID is found with the parser's light
  *      sip_msg_peek_callid(), not a parse. Rings touched are published
  *      once per batch by netd_commit() (one eventfd write at most per
  *      ring and batch, none while sipd is busy).
@@ -67,11 +73,26 @@ void netd_sent_by(const struct msg_sip *m, struct msg_addr *to)
     to->port = htons((uint16_t)(pm->via1.port ? pm->via1.port : 5060));
 }
 
+/* netd_pick - the sipd instance for hash h (see DESCRIPTION) */
+static int netd_pick(const struct netd *n, uint32_t h)
+{
+    uint32_t all = (1u << n->nsipd) - 1;
+    uint32_t live = __atomic_load_n(&n->srv->shm.hdr->sipd_live,
+                                    __ATOMIC_RELAXED) & all;
+    int i = (int)(h % (uint32_t)n->nsipd), k;
+
+    if (live == 0 || (live & (1u << i)))
+        return i;
+    for (k = (int)(h % (uint32_t)__builtin_popcount(live)); k > 0; k--)
+        live &= live - 1;               /* drop the lowest set bit */
+    return __builtin_ctz(live);
+}
+
 int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,
                  size_t len)
 {
     uint32_t h = netd_hash_callid(data, len);
-    int i = (int)(h % (uint32_t)n->nsipd);
+    int i = netd_pick(n, h);
     struct msg_sip *m;
 
     m = ring_reserve(&n->to_sipd[i], MSG_T_SIP_IN,
@@ -83,6 +104,7 @@ int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,
     *m = *hdr;
     m->hash = h;
     m->len = (uint32_t)len;
+    m->stamp_ms = ev_stamp_ms();
     memcpy(m->data, data, len);
     n->dirty |= 1u << i;
     return 0;

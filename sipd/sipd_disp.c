@@ -15,13 +15,20 @@
  *    and a request of the same call can only both be queued when they
  *    crossed on the wire, where no order between them exists, so this
  *    never reorders what one sender sent.
+ *
+ *    Age: a message that waited in the ring longer than [stages]
+ *    max_queue_ms (netd stamps its receipt; this instance was hung or
+ *    restarting) is dropped and counted, not forwarded late: the sender
+ *    has retransmitted by then, and a request forwarded seconds late
+ *    only confuses the next hop.
  * PROTOCOL
  *    In: MSG_T_SIP_IN, MSG_T_DNS_ANSWER. Out (in-process): the same
  *    records, plus SIPD_T_TICK.
  * DIAGNOSTICS
  *    A full worker queue drops the record (sipd:queue_drops, warning
  *    rate-limited): the worker is that far behind, shedding is better
- *    than stalling every other worker.
+ *    than stalling every other worker. A stale message is dropped
+ *    (sipd:stale_drops, warning rate-limited, naming its age).
  */
 #include <string.h>
 
@@ -63,13 +70,24 @@ static void sipd_disp_commit(struct sipd *d)
     }
 }
 
-static void sipd_disp_sip(struct sipd *d, const struct ring_rec *rec)
+static void sipd_disp_sip(struct sipd *d, const struct ring_rec *rec,
+                          uint32_t now)
 {
     const struct msg_sip *m = (const struct msg_sip *)rec->data;
+    uint32_t age;
     int hi;
 
     if (rec->len < sizeof(*m) || m->len > rec->len - sizeof(*m))
         return;                         /* netd never writes these */
+    age = now - m->stamp_ms;            /* 0: not stamped */
+    if (m->stamp_ms != 0 && age > (uint32_t)d->srv->cfg.stages_max_queue_ms
+        && age < UINT32_MAX / 2) {
+        stats_inc(d->st, STAT_SIPD_STALE_DROPS);
+        log_warn_rl("message from the ring dropped: it waited %u ms "
+                    "([stages] max_queue_ms %d)", age,
+                    d->srv->cfg.stages_max_queue_ms);
+        return;
+    }
     /* A response starts with "SIP/", a request with its method. */
     hi = m->len >= 4 && memcmp(m->data, "SIP/", 4) == 0;
     sipd_disp_copy(d, &d->workers[m->hash % (uint32_t)d->children], hi,
@@ -92,12 +110,13 @@ static void sipd_disp_dns(struct sipd *d, const struct ring_rec *rec)
 static int sipd_disp_drain(struct sipd *d, struct ring *r)
 {
     const struct ring_rec *rec;
+    uint32_t now = ev_stamp_ms();
     int n = 0;
 
     while (n < SIPD_DISP_BATCH && (rec = ring_pop(r)) != NULL) {
         n++;
         if (rec->type == MSG_T_SIP_IN)
-            sipd_disp_sip(d, rec);
+            sipd_disp_sip(d, rec, now);
         else if (rec->type == MSG_T_DNS_ANSWER)
             sipd_disp_dns(d, rec);
     }

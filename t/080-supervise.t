@@ -1,0 +1,160 @@
+#!/usr/bin/perl
+# Supervision: operator restarts never put a stage into back-off (ten
+# reloads in ten seconds under load lose nothing); a hung sipd (SIGSTOP)
+# is killed and restarted, and while it hangs netd sends its Call-IDs to
+# the live instance; what waited in its ring past [stages] max_queue_ms
+# is dropped and counted, not forwarded late; a crash-looping sipd in
+# back-off gets no traffic.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use Time::HiRes qw(sleep time);
+use Proxy;
+use Sip;
+
+my $seq = 0;
+
+# collect(UAS, IDS, S) - receive until every id in IDS (hash ref) was
+# seen or S seconds passed; the hash of ids seen
+sub collect
+{
+    my ($uas, $want, $t, $seen) = @_;
+    $seen //= {};
+    my $deadline = time + $t;
+    while (time < $deadline && grep { !$seen->{$_} } keys %$want) {
+        my ($m) = $uas->recv(0.2);
+        next unless defined $m;
+        $seen->{$1} = 1 if $m =~ /\r\nCall-ID: (\S+?)-\d+\@/;
+    }
+    return $seen;
+}
+
+# burst(P, UAC, UAS, N) - N new OPTIONS through the proxy; their ids
+sub burst
+{
+    my ($p, $uac, $uas, $n) = @_;
+    my %ids;
+    for (1 .. $n) {
+        my $id = 'sv' . ++$seq;
+        $uac->send(Sip::options('sip:bob@127.0.0.1:' . $uas->port,
+                                $uac->port, $id), $p->port);
+        $ids{$id} = 1;
+    }
+    return \%ids;
+}
+
+sub missing { my ($want, $seen) = @_; grep { !$seen->{$_} } sort keys %$want }
+
+# -- 1. ten reloads in ten seconds, under load
+{
+    my $p = Proxy->new(sipd => 2, children => 2, debug => 2);
+    my ($uac, $uas) = ($p->udp_socket, $p->udp_socket);
+    my (%want, %seen, @codes);
+    my $t0 = time;
+    for my $i (1 .. 10) {
+        my $ids = burst($p, $uac, $uas, 25);
+        @want{ keys %$ids } = values %$ids;
+        my ($code, $reason) = $p->mi('reload');
+        my $until = time + 5;
+        while (defined $code && $code == 409 && time < $until) {
+            collect($uas, \%want, 0.1, \%seen);     # one still rolling
+            ($code, $reason) = $p->mi('reload');
+        }
+        push @codes, $code // 'none';
+        collect($uas, \%want, 0.3, \%seen);
+    }
+    my $ids = burst($p, $uac, $uas, 25);
+    @want{ keys %$ids } = values %$ids;
+    collect($uas, \%want, 8, \%seen);
+    my $took = time - $t0;
+    is_deeply(\@codes, [ (200) x 10 ], 'ten reloads: each answered 200');
+    my @lost = missing(\%want, \%seen);
+    is(scalar(@lost), 0,
+       sprintf('ten reloads in %.1f s: all %d requests forwarded',
+               $took, scalar keys %want))
+        or diag("missing: @lost[0 .. ($#lost < 9 ? $#lost : 9)]");
+    ok($p->wait_ps(sub { !grep { $_->{State} ne 'running' } @_ }, 15),
+       'after the reloads every stage is running')
+        or diag(Proxy::ps_text($p->{last_ps}));
+    unlike($p->log, qr/starts in \d+ s: next start/,
+           'no stage hit the crash limiter');
+    $p->stop;
+}
+
+# -- 2. a hung sipd is killed and restarted; its traffic goes around it
+{
+    my $p = Proxy->new(sipd => 2, children => 2, debug => 2,
+                       extra => { stages => [ 'hang_ms = 3000',
+                                              'max_queue_ms = 1000' ] });
+    my ($uac, $uas) = ($p->udp_socket, $p->udp_socket);
+    my ($s1) = $p->ps_of('sipd', 1);
+    ok($s1 && $s1->{PID} > 0, 'sipd/1 runs') or BAIL_OUT('no sipd/1');
+    kill 'STOP', $s1->{PID};
+    my $early = burst($p, $uac, $uas, 40);      # some wait in sipd/1's ring
+    my $early_seen = collect($uas, $early, 1);
+    my $n_early = keys %$early_seen;
+    ok($n_early > 0 && $n_early < 40,
+       "right after the stop, only sipd/0's share got through ($n_early/40)");
+    ok($p->wait_ps(sub { grep { $_->{Type} eq 'sipd' && $_->{Instance} == 1
+                                && $_->{State} eq 'stalled' } @_ }, 5),
+       'ps says sipd/1 is stalled')
+        or diag(Proxy::ps_text($p->{last_ps}));
+    my $during = burst($p, $uac, $uas, 50);
+    my @lost = missing($during, collect($uas, $during, 2));
+    is(scalar(@lost), 0, 'while sipd/1 hangs, every new Call-ID is served')
+        or diag("missing: @lost");
+    ok($p->wait_ps(sub { grep { $_->{Type} eq 'sipd' && $_->{Instance} == 1
+                                && $_->{PID} != $s1->{PID}
+                                && $_->{State} eq 'running' } @_ }, 10),
+       'the hung sipd/1 was killed and a new one runs')
+        or diag(Proxy::ps_text($p->{last_ps}));
+    like($p->log, qr/sipd\/1: pid $s1->{PID} answered no ping for \d+ ms: killing it/,
+         'the kill is logged, naming the stage and pid');
+    my $stale = $p->wait_stat('sipd:stale_drops', 40 - $n_early, 3);
+    is($stale, 40 - $n_early,
+       'what waited in the hung ring past max_queue_ms was dropped, '
+       . 'and counted');
+    my $late = collect($uas, $early, 1, {});
+    is(scalar(keys %$late), 0, 'nothing was forwarded late');
+    $p->stop;
+}
+
+# -- 3. a crash-looping sipd in back-off gets no traffic
+{
+    my $p = Proxy->new(sipd => 2, children => 2, debug => 2);
+    my ($uac, $uas) = ($p->udp_socket, $p->udp_socket);
+    my $backoff;
+    for my $i (1 .. 12) {
+        my ($s1) = $p->wait_ps(sub { grep { $_->{Type} eq 'sipd'
+                                            && $_->{Instance} == 1 } @_ }, 5);
+        my ($r) = grep { $_->{Type} eq 'sipd' && $_->{Instance} == 1 }
+                  @{ $p->{last_ps} };
+        if ($r->{State} eq 'backoff' && $p->log =~ /sipd\/1: 10 starts in/) {
+            $backoff = 1;
+            last;
+        }
+        my @ps = $p->wait_ps(sub { grep { $_->{Type} eq 'sipd'
+                                          && $_->{Instance} == 1
+                                          && $_->{State} eq 'running' } @_ },
+                             5);
+        ($r) = grep { $_->{Type} eq 'sipd' && $_->{Instance} == 1 } @ps;
+        kill 'KILL', $r->{PID} if $r;
+        sleep 0.2;
+    }
+    $backoff ||= $p->wait_ps(sub { grep { $_->{Type} eq 'sipd'
+                                          && $_->{Instance} == 1
+                                          && $_->{State} eq 'backoff' } @_ },
+                             3);
+    ok($backoff, 'sipd/1 crash-looped into back-off')
+        or diag(Proxy::ps_text($p->{last_ps}));
+    my $ids = burst($p, $uac, $uas, 60);
+    my @lost = missing($ids, collect($uas, $ids, 3));
+    is(scalar(@lost), 0, 'during its back-off, sipd/0 serves every Call-ID')
+        or diag("missing: @lost");
+    $p->stop;
+}
+
+done_testing();
