@@ -136,6 +136,25 @@ static int cfg_scan_value(struct cfg_parse *p, const char *s, char *out,
     return cfg_rest(p, s + n, secret);
 }
 
+/*
+ * cfg_scan_words - an unquoted value of several words ("listen = IP as
+ *    HOST"): up to a comment or the end, trailing white space dropped.
+ */
+static int cfg_scan_words(struct cfg_parse *p, const char *s, char *out,
+                          size_t *len)
+{
+    size_t n = strcspn(s, "#");
+
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (n == 0)
+        return cfg_value_err(p, "missing value");
+    memcpy(out, s, n);
+    out[n] = '\0';
+    *len = n;
+    return 0;
+}
+
 static int cfg_section(struct cfg_parse *p, const char *s)
 {
     const char *name = cfg_skipws(s + 1), *end = name + cfg_keylen(name);
@@ -170,8 +189,10 @@ static int cfg_setting(struct cfg_parse *p, const char *s)
         return cfg_value_err(p, "key outside any section");
     if ((k = cfg_keys_find(p->sect, p->key)) == NULL)
         return cfg_value_err(p, "unknown key");
-    if (cfg_scan_value(p, cfg_skipws(s + 1), val, &len,
-                       k->type == CFG_T_URL) < 0
+    s = cfg_skipws(s + 1);
+    if ((k->type == CFG_T_LISTEN && *s != '"'
+             ? cfg_scan_words(p, s, val, &len)
+             : cfg_scan_value(p, s, val, &len, k->type == CFG_T_URL)) < 0
         || cfg_seen(p, k) < 0)
         return -1;
     return cfg_setters[k->type](p, k, val, len);

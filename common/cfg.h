@@ -44,6 +44,10 @@ struct cfg_listen {
     uint16_t port;
     struct sockaddr_storage addr;       /* numeric: listen takes IPs only */
     socklen_t addrlen;
+    /* "as HOST[:PORT]": what Via and Record-Route name instead of
+     * host:port (required for a wildcard IP); "" = none */
+    char adv_host[CFG_HOST];            /* lower-cased, without brackets */
+    uint16_t adv_port;                  /* the listen port when not given */
 };
 
 struct cfg_hostport {

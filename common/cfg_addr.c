@@ -4,9 +4,11 @@
  * DESCRIPTION
  *      The setters of three types of cfg_keys[] row, called by the reader
  *      (cfg.c) with the unquoted value:
- *          listen    [proto:]IP[:port], numeric only, IPv6 in brackets;
- *                    proto udp (the default) or tcp; a second line with
- *                    the same proto, IP and port is an error
+ *          listen    [proto:]IP[:port] [as HOST[:PORT]], numeric IP
+ *                    only, IPv6 in brackets; proto udp (the default) or
+ *                    tcp; a second line with the same proto, IP and port
+ *                    is an error; "as" is the advertised address (Via,
+ *                    Record-Route), required for 0.0.0.0 and [::]
  *          hostport  host[:port], a name or IP, lower-cased; port 0 = any
  *          ipport    IP[:port], numeric
  *      One function per grammar rule: cfg_addr_split() splits host and
@@ -157,34 +159,104 @@ static int cfg_addr_dup(struct cfg_parse *p, const struct cfg_listen *l)
     return 0;
 }
 
+/* cfg_hostname - letters, digits, ".", "-", "_" */
+static int cfg_addr_hostname(const char *h)
+{
+    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789.-_") == strlen(h);
+}
+
+/* cfg_addr_wildcard - 0.0.0.0 or [::]: bound on every address */
+static int cfg_addr_wildcard(const struct cfg_listen *l)
+{
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)&l->addr;
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&l->addr;
+
+    if (l->addr.ss_family == AF_INET)
+        return s4->sin_addr.s_addr == htonl(INADDR_ANY);
+    return IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
+}
+
+/*
+ * cfg_addr_as - the rest of a listen line after the address: empty, or
+ *    "as HOST[:PORT]" (OpenSIPS' advertised address: a name, an IPv4
+ *    or a bracketed IPv6), into l->adv_host and l->adv_port (the listen
+ *    port when PORT is absent).
+ */
+static int cfg_addr_as(struct cfg_parse *p, const char *v,
+                       struct cfg_listen *l)
+{
+    struct sockaddr_storage ss;
+    struct cfg_addr_hp hp;
+    socklen_t sslen;
+    size_t j;
+
+    v += strspn(v, " \t");
+    if (*v == '\0')
+        return 0;
+    if (strncasecmp(v, "as", 2) != 0 || (v[2] != ' ' && v[2] != '\t'))
+        return cfg_value_err(p,
+                             "junk \"" CFG_ECHO "\" after the address "
+                             "(expected \"as HOST[:PORT]\")",
+                             v);
+    v += 2 + strspn(v + 2, " \t");
+    if (*v == '\0' || v[strcspn(v, " \t")] != '\0')
+        return cfg_value_err(p, "\"as\" takes one HOST[:PORT]");
+    if (cfg_addr_split(p, v, &hp) < 0)
+        return -1;
+    if (hp.bracket && cfg_addr_ip(p, &hp, 0, &ss, &sslen) < 0)
+        return -1;
+    if (!hp.bracket && !cfg_addr_hostname(hp.host))
+        return cfg_value_err(p, "bad host name \"" CFG_ECHO "\" after as",
+                             hp.host);
+    for (j = 0; hp.host[j] != '\0'; j++)
+        l->adv_host[j] = (char)tolower((unsigned char)hp.host[j]);
+    l->adv_host[j] = '\0';
+    l->adv_port = (uint16_t)(hp.port < 0 ? l->port : hp.port);
+    return 0;
+}
+
+/*
+ * cfg_addr_listen - [proto:]IP[:port] [as HOST[:PORT]]; a wildcard IP
+ *    without "as" is refused: Via and Record-Route would name 0.0.0.0.
+ */
 int cfg_addr_listen(struct cfg_parse *p, const struct cfg_key *k, const char *v,
                     size_t len)
 {
     struct cfg_listen l;
     struct cfg_addr_hp hp;
+    char addr[CFG_HOST];
+    const char *a = addr;
+    size_t n = strcspn(v, " \t");
     int i;
 
     (void)len;
     memset(&l, 0, sizeof(l));
-    if (cfg_addr_proto(p, &v, &l.proto) < 0 || cfg_addr_split(p, v, &hp) < 0)
+    if (n >= sizeof(addr))
+        return cfg_value_err(p, "address too long (max %zu bytes)",
+                             sizeof(addr) - 1);
+    cfg_value_copy(addr, sizeof(addr), v, n);
+    v += n;
+    if (cfg_addr_proto(p, &a, &l.proto) < 0 || cfg_addr_split(p, a, &hp) < 0)
         return -1;
     l.port = (uint16_t)(hp.port < 0 ? k->dflt : hp.port);
     if (cfg_addr_ip(p, &hp, l.port, &l.addr, &l.addrlen) < 0)
         return -1;
     cfg_value_copy(l.host, sizeof(l.host), hp.host, strlen(hp.host));
+    if (cfg_addr_as(p, v, &l) < 0)
+        return -1;
+    if (l.adv_host[0] == '\0' && cfg_addr_wildcard(&l))
+        return cfg_value_err(p,
+                             "wildcard address %s needs \"as HOST[:PORT]\" "
+                             "(the address Via and Record-Route name)",
+                             l.addr.ss_family == AF_INET6 ? "[::]"
+                                                          : "0.0.0.0");
     if (cfg_addr_dup(p, &l) < 0 || (i = cfg_value_room(p, k)) < 0)
         return -1;
     p->c->listen[i] = l;
     p->listen_line[i] = p->line;
     p->c->nlisten++;
     return 0;
-}
-
-/* cfg_hostname - letters, digits, ".", "-", "_" */
-static int cfg_addr_hostname(const char *h)
-{
-    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789.-_") == strlen(h);
 }
 
 /* cfg_addr_hostport - alias (a name or IP) and servers (numeric) */

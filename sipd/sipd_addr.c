@@ -7,7 +7,8 @@
  *    hop selection (sipd_hop.c) and replies (sipd_reply.c) share:
  *
  *     - "is it us": a host:port that is the IP and port of a listen
- *       socket (any transport), or a [net] alias (RFC 3261 16.4 Route
+ *       socket (any transport), its advertised address ("listen = ...
+ *       as HOST[:PORT]"), or a [net] alias (RFC 3261 16.4 Route
  *       popping, 16.11 our Via on a response);
  *     - "which socket": a listen socket of a transport and family,
  *       the one the message came in on first;
@@ -112,23 +113,48 @@ static int sipd_addr_listen_ip(const struct cfg_listen *l,
 }
 
 /*
+ * sipd_addr_adv_is - host:port is the advertised address ("as") of
+ *    listen l: the same name (case-insensitively), or the same IP
+ *    (a, when host is an IP literal; NULL otherwise).
+ */
+static int sipd_addr_adv_is(const struct cfg_listen *l, struct str host,
+                            const struct msg_addr *a, int port)
+{
+    struct msg_addr b;
+
+    if (l->adv_host[0] == '\0' || l->adv_port != port)
+        return 0;
+    if (str_ieq_cstr(host, l->adv_host))
+        return 1;
+    return a != NULL
+           && addr_parse(&b, l->adv_host, strlen(l->adv_host), port) == 0
+           && b.family == a->family
+           && memcmp(b.ip, a->ip, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+/*
  * sipd_addr_is_us - host:port names this proxy: the IP and port of a
- *    listen socket (any transport), or a [net] alias (host compared
- *    case-insensitively; alias port 0 matches any port). port is the
- *    effective port: the caller applies the 5060/5061 default.
+ *    listen socket (any transport), the advertised address ("as") of
+ *    one, or a [net] alias (names compared case-insensitively; alias
+ *    port 0 matches any port). port is the effective port: the caller
+ *    applies the 5060/5061 default.
  */
 int sipd_addr_is_us(const struct cfg *c, struct str host,
                     enum sip_host_type ht, int port)
 {
+    const struct msg_addr *ip = NULL;
     struct msg_addr a;
     int i;
 
+    /* 0.0.0.0 / :: never name us, not even with a wildcard listen */
     if ((ht == SIP_HOST_IPV4 || ht == SIP_HOST_IPV6)
-        && addr_parse(&a, host.s, host.len, port) == 0)
-        for (i = 0; i < c->nlisten; i++)
-            if (c->listen[i].port == port
-                && sipd_addr_listen_ip(&c->listen[i], &a))
-                return 1;
+        && addr_parse(&a, host.s, host.len, port) == 0 && sipd_addr_usable(&a))
+        ip = &a;
+    for (i = 0; i < c->nlisten; i++)
+        if ((ip != NULL && c->listen[i].port == port
+             && sipd_addr_listen_ip(&c->listen[i], ip))
+            || sipd_addr_adv_is(&c->listen[i], host, ip, port))
+            return 1;
     for (i = 0; i < c->nalias; i++)
         if ((c->alias[i].port == 0 || c->alias[i].port == port)
             && str_ieq_cstr(host, c->alias[i].host))
@@ -194,22 +220,25 @@ int sipd_addr_sock(const struct cfg *c, int proto, int family, int prefer)
 
 /*
  * sipd_addr_hostport - listen l as host:port text, IPv6 bracketed,
- *    into buf (what our Via and Record-Route name). Returns the text,
- *    or STR_NULL when it does not fit cap.
+ *    into buf (what our Via and Record-Route name): its advertised
+ *    address ("as") when it has one, else its IP and port. Returns the
+ *    text, or STR_NULL when it does not fit cap.
  */
 struct str sipd_addr_hostport(const struct cfg_listen *l, char *buf,
                               size_t cap)
 {
-    int v6 = strchr(l->host, ':') != NULL;
-    size_t n = strlen(l->host);
+    const char *host = l->adv_host[0] != '\0' ? l->adv_host : l->host;
+    int v6 = strchr(host, ':') != NULL;
+    size_t n = strlen(host);
     struct str port;
     char num[12];
 
-    port = str_utoa(num, sizeof(num), l->port);
+    port = str_utoa(num, sizeof(num),
+                    l->adv_host[0] != '\0' ? l->adv_port : l->port);
     if (n + port.len + 4 > cap)
         return STR_NULL;
     buf[0] = '[';
-    memcpy(buf + v6, l->host, n);
+    memcpy(buf + v6, host, n);
     n += (size_t)v6;
     if (v6)
         buf[n++] = ']';

@@ -387,7 +387,7 @@ static int sipd_route_rewrite(const struct cfg *c, struct sip_msg *m,
                               const struct sipd_branch *b, const char **why)
 {
     int tcp = h->proto == MSG_PROTO_TCP;
-    char buf[CFG_NAME + 16];
+    char buf[CFG_HOST + 16];
     struct str hp = sipd_addr_hostport(&c->listen[h->sock], buf,
                                         sizeof(buf));
     int r;

@@ -88,10 +88,47 @@ static const struct cfg_t_case cfg_t_cases[] = {
       XA(listen[0].addr, "2001:db8::7 5060")}},
     {"several listen lines",
      "[net]\nlisten = 127.0.0.1\nlisten = 127.0.0.1:5070\n"
-     "listen = 0.0.0.0:5060\nlisten = [::]:5060\n",
+     "listen = 0.0.0.0:5060 as a.example.com\n"
+     "listen = [::]:5060 as [2001:DB8::1]:5062\n",
      0, NULL,
      {XI(nlisten, 4), XP(listen[1].port, 5070), XS(listen[2].host, "0.0.0.0"),
-      XS(listen[3].host, "::")}},
+      XS(listen[3].host, "::"), XS(listen[0].adv_host, ""),
+      XP(listen[0].adv_port, 0), XS(listen[2].adv_host, "a.example.com"),
+      XP(listen[2].adv_port, 5060), XS(listen[3].adv_host, "2001:db8::1"),
+      XP(listen[3].adv_port, 5062)}},
+    /* advertised addresses (OpenSIPS "as") */
+    {"listen as name and port",
+     "[net]\nlisten = udp:0.0.0.0:5060 as SIP.Example.com:5080 # pub\n", 0,
+     NULL,
+     {XI(listen[0].proto, CFG_PROTO_UDP), XS(listen[0].host, "0.0.0.0"),
+      XP(listen[0].port, 5060), XA(listen[0].addr, "0.0.0.0 5060"),
+      XS(listen[0].adv_host, "sip.example.com"),
+      XP(listen[0].adv_port, 5080)}},
+    {"listen as IP, tabs, no port: the listen port",
+     "[net]\nlisten = tcp:10.0.0.1:5070\tAS\t203.0.113.9\t\n", 0, NULL,
+     {XI(listen[0].proto, CFG_PROTO_TCP), XS(listen[0].host, "10.0.0.1"),
+      XS(listen[0].adv_host, "203.0.113.9"), XP(listen[0].adv_port, 5070)}},
+    {"listen as, quoted", "[net]\nlisten = \"0.0.0.0 as pub.example\"\n", 0,
+     NULL, {XS(listen[0].adv_host, "pub.example"), XP(listen[0].adv_port,
+                                                       5060)}},
+    {"listen wildcard without as", "[net]\nlisten = 127.0.0.1\n"
+     "listen = udp:0.0.0.0:5070\n", 0,
+     "t.cfg:3: [net] listen: wildcard address 0.0.0.0 needs \"as "
+     "HOST[:PORT]\" (the address Via and Record-Route name)", {{0}}},
+    {"listen IPv6 wildcard without as", "[net]\nlisten = tcp:[::]:5060\n", 0,
+     "t.cfg:2: [net] listen: wildcard address [::] needs \"as HOST[:PORT]\" "
+     "(the address Via and Record-Route name)", {{0}}},
+    {"listen as without host", "[net]\nlisten = 0.0.0.0 as\n", 0,
+     "t.cfg:2: [net] listen: junk \"as\" after the address (expected "
+     "\"as HOST[:PORT]\")", {{0}}},
+    {"listen as two hosts", "[net]\nlisten = 0.0.0.0 as a.example b\n", 0,
+     "t.cfg:2: [net] listen: \"as\" takes one HOST[:PORT]", {{0}}},
+    {"listen as bad name", "[net]\nlisten = 0.0.0.0 as a/b\n", 0,
+     "t.cfg:2: [net] listen: bad host name \"a/b\" after as", {{0}}},
+    {"listen as bad port", "[net]\nlisten = 0.0.0.0 as a.example:0\n", 0,
+     "t.cfg:2: [net] listen: bad port \"0\" (1..65535)", {{0}}},
+    {"listen as bad IPv6", "[net]\nlisten = 0.0.0.0 as [zz::1]\n", 0,
+     "t.cfg:2: [net] listen: bad IPv6 address \"zz::1\"", {{0}}},
     {"listen tcp", "[net]\nlisten = tcp:127.0.0.1:5070\n", 0, NULL,
      {XI(nlisten, 1), XI(listen[0].proto, CFG_PROTO_TCP),
       XS(listen[0].host, "127.0.0.1"), XP(listen[0].port, 5070)}},
@@ -143,8 +180,8 @@ static const struct cfg_t_case cfg_t_cases[] = {
      0, "t.cfg:3: [net] listen: duplicate \"udp:[0::1]:5060\" (first at "
         "line 2)", {{0}}},
     {"listen trailing junk", "[net]\nlisten = 127.0.0.1 5060\n", 0,
-     "t.cfg:2: [net] listen: trailing junk \"5060\" (quote values with "
-     "spaces or \"#\")", {{0}}},
+     "t.cfg:2: [net] listen: junk \"5060\" after the address (expected "
+     "\"as HOST[:PORT]\")", {{0}}},
     {"no listen line", "[core]\nchildren = 2\n", 0,
      "t.cfg:0: [net] listen: missing (at least one listen line is "
      "required)", {{0}}},

@@ -95,6 +95,7 @@ struct t_case {
 static struct cfg t_cfg;                /* sockets 0..3, alias */
 static struct cfg t_cfg_rr;             /* the same, record_route = 1 */
 static struct cfg t_cfg_min;            /* udp 127.0.0.1:5060 only */
+static struct cfg t_cfg_adv;            /* advertised addresses, see below */
 static struct sip_msg *t_msg;
 static char t_buf[65536];
 static char t_want[65536];
@@ -256,6 +257,92 @@ static void t_case_run(const struct t_case *c)
     t_case_where(c, &out);
     t_stats(&st, c->st, c->name);
 }
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Advertised addresses (t_cfg_adv, record_route = 1):
+ *    0 udp 0.0.0.0:5060 as SIP.Example.com (port 5060),
+ *    1 tcp 127.0.0.1:5060 as [2001:db8::5]:5070.
+ * Via and Record-Route name the advertised address; Route, maddr and
+ * our Via on a response are "us" when they name it.
+ */
+#define ADV_VIA "Via: SIP/2.0/UDP sip.example.com:5060;branch=@B@" CRLF
+#define ADV_RR "Record-Route: <sip:sip.example.com:5060;lr>" CRLF
+
+static const struct t_case t_adv_cases[] = {
+    {.name = "as: Via and Record-Route name the advertised host",
+     .cfg = &t_cfg_adv, .in = INV_A, .verdict = SIPD_V_SEND,
+     .out = RL_INV ADV_RR ADV_VIA VIA_A MF69 TAIL_INV,
+     .dst = "10.0.0.2:5080", .out_sock = 0,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "as: IPv6 advertised address of a TCP socket, bracketed",
+     .cfg = &t_cfg_adv,
+     .in = "INVITE sip:bob@10.0.0.2;transport=tcp SIP/2.0" CRLF VIA_A MF70
+           TAIL_INV,
+     .proto = TCP, .sock = 1, .verdict = SIPD_V_SEND,
+     .out = "INVITE sip:bob@10.0.0.2;transport=tcp SIP/2.0" CRLF
+            "Record-Route: <sip:[2001:db8::5]:5070;lr;transport=tcp>" CRLF
+            "Via: SIP/2.0/TCP [2001:db8::5]:5070;branch=@B@;cid=4d" CRLF
+            VIA_A MF69 TAIL_INV,
+     .dst = "10.0.0.2:5060", .out_sock = 1, .out_proto = TCP,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "as: Route naming the advertised name (default port) popped",
+     .cfg = &t_cfg_adv,
+     .in = "BYE sip:bob@10.0.0.2:5080 SIP/2.0" CRLF VIA_A MF70
+           "Route: <sip:SIP.example.COM;lr>" CRLF TO_B FROM_A CID
+           "CSeq: 3 BYE" CRLF CL0,
+     .verdict = SIPD_V_SEND,
+     .out = "BYE sip:bob@10.0.0.2:5080 SIP/2.0" CRLF ADV_RR ADV_VIA VIA_A MF69
+            TO_B FROM_A CID "CSeq: 3 BYE" CRLF CL0,
+     .dst = "10.0.0.2:5080",
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "as: Route naming the advertised IPv6 (another spelling)",
+     .cfg = &t_cfg_adv,
+     .in = "BYE sip:bob@10.0.0.2:5080 SIP/2.0" CRLF VIA_A MF70
+           "Route: <sip:[2001:DB8:0::5]:5070;transport=tcp;lr>" CRLF TO_B
+           FROM_A CID "CSeq: 3 BYE" CRLF CL0,
+     .verdict = SIPD_V_SEND,
+     .out = "BYE sip:bob@10.0.0.2:5080 SIP/2.0" CRLF ADV_RR ADV_VIA VIA_A MF69
+            TO_B FROM_A CID "CSeq: 3 BYE" CRLF CL0,
+     .dst = "10.0.0.2:5080",
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "as: the advertised name on another port is not us",
+     .cfg = &t_cfg_adv,
+     .in = "BYE sip:bob@10.0.0.2:5080 SIP/2.0" CRLF VIA_A MF70
+           "Route: <sip:10.0.0.3;lr>" CRLF
+           "Route: <sip:sip.example.com:5070;lr>" CRLF TO_B FROM_A CID
+           "CSeq: 3 BYE" CRLF CL0,
+     .verdict = SIPD_V_SEND,
+     .out = "BYE sip:bob@10.0.0.2:5080 SIP/2.0" CRLF ADV_RR ADV_VIA VIA_A MF69
+            "Route: <sip:10.0.0.3;lr>" CRLF
+            "Route: <sip:sip.example.com:5070;lr>" CRLF TO_B FROM_A CID
+            "CSeq: 3 BYE" CRLF CL0,
+     .dst = "10.0.0.3:5060",
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "as: maddr naming the advertised name removed (16.4)",
+     .cfg = &t_cfg_adv,
+     .in = "OPTIONS sip:bob@10.0.0.2;maddr=sip.example.com SIP/2.0" CRLF
+           VIA_A MF70 TO_B FROM_A CID "CSeq: 1 OPTIONS" CRLF CL0,
+     .verdict = SIPD_V_SEND,
+     .out = "OPTIONS sip:bob@10.0.0.2 SIP/2.0" CRLF ADV_RR ADV_VIA VIA_A MF69
+            TO_B FROM_A CID "CSeq: 1 OPTIONS" CRLF CL0,
+     .dst = "10.0.0.2:5060",
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "as: a response whose top Via names the advertised host",
+     .cfg = &t_cfg_adv,
+     .in = RESP_HEAD "Via: SIP/2.0/UDP SIP.example.com:5060;branch=" OUR_BR
+           CRLF VIA_A RESP_TAIL,
+     .peer = "10.0.0.2:5080", .verdict = SIPD_V_SEND,
+     .out = RESP_HEAD VIA_A RESP_TAIL, .dst = "10.0.0.1:5062",
+     .st = {S(RCV_REPLIES, 1), S(FWD_REPLIES, 1)}},
+    {.name = "as: the wildcard IP itself is not us",
+     .cfg = &t_cfg_adv,
+     .in = RESP_HEAD "Via: SIP/2.0/UDP 0.0.0.0:5060;branch=" OUR_BR CRLF
+           VIA_A RESP_TAIL,
+     .peer = "10.0.0.2:5080", .verdict = SIPD_V_DROP,
+     .st = {S(RCV_REPLIES, 1), S(DROP_REPLIES, 1)}},
+};
 
 /* ------------------------------------------------------------------ */
 
@@ -1146,6 +1233,11 @@ static void t_setup(void)
                                "listen = udp:[::1]:5060\n"
                                "alias = PROXY.example.com\n";
     static const char min[] = "[net]\nlisten = udp:127.0.0.1:5060\n";
+    static const char adv[] = "[net]\n"
+                              "listen = udp:0.0.0.0:5060 as SIP.Example.com\n"
+                              "listen = tcp:127.0.0.1:5060 as "
+                              "[2001:db8::5]:5070\n"
+                              "[route]\nrecord_route = 1\n";
     struct cfg_listen *l;
     struct sockaddr_in *sin;
     char err[256];
@@ -1153,6 +1245,8 @@ static void t_setup(void)
     if (cfg_load_buf(&t_cfg, "t", text, sizeof(text) - 1, err,
                      sizeof(err)) < 0
         || cfg_load_buf(&t_cfg_min, "t", min, sizeof(min) - 1, err,
+                        sizeof(err)) < 0
+        || cfg_load_buf(&t_cfg_adv, "t", adv, sizeof(adv) - 1, err,
                         sizeof(err)) < 0) {
         printf("Bail out! cfg: %s\n", err);
         exit(1);
@@ -1181,6 +1275,8 @@ int main(void)
         t_case_run(&t_reply_cases[i]);
     for (i = 0; i < sizeof(t_resp_cases) / sizeof(t_resp_cases[0]); i++)
         t_case_run(&t_resp_cases[i]);
+    for (i = 0; i < sizeof(t_adv_cases) / sizeof(t_adv_cases[0]); i++)
+        t_case_run(&t_adv_cases[i]);
     t_branches();
     t_branches_2543();
     t_loops();
