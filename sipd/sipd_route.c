@@ -37,7 +37,9 @@
  *        (16.6 step 3; 7.3.1 wants proxy headers near the top),
  *        "Record-Route: <sip:HOST:PORT;lr>" as the first Record-Route
  *        or at the top of the headers when [route] record_route is on
- *        (16.6 step 4; not on REGISTER, where it means nothing), and
+ *        (16.6 step 4; not on REGISTER, where it means nothing) - two
+ *        of them, outgoing side first, each ";r2=on", when the request
+ *        leaves from another socket than it came in on (RFC 5658) -, and
  *        our Via on top with the deterministic branch (16.6 step 8,
  *        16.11), and Content-Length when a request that came over UDP
  *        without one leaves over TCP (18.3);
@@ -345,15 +347,60 @@ static int sipd_route_max_forwards(struct sip_msg *m)
     return i < 0 ? i : 0;
 }
 
-/* sipd_route_record - RFC 3261 16.6 step 4: our Record-Route, first */
-static int sipd_route_record(struct sip_msg *m, struct str hp, int tcp)
+/*
+ * sipd_route_rr_double - RFC 5658: the request leaves from another
+ *    listen socket than it came in on (another transport, address or
+ *    family), so one Record-Route value cannot serve both sides.
+ */
+static int sipd_route_rr_double(const struct cfg *c,
+                                const struct msg_sip *in,
+                                const struct sipd_hop *h)
+{
+    return in->sock < c->nlisten && in->sock != h->sock;
+}
+
+/*
+ * sipd_route_rr_insert - "Record-Route: <sip:HOST:PORT[;transport=tcp]
+ *    [;r2=on];lr>" for listen l, in front of header "before". UDP gets
+ *    no transport parameter (its default, RFC 3263 4.1), as in
+ *    Kamailio and OpenSIPS. Returns the new header's index.
+ */
+static int sipd_route_rr_insert(struct sip_msg *m, int before,
+                                const struct cfg_listen *l, int r2)
+{
+    char buf[CFG_HOST + 16];
+    struct str hp = sipd_addr_hostport(l, buf, sizeof(buf));
+    int tcp = l->proto == CFG_PROTO_TCP;
+
+    if (!r2)                            /* one value: as it always was */
+        return sip_msg_hdr_insertf(m, before, "Record-Route: <sip:%.*s;lr%s>",
+                                   (int)hp.len, hp.s,
+                                   tcp ? ";transport=tcp" : "");
+    return sip_msg_hdr_insertf(m, before, "Record-Route: <sip:%.*s%s;r2=on;lr>",
+                               (int)hp.len, hp.s, tcp ? ";transport=tcp" : "");
+}
+
+/*
+ * sipd_route_record - RFC 3261 16.6 step 4: our Record-Route, first
+ *    (before any other, or at the top). When the request changes
+ *    socket, RFC 5658 double Record-Route: the topmost value names the
+ *    outgoing side (the callee's route set starts with it), the second
+ *    the incoming side (the caller's reversed route set starts with
+ *    it); each carries its own transport and its advertised address.
+ *    Both name us, so loose routing pops both on in-dialog requests.
+ */
+static int sipd_route_record(const struct cfg *c, struct sip_msg *m,
+                             const struct msg_sip *in,
+                             const struct sipd_hop *h)
 {
     int before = m->first[SIP_HDR_RECORD_ROUTE];
+    int dbl = sipd_route_rr_double(c, in, h);
     int r;
 
-    r = sip_msg_hdr_insertf(m, before >= 0 ? before : m->head,
-                            "Record-Route: <sip:%.*s;lr%s>", (int)hp.len,
-                            hp.s, tcp ? ";transport=tcp" : "");
+    r = sipd_route_rr_insert(m, before >= 0 ? before : m->head,
+                             &c->listen[h->sock], dbl);
+    if (r >= 0 && dbl)
+        r = sipd_route_rr_insert(m, m->hdrs[r].next, &c->listen[in->sock], 1);
     return r < 0 ? r : 0;
 }
 
@@ -395,7 +442,7 @@ static int sipd_route_rewrite(const struct cfg *c, struct sip_msg *m,
     if ((r = sipd_route_fix_sender(m, in)) < 0
         || (r = sipd_route_max_forwards(m)) < 0
         || (c->record_route && m->method_id != SIP_METHOD_REGISTER
-            && (r = sipd_route_record(m, hp, tcp)) < 0)
+            && (r = sipd_route_record(c, m, in, h)) < 0)
         || (r = sipd_route_via(m, hp, tcp, b, in)) < 0
         || (r = sipd_hop_frame(m, h->proto)) < 0)
         return sipd_route_edit_err(m, r, why);

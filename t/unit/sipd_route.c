@@ -261,6 +261,107 @@ static void t_case_run(const struct t_case *c)
 /* ------------------------------------------------------------------ */
 
 /*
+ * Double Record-Route (RFC 5658, t_cfg_rr): a request that leaves from
+ * another socket than it came in on gets two values, the outgoing side
+ * on top, each with its own transport and ";r2=on". In-dialog requests
+ * carry both as Routes, and both are popped.
+ */
+#define RR2_TCP "Record-Route: <sip:127.0.0.1:5060;transport=tcp;r2=on;lr>" CRLF
+#define RR2_UDP "Record-Route: <sip:127.0.0.1:5060;r2=on;lr>" CRLF
+#define RR2_UDP2 "Record-Route: <sip:127.0.0.2:5070;r2=on;lr>" CRLF
+#define RR2_V6 "Record-Route: <sip:[::1]:5060;r2=on;lr>" CRLF
+#define RR1 "Record-Route: <sip:127.0.0.1:5060;lr>" CRLF
+#define RL_BYE "BYE sip:bob@10.0.0.2:5080 SIP/2.0" CRLF
+#define TAIL_BYE TO_B FROM_A CID "CSeq: 3 BYE" CRLF CL0
+
+static const struct t_case t_rr_cases[] = {
+    {.name = "RR: same socket in and out: one value, no r2",
+     .cfg = &t_cfg_rr, .in = INV_A, .verdict = SIPD_V_SEND,
+     .out = RL_INV RR1 VIA_US VIA_A MF69 TAIL_INV, .dst = "10.0.0.2:5080",
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "RR: UDP in, TCP out: outgoing (tcp) on top, then incoming",
+     .cfg = &t_cfg_rr,
+     .in = "INVITE sip:bob@10.0.0.2:5080;transport=tcp SIP/2.0" CRLF VIA_A
+           MF70 TAIL_INV,
+     .verdict = SIPD_V_SEND,
+     .out = "INVITE sip:bob@10.0.0.2:5080;transport=tcp SIP/2.0" CRLF
+            RR2_TCP RR2_UDP VIA_US_TCP VIA_A MF69 TAIL_INV,
+     .dst = "10.0.0.2:5080", .out_sock = 3, .out_proto = TCP,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "RR: TCP in, UDP out: outgoing (udp) on top, then tcp",
+     .cfg = &t_cfg_rr, .in = INV_A, .proto = TCP, .sock = 3,
+     .verdict = SIPD_V_SEND,
+     .out = RL_INV RR2_UDP RR2_TCP
+            "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=@B@;cid=4d" CRLF VIA_A
+            MF69 TAIL_INV,
+     .dst = "10.0.0.2:5080", .out_sock = 0,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "RR: IPv4 in, IPv6 out: both families",
+     .cfg = &t_cfg_rr,
+     .in = "INVITE sip:bob@[2001:db8::1]:5070 SIP/2.0" CRLF VIA_A MF70
+           TAIL_INV,
+     .verdict = SIPD_V_SEND,
+     .out = "INVITE sip:bob@[2001:db8::1]:5070 SIP/2.0" CRLF RR2_V6 RR2_UDP
+            VIA_US6 VIA_A MF69 TAIL_INV,
+     .dst = "[2001:db8::1]:5070", .out_sock = 2,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "RR: IPv6 in, IPv4 out",
+     .cfg = &t_cfg_rr, .in = INV_A, .peer = "[2001:db8::9]:5062", .sock = 2,
+     .verdict = SIPD_V_SEND,
+     .out = RL_INV RR2_UDP RR2_V6 VIA_US
+            "Via: SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK74bf9;"
+            "received=2001:db8::9" CRLF MF69 TAIL_INV,
+     .dst = "10.0.0.2:5080", .out_sock = 0,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "RR: the pair goes before an existing Record-Route",
+     .cfg = &t_cfg_rr,
+     .in = "INVITE sip:bob@10.0.0.2:5080;transport=tcp SIP/2.0" CRLF VIA_A
+           MF70 "Record-Route: <sip:p1.example.com;lr>" CRLF TAIL_INV,
+     .verdict = SIPD_V_SEND,
+     .out = "INVITE sip:bob@10.0.0.2:5080;transport=tcp SIP/2.0" CRLF
+            VIA_US_TCP VIA_A MF69 RR2_TCP RR2_UDP
+            "Record-Route: <sip:p1.example.com;lr>" CRLF TAIL_INV,
+     .dst = "10.0.0.2:5080", .out_sock = 3, .out_proto = TCP,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "RR: Route to our other socket popped, same socket: one",
+     .cfg = &t_cfg_rr,
+     .in = RL_INV VIA_A MF70 "Route: <sip:127.0.0.2:5070;lr>" CRLF TAIL_INV,
+     .verdict = SIPD_V_SEND,
+     .out = RL_INV RR1 VIA_US VIA_A MF69 TAIL_INV, .dst = "10.0.0.2:5080",
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "RR: in-dialog, both r2 Routes (two headers) popped, to RURI",
+     .in = RL_BYE VIA_A MF70
+           "Route: <sip:127.0.0.1:5060;transport=tcp;r2=on;lr>" CRLF
+           "Route: <sip:127.0.0.1:5060;r2=on;lr>" CRLF TAIL_BYE,
+     .proto = TCP, .sock = 3, .verdict = SIPD_V_SEND,
+     .out = RL_BYE "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=@B@;cid=4d" CRLF
+            VIA_A MF69 TAIL_BYE,
+     .dst = "10.0.0.2:5080", .out_sock = 0,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "RR: in-dialog, both popped (one header), next Route is hop",
+     .in = RL_BYE VIA_A MF70
+           "Route: <sip:[::1]:5060;r2=on;lr>,<sip:127.0.0.1:5060;r2=on;lr>, "
+           "<sip:10.0.0.3:5090;lr>" CRLF TAIL_BYE,
+     .sock = 2, .verdict = SIPD_V_SEND,
+     .out = RL_BYE VIA_US VIA_A MF69 "Route: <sip:10.0.0.3:5090;lr>" CRLF
+            TAIL_BYE,
+     .dst = "10.0.0.3:5090", .out_sock = 0,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "RR: in-dialog over UDP toward a TCP caller: both popped",
+     .in = "BYE sip:alice@10.0.0.1:5062;transport=tcp SIP/2.0" CRLF VIA_A
+           MF70 "Route: <sip:127.0.0.1:5060;r2=on;lr>" CRLF
+           "Route: <sip:127.0.0.1:5060;transport=tcp;r2=on;lr>" CRLF
+           TAIL_BYE,
+     .verdict = SIPD_V_SEND,
+     .out = "BYE sip:alice@10.0.0.1:5062;transport=tcp SIP/2.0" CRLF
+            VIA_US_TCP VIA_A MF69 TAIL_BYE,
+     .dst = "10.0.0.1:5062", .out_sock = 3, .out_proto = TCP,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+};
+
+/* ------------------------------------------------------------------ */
+
+/*
  * Advertised addresses (t_cfg_adv, record_route = 1):
  *    0 udp 0.0.0.0:5060 as SIP.Example.com (port 5060),
  *    1 tcp 127.0.0.1:5060 as [2001:db8::5]:5070.
@@ -286,6 +387,29 @@ static const struct t_case t_adv_cases[] = {
             "Via: SIP/2.0/TCP [2001:db8::5]:5070;branch=@B@;cid=4d" CRLF
             VIA_A MF69 TAIL_INV,
      .dst = "10.0.0.2:5060", .out_sock = 1, .out_proto = TCP,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "as: double RR, each side its own advertised address",
+     .cfg = &t_cfg_adv,
+     .in = "INVITE sip:bob@10.0.0.2;transport=tcp SIP/2.0" CRLF VIA_A MF70
+           TAIL_INV,
+     .verdict = SIPD_V_SEND,
+     .out = "INVITE sip:bob@10.0.0.2;transport=tcp SIP/2.0" CRLF
+            "Record-Route: <sip:[2001:db8::5]:5070;transport=tcp;r2=on;lr>"
+            CRLF "Record-Route: <sip:sip.example.com:5060;r2=on;lr>" CRLF
+            "Via: SIP/2.0/TCP [2001:db8::5]:5070;branch=@B@" CRLF VIA_A MF69
+            TAIL_INV,
+     .dst = "10.0.0.2:5060", .out_sock = 1, .out_proto = TCP,
+     .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
+    {.name = "as: both r2 Routes (advertised) popped",
+     .cfg = &t_cfg_adv,
+     .in = "BYE sip:bob@10.0.0.2:5080 SIP/2.0" CRLF VIA_A MF70
+           "Route: <sip:sip.example.com;r2=on;lr>, "
+           "<sip:[2001:db8::5]:5070;transport=tcp;r2=on;lr>" CRLF TO_B
+           FROM_A CID "CSeq: 3 BYE" CRLF CL0,
+     .verdict = SIPD_V_SEND,
+     .out = "BYE sip:bob@10.0.0.2:5080 SIP/2.0" CRLF ADV_RR ADV_VIA VIA_A
+            MF69 TO_B FROM_A CID "CSeq: 3 BYE" CRLF CL0,
+     .dst = "10.0.0.2:5080",
      .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
     {.name = "as: Route naming the advertised name (default port) popped",
      .cfg = &t_cfg_adv,
@@ -486,14 +610,13 @@ static const struct t_case t_fwd_cases[] = {
             MF69 TAIL_INV,
      .dst = "[2001:db8::1]:5070", .out_sock = 2,
      .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
-    {.name = "IP literal over TCP: TCP socket, RR with ;transport=tcp",
+    {.name = "IP literal over TCP: TCP socket, double RR (RFC 5658)",
      .cfg = &t_cfg_rr,
      .in = "INVITE sip:bob@10.0.0.2;transport=TCP SIP/2.0" CRLF VIA_A MF70
            TAIL_INV,
      .verdict = SIPD_V_SEND,
      .out = "INVITE sip:bob@10.0.0.2;transport=TCP SIP/2.0" CRLF
-            "Record-Route: <sip:127.0.0.1:5060;lr;transport=tcp>" CRLF
-            VIA_US_TCP VIA_A MF69 TAIL_INV,
+            RR2_TCP RR2_UDP VIA_US_TCP VIA_A MF69 TAIL_INV,
      .dst = "10.0.0.2:5060", .out_sock = 3, .out_proto = TCP,
      .st = {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}},
     {.name = "maddr overrides the host",
@@ -1277,6 +1400,8 @@ int main(void)
         t_case_run(&t_resp_cases[i]);
     for (i = 0; i < sizeof(t_adv_cases) / sizeof(t_adv_cases[0]); i++)
         t_case_run(&t_adv_cases[i]);
+    for (i = 0; i < sizeof(t_rr_cases) / sizeof(t_rr_cases[0]); i++)
+        t_case_run(&t_rr_cases[i]);
     t_branches();
     t_branches_2543();
     t_loops();
