@@ -107,6 +107,7 @@ struct cfg {
     int dns_try_ipv6;                   /* 0 */
     int dns_timeout_ms;                 /* 2000 */
     int dns_tries;                      /* 2 */
+    int dns_blacklist_s;                /* 60: failed targets skipped; 0 off */
     /* [db] */
     char db_url[CFG_PATH];              /* "" = no database, no dbd */
     int db_pool;                        /* 4 */

@@ -96,6 +96,7 @@ const struct cfg_key cfg_keys[] = {
     CFG_BOOL("dns", "try_ipv6", dns_try_ipv6, 0, CFG_RELOAD),
     CFG_INT("dns", "timeout_ms", dns_timeout_ms, 1, 60000, 2000, CFG_RELOAD),
     CFG_INT("dns", "tries", dns_tries, 1, 10, 2, CFG_RELOAD),
+    CFG_INT("dns", "blacklist_s", dns_blacklist_s, 0, 86400, 60, CFG_RELOAD),
     CFG_STR("db", "url", CFG_T_URL, db_url, 0, "", CFG_RELOAD),
     CFG_INT("db", "pool", db_pool, 1, 64, 4, CFG_RELOAD),
     CFG_BOOL("route", "record_route", record_route, 0, CFG_RELOAD),

@@ -44,12 +44,18 @@
     X(DNS_BAD_QUERIES, "dns", "bad_queries")                       \
     X(DNS_BACKLOGGED, "dns", "backlogged")                         \
     X(RING_OUT_FULL, "ring", "out_full_drops")                     \
+    X(DNS_BL_ADDED, "dns", "blacklist_added")                      \
+    X(DNS_BL_SKIPPED, "dns", "blacklist_skipped")                  \
+    X(DNS_BL_SIZE, "dns", "blacklist_size")                        \
     X(SIPD_QUEUE_DROPS, "sipd", "queue_drops")                     \
     X(SIPD_DNS_PARKED, "sipd", "dns_parked")                       \
     X(SIPD_DNS_EXPIRED, "sipd", "dns_expired")                     \
     X(TCP_ACCEPTED, "tcp", "connections_accepted")                 \
     X(TCP_OPEN, "tcp", "connections_open")                         \
     X(SIPD_STALE_DROPS, "sipd", "stale_drops")                     \
+    X(SIPD_TAKEN, "sipd", "taken")                                 \
+    X(SIPD_DONE, "sipd", "done")                                   \
+    X(SIPD_CRASH_LOST, "sipd", "crash_lost")                       \
     X(TCP_REFUSED, "tcp", "connections_refused")                   \
     X(TCP_REFUSED_PER_IP, "tcp", "connections_refused_per_ip")     \
     X(TCP_CONNECTED, "tcp", "connections_connected")               \
@@ -102,6 +108,14 @@ extern int stats_find(const char *full);
 
 /* stats_sum - add up counter id over n slots */
 extern uint64_t stats_sum(const struct stats_slot *slots, int n,
+/* stats_set - a gauge kept by one writer (e.g. a table's size) */
+static inline void stats_set(struct stats_slot *s, enum stats_id id,
+                             uint64_t v)
+{
+    if (s != NULL)
+        __atomic_store_n(&s->v[id], v, __ATOMIC_RELAXED);
+}
+
                           enum stats_id id);
 
 #endif

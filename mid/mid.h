@@ -44,6 +44,7 @@ struct mid_proc {
                                          * stage_restart): the next start
                                          * is not a crash restart */
     int hung;                           /* killed for missing pings */
+    uint64_t lost_charged;              /* sipd: in flight at deaths so far */
     int64_t forked_ms;
     int64_t last_pong_ms;
     int backoff_ms;

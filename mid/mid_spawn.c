@@ -112,6 +112,20 @@ static void mid_spawn_on_timer(struct ev *ev, struct ev_timer *t)
         mid_spawn_restart(p->mid, p);
 }
 
+static uint64_t mid_spawn_inflight(struct mid *m, const struct mid_proc *p)
+{
+    int slot = (int)(p - m->procs), t;
+    uint64_t taken = 0, done = 0;
+
+    for (t = 0; t < SHM_THREADS; t++) {
+        const struct stats_slot *s = shm_stats(&m->shm, slot, t);
+
+        taken += __atomic_load_n(&s->v[STAT_SIPD_TAKEN], __ATOMIC_RELAXED);
+        done += __atomic_load_n(&s->v[STAT_SIPD_DONE], __ATOMIC_RELAXED);
+    }
+    return taken > done ? taken - done : 0;
+}
+
 static void mid_spawn_row(struct mid *m, int slot, int stage, int inst)
 {
     struct mid_proc *p = &m->procs[slot];
@@ -124,6 +138,8 @@ static void mid_spawn_row(struct mid *m, int slot, int stage, int inst)
     p->timer.fn = mid_spawn_on_timer;
     p->timer.arg = p;
     p->mid = m;
+    if (stage == STAGE_SIPD)            /* counters outlive the row */
+        p->lost_charged = mid_spawn_inflight(m, p);
     mid_spawn_mirror(m, p);
 }
 
@@ -250,6 +266,26 @@ void mid_spawn_all(struct mid *m)
             mid_spawn_restart(m, &m->procs[i]);
 }
 
+/*
+ * mid_spawn_lost - a sipd died: what its dispatcher had taken from netd's
+ * ring (and released: at-most-once) but no worker had finished is lost
+ * with it. Its counters survive in the segment; the difference not yet
+ * charged goes to sipd:crash_lost in mid's own slot.
+ */
+static void mid_spawn_lost(struct mid *m, struct mid_proc *p)
+{
+    uint64_t lost = mid_spawn_inflight(m, p);
+
+    if (lost <= p->lost_charged)
+        return;
+    log_warn("%s/%d: %llu messages in flight were lost with it",
+             shm_stage_name(p->stage), p->instance,
+             (unsigned long long)(lost - p->lost_charged));
+    stats_add(shm_stats(&m->shm, SHM_PROC_MID, SHM_TH_MAIN),
+              STAT_SIPD_CRASH_LOST, lost - p->lost_charged);
+    p->lost_charged = lost;
+}
+
 static void mid_spawn_died(struct mid *m, struct mid_proc *p, int status)
 {
     int64_t now = ev_now_ms(), delay;
@@ -268,6 +304,8 @@ static void mid_spawn_died(struct mid *m, struct mid_proc *p, int status)
     else if (!m->stopping)              /* asked to: reload, restart, scale */
         log_notice("%s/%d: pid %d exited", name, p->instance, p->pid);
     p->pid = 0;
+    if (p->stage == STAGE_SIPD)
+        mid_spawn_lost(m, p);
     if (p->retire) {                    /* scaled away: leave the table */
         log_notice("%s/%d: retired", name, p->instance);
         ev_timer_stop(&m->ev, &p->retire_timer);

@@ -52,6 +52,8 @@ static void sipd_disp_copy(struct sipd *d, struct sipd_worker *w, int hi,
     }
     memcpy(p, rec->data, rec->len);
     d->dirty[hi] |= 1ull << w->idx;     /* committed once per batch */
+    if (rec->type == MSG_T_SIP_IN)      /* mid: taken - done = in flight */
+        stats_inc(d->st, STAT_SIPD_TAKEN);
 }
 
 /* sipd_disp_commit - publish every worker queue written in this batch */

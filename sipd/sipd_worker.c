@@ -77,12 +77,13 @@ static void sipd_worker_task(struct sipd_worker *w, const struct ring_rec *r)
 static int sipd_worker_batch(struct sipd_worker *w)
 {
     const struct ring_rec *rec;
-    int n = 0;
+    int n = 0, nsip = 0;
 
     while (n < SIPD_WORKER_BATCH) {
         if ((rec = ring_pop(&w->q_hi)) == NULL
             && (rec = ring_pop(&w->q_lo)) == NULL)
             break;
+        nsip += rec->type == MSG_T_SIP_IN;
         sipd_worker_task(w, rec);
         n++;
     }
@@ -90,6 +91,9 @@ static int sipd_worker_batch(struct sipd_worker *w)
         ring_release(&w->q_hi);
         ring_release(&w->q_lo);
         sipd_send_commit(w);
+        /* Done once its output is published: what a SIGKILL catches
+         * before this line is sipd:taken - sipd:done (mid_spawn.c). */
+        stats_add(w->st, STAT_SIPD_DONE, (uint64_t)nsip);
     }
     return n;
 }

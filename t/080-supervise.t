@@ -11,6 +11,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use Socket ();
 use Time::HiRes qw(sleep time);
 use Proxy;
 use Sip;
@@ -154,6 +155,32 @@ sub missing { my ($want, $seen) = @_; grep { !$seen->{$_} } sort keys %$want }
     my @lost = missing($ids, collect($uas, $ids, 3));
     is(scalar(@lost), 0, 'during its back-off, sipd/0 serves every Call-ID')
         or diag("missing: @lost");
+    $p->stop;
+}
+
+# -- 4. a sipd SIGKILLed under load: every message is forwarded or counted
+{
+    my $p = Proxy->new(sipd => 1, children => 2, debug => 2);
+    my ($uac, $uas) = ($p->udp_socket, $p->udp_socket);
+    setsockopt($uas->fh, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 4 << 20);
+    my ($s0) = $p->ps_of('sipd', 0);
+    my $ids = burst($p, $uac, $uas, 300);
+    kill 'KILL', $s0->{PID};
+    my $more = burst($p, $uac, $uas, 300);
+    @$ids{ keys %$more } = values %$more;
+    my $seen = collect($uas, $ids, 5);
+    my $got = keys %$seen;
+    my $st = $p->stats('all');
+    my $lost = 0;
+    $lost += $st->{$_} // 0 for qw(sipd:crash_lost sipd:stale_drops
+                                   sipd:queue_drops net:ring_full_drops
+                                   net:udp_kernel_drops);
+    is($got + $lost, 600,
+       "SIGKILL under load: forwarded $got + counted losses $lost = sent")
+        or diag(join(' ', map { "$_=$st->{$_}" } grep { /^sipd:/ } sort keys %$st));
+    like($p->log, qr/sipd\/0: \d+ messages in flight were lost with it/,
+         'the loss is logged')
+        if ($st->{'sipd:crash_lost'} // 0) > 0;
     $p->stop;
 }
 
