@@ -96,12 +96,12 @@ struct cfg {
     int nload;
     /* [stages] */
     int stages_sipd;                    /* key "sipd": 1, 1..CFG_MAX_SIPD */
+    int stages_hang_ms;                 /* no pong this long: killed, 5000 */
+    int stages_max_queue_ms;            /* older records dropped, 4000 */
     /* [dns] */
     struct cfg_hostport dns_servers[CFG_MAX_DNS]; /* key "servers" */
     int ndns_servers;                   /* 0 = /etc/resolv.conf */
     int dns_cache;                      /* 1 */
-    int stages_hang_ms;                 /* no pong this long: killed, 5000 */
-    int stages_max_queue_ms;            /* older records dropped, 4000 */
     int dns_naptr;                      /* 1 */
     int dns_srv;                        /* 1 */
     int dns_try_ipv6;                   /* 0 */

@@ -43,19 +43,19 @@
     X(DNS_COALESCED, "dns", "coalesced")                           \
     X(DNS_BAD_QUERIES, "dns", "bad_queries")                       \
     X(DNS_BACKLOGGED, "dns", "backlogged")                         \
-    X(RING_OUT_FULL, "ring", "out_full_drops")                     \
     X(DNS_BL_ADDED, "dns", "blacklist_added")                      \
     X(DNS_BL_SKIPPED, "dns", "blacklist_skipped")                  \
     X(DNS_BL_SIZE, "dns", "blacklist_size")                        \
+    X(RING_OUT_FULL, "ring", "out_full_drops")                     \
     X(SIPD_QUEUE_DROPS, "sipd", "queue_drops")                     \
-    X(SIPD_DNS_PARKED, "sipd", "dns_parked")                       \
-    X(SIPD_DNS_EXPIRED, "sipd", "dns_expired")                     \
-    X(TCP_ACCEPTED, "tcp", "connections_accepted")                 \
-    X(TCP_OPEN, "tcp", "connections_open")                         \
     X(SIPD_STALE_DROPS, "sipd", "stale_drops")                     \
     X(SIPD_TAKEN, "sipd", "taken")                                 \
     X(SIPD_DONE, "sipd", "done")                                   \
     X(SIPD_CRASH_LOST, "sipd", "crash_lost")                       \
+    X(SIPD_DNS_PARKED, "sipd", "dns_parked")                       \
+    X(SIPD_DNS_EXPIRED, "sipd", "dns_expired")                     \
+    X(TCP_ACCEPTED, "tcp", "connections_accepted")                 \
+    X(TCP_OPEN, "tcp", "connections_open")                         \
     X(TCP_REFUSED, "tcp", "connections_refused")                   \
     X(TCP_REFUSED_PER_IP, "tcp", "connections_refused_per_ip")     \
     X(TCP_CONNECTED, "tcp", "connections_connected")               \
@@ -103,11 +103,6 @@ static inline void stats_inc(struct stats_slot *s, enum stats_id id)
     stats_add(s, id, 1);
 }
 
-/* stats_find - index of "group:name", or -1 */
-extern int stats_find(const char *full);
-
-/* stats_sum - add up counter id over n slots */
-extern uint64_t stats_sum(const struct stats_slot *slots, int n,
 /* stats_set - a gauge kept by one writer (e.g. a table's size) */
 static inline void stats_set(struct stats_slot *s, enum stats_id id,
                              uint64_t v)
@@ -116,6 +111,11 @@ static inline void stats_set(struct stats_slot *s, enum stats_id id,
         __atomic_store_n(&s->v[id], v, __ATOMIC_RELAXED);
 }
 
+/* stats_find - index of "group:name", or -1 */
+extern int stats_find(const char *full);
+
+/* stats_sum - add up counter id over n slots */
+extern uint64_t stats_sum(const struct stats_slot *slots, int n,
                           enum stats_id id);
 
 #endif
