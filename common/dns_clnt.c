@@ -20,7 +20,7 @@
 
 int dns_clnt_query(struct ring *r, uint64_t qid, const char *name,
                    size_t name_len, uint16_t port, uint8_t proto,
-                   uint8_t secure)
+                   uint8_t secure, uint32_t hash)
 {
     struct msg_dns_query *q;
 
@@ -40,7 +40,7 @@ int dns_clnt_query(struct ring *r, uint64_t qid, const char *name,
     q->proto = proto;
     q->secure = secure;
     q->name_len = (uint16_t)name_len;
-    q->seed = 0;
+    q->seed = (uint16_t)(hash ^ (hash >> 16));
     memcpy(q->name, name, name_len);
     return 0;
 }

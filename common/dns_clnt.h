@@ -40,14 +40,17 @@
  *      name/name_len: the host of the URI, not NUL-terminated; an IPv6
  *      literal may keep its brackets. port: host order, 0 when the URI
  *      has none. proto: MSG_PROTO_UDP/TCP from ";transport=", 0 when
- *      absent. secure: 1 for a sips: URI.
+ *      absent. secure: 1 for a sips: URI. hash: the Call-ID hash of the
+ *      message (msg_sip.hash), folded into the query's 16-bit seed:
+ *      dnsd draws the SRV weighted order from it, so the messages of one
+ *      call get the same order.
  *      Returns 0; -ENOSPC when the ring is full; -EINVAL for a NULL or
  *      empty name, name_len > DNS_CLNT_NAME_MAX, an unknown proto or
  *      secure > 1.
  */
 extern int dns_clnt_query(struct ring *r, uint64_t qid, const char *name,
                           size_t name_len, uint16_t port, uint8_t proto,
-                          uint8_t secure);
+                          uint8_t secure, uint32_t hash);
 
 /*
  * dns_clnt_answer - the answer in a popped record, or NULL when rec is

@@ -21,10 +21,18 @@
  *           DNSD_RETRY_MS, as nothing signals that sipd made room;
  *        4. flush again: c-ares callbacks made answers.
  *
- *      The MI's dns_cache_flush reaches dnsd as a ctl broadcast.
+ *      sipd's MSG_T_DNS_FAILED reports, on the same rings, go to the
+ *      blacklist (dnsd_bl.c, [dns] blacklist_s); a timer sweeps its
+ *      expired entries every DNSD_SWEEP_MS and keeps dns:blacklist_size.
+ *
+ *      The MI's dns_* commands reach dnsd as ctl broadcasts; those with a
+ *      request id are answered to mid on the PUSH socket (dnsd_mi.c).
  * PROTOCOL
- *      sipd[i] -> dnsd  MSG_T_DNS_QUERY; dnsd -> sipd[i] MSG_T_DNS_ANSWER
- *      (dns_clnt.h, dnsd_link.c). ctl: "dns_cache_flush" from mid.
+ *      sipd[i] -> dnsd  MSG_T_DNS_QUERY, MSG_T_DNS_FAILED; dnsd ->
+ *      sipd[i] MSG_T_DNS_ANSWER (dns_clnt.h, dnsd_link.c).
+ *      ctl from mid: "dns_cache_flush [ID]", "dns_cache_dump ID",
+ *      "dns_blacklist_dump ID", "dns_blacklist_flush ID"; the replies
+ *      to mid: "mi dnsd ..." (dnsd_mi.c).
  *      DNS to [dns] servers (dnsd_ares.c).
  * DIAGNOSTICS
  *      Fatal at init (mid restarts dnsd): a ring that does not attach,
@@ -33,7 +41,9 @@
  *      network or sipd can cause is counted and warned about, rate-
  *      limited, and the loop goes on.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +54,7 @@
 
 #define DNSD_BATCH 64                   /* queries per ring per pass */
 #define DNSD_RETRY_MS 5                 /* re-try held answers after */
+#define DNSD_SWEEP_MS 1000              /* blacklist expiry sweep */
 
 struct dnsd {
     struct srv *srv;
@@ -53,6 +64,8 @@ struct dnsd {
     struct dnsd_cache cache;
     struct dnsd_ares *ares;
     struct dnsd_resolve res;
+    struct dnsd_bl bl;
+    struct ev_timer sweep;
 };
 
 static struct dnsd dnsd_state;
@@ -126,20 +139,68 @@ static void dnsd_answer(void *arg, int link, uint64_t qid,
     dnsd_link_answer(&d->links[link], qid, r);
 }
 
+/* dnsd_bl_size - dns:blacklist_size from the table */
+static void dnsd_bl_size(struct dnsd *d)
+{
+    stats_set(d->st, STAT_DNS_BL_SIZE, d->bl.n);
+}
+
+/* dnsd_failed - sipd could not reach a target: blacklist it */
+static void dnsd_failed(struct dnsd *d, int i, const struct ring_rec *rec)
+{
+    const struct msg_dns_failed *f = dnsd_link_failed(rec);
+    char ip[INET6_ADDRSTRLEN];
+
+    if (f == NULL) {
+        stats_inc(d->st, STAT_DNS_BAD_QUERIES);
+        log_warn_rl("sipd.%d: malformed failed-target report (%u bytes)",
+                    i, rec->len);
+        return;
+    }
+    if (dnsd_bl_add(&d->bl, &f->addr, f->proto, f->reason, ev_now_ms())
+        != 1)
+        return;                         /* off, or already listed */
+    stats_inc(d->st, STAT_DNS_BL_ADDED);
+    dnsd_bl_size(d);
+    inet_ntop(f->addr.family, f->addr.ip, ip, sizeof(ip));
+    log_info_rl("blacklisted %s port %u proto %u for %d s (reason %u)", ip,
+                ntohs(f->addr.port), f->proto, d->srv->cfg.dns_blacklist_s,
+                f->reason);
+}
+
+/* dnsd_on_sweep - drop expired blacklist entries, keep the gauge */
+static void dnsd_on_sweep(struct ev *ev, struct ev_timer *t)
+{
+    struct dnsd *d = t->arg;
+    size_t n = d->bl.n;
+
+    if (n > 0) {
+        dnsd_bl_walk(&d->bl, ev_now_ms(), NULL, NULL);
+        if (d->bl.n != n)
+            dnsd_bl_size(d);
+    }
+    ev_timer_start(ev, t, DNSD_SWEEP_MS);
+}
+
 /* dnsd_query - one popped record from link i */
 static void dnsd_query(struct dnsd *d, int i, const struct ring_rec *rec)
 {
     struct dnsd_result bad;
     struct dnsd_key k;
     uint64_t qid = 0;
+    uint16_t seed = 0;
 
-    switch (dnsd_link_decode(rec, &k, &qid)) {
+    if (rec->type == MSG_T_DNS_FAILED) {
+        dnsd_failed(d, i, rec);
+        return;
+    }
+    switch (dnsd_link_decode(rec, &k, &qid, &seed)) {
     case DNSD_Q_OK:
         stats_inc(d->st, STAT_DNS_QUERIES);
-        log_debug("sipd.%d: query %llu: %s port %u proto %u%s", i,
+        log_debug("sipd.%d: query %llu: %s port %u proto %u%s seed %u", i,
                   (unsigned long long)qid, k.name, k.port, k.proto,
-                  k.secure ? " sips" : "");
-        dnsd_resolve_query(&d->res, &k, i, qid);
+                  k.secure ? " sips" : "", seed);
+        dnsd_resolve_query(&d->res, &k, seed, i, qid);
         return;
     case DNSD_Q_BAD:
         stats_inc(d->st, STAT_DNS_QUERIES);
@@ -236,11 +297,18 @@ static int dnsd_init(struct srv *s)
     dnsd_resolve_init(&d->res, d->ares, s->cfg.dns_cache ? &d->cache : NULL,
                       &s->cfg, dnsd_answer, d);
     d->res.st = d->st;
+    dnsd_bl_init(&d->bl, s->cfg.dns_blacklist_s);
+    d->res.bl = s->cfg.dns_blacklist_s > 0 ? &d->bl : NULL;
+    dnsd_bl_size(d);
+    d->sweep.fn = dnsd_on_sweep;
+    d->sweep.arg = d;
+    ev_timer_start(&s->ev, &d->sweep, DNSD_SWEEP_MS);
     log_info("servers %s, cache %s, naptr %d, srv %d, ipv6 %d, timeout "
-             "%d ms x %d tries, %d sipd", dnsd_ares_servers(d->ares),
-             s->cfg.dns_cache ? "on" : "off", s->cfg.dns_naptr,
-             s->cfg.dns_srv, s->cfg.dns_try_ipv6, s->cfg.dns_timeout_ms,
-             s->cfg.dns_tries, d->nlinks);
+             "%d ms x %d tries, blacklist %d s, %d sipd",
+             dnsd_ares_servers(d->ares), s->cfg.dns_cache ? "on" : "off",
+             s->cfg.dns_naptr, s->cfg.dns_srv, s->cfg.dns_try_ipv6,
+             s->cfg.dns_timeout_ms, s->cfg.dns_tries,
+             s->cfg.dns_blacklist_s, d->nlinks);
     return 0;
 }
 
@@ -249,6 +317,7 @@ static void dnsd_fini(struct srv *s)
     struct dnsd *d = s->ctx;
 
     /* Lookups still out end now (ERROR), so their waiters get told. */
+    ev_timer_stop(&s->ev, &d->sweep);
     dnsd_ares_free(d->ares);
     d->ares = NULL;
     dnsd_flush(d);
@@ -257,15 +326,38 @@ static void dnsd_fini(struct srv *s)
         dnsd_cache_fini(&d->cache);
 }
 
+/*
+ * dnsd_ctl - a broadcast from mid: "COMMAND [ID]". Commands with an ID
+ *      are answered to mid (dnsd_mi.c); others are not for dnsd.
+ */
 static void dnsd_ctl(struct srv *s, const char *msg)
 {
     struct dnsd *d = s->ctx;
+    char cmd[32];
+    unsigned id = 0;
+    int n = sscanf(msg, "%31s %u", cmd, &id);
 
-    if (strstr(msg, "dns_cache_flush") == NULL)
+    if (n < 1)
         return;
-    if (s->cfg.dns_cache) {
-        log_info("cache flushed: %zu entries dropped", d->cache.n);
-        dnsd_cache_flush(&d->cache);
+    if (strcmp(cmd, "dns_cache_flush") == 0) {
+        if (s->cfg.dns_cache) {
+            log_info("cache flushed: %zu entries dropped", d->cache.n);
+            dnsd_cache_flush(&d->cache);
+        }
+        if (n == 2)
+            dnsd_mi_done(s->ctl_push, id, 200, "OK");
+    } else if (n == 2 && strcmp(cmd, "dns_cache_dump") == 0) {
+        dnsd_mi_cache_dump(s->ctl_push, id, s->cfg.dns_cache ? &d->cache
+                                                             : NULL,
+                           ev_now_ms());
+    } else if (n == 2 && strcmp(cmd, "dns_blacklist_dump") == 0) {
+        dnsd_mi_bl_dump(s->ctl_push, id, &d->bl, ev_now_ms());
+        dnsd_bl_size(d);
+    } else if (n == 2 && strcmp(cmd, "dns_blacklist_flush") == 0) {
+        log_info("blacklist flushed: %zu entries dropped", d->bl.n);
+        dnsd_bl_flush(&d->bl);
+        dnsd_bl_size(d);
+        dnsd_mi_done(s->ctl_push, id, 200, "OK");
     }
 }
 

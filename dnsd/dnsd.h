@@ -10,16 +10,21 @@
  *
  *        dnsd_3263.c     pure RFC 3263 / RFC 2782 selection: the query
  *                        key, IP literals, NAPTR filtering and ordering,
- *                        SRV weighted ordering, target assembly. No I/O,
- *                        so t/unit/dns_cache.c tests it without a network.
- *        dnsd_cache.c    answers by key, with TTLs, LRU-bounded.
+ *                        target assembly, and the per-query SRV weighted
+ *                        order drawn from the query's Call-ID seed. No
+ *                        I/O, so t/unit/dns_cache.c tests it offline.
+ *        dnsd_cache.c    what lookups found (struct dnsd_rec), by key,
+ *                        with TTLs, LRU-bounded.
+ *        dnsd_bl.c       the blacklist of targets sipd failed to reach.
+ *        dnsd_mi.c       the MI dumps, answered to mid over ctl.
  *        dnsd_ares.c     the only file that includes ares.h: the c-ares
  *                        channel in the stage's ev loop, and the record
  *                        parsers (into the structs below).
  *        dnsd_resolve.c  one lookup per key in flight (duplicates wait on
  *                        it), stepping NAPTR -> SRV -> A/AAAA.
  *        dnsd_link.c     the two rings of one sipd instance: decode
- *                        queries, encode answers, the full-ring backlog.
+ *                        queries and failed-target reports, encode
+ *                        answers, the full-ring backlog.
  *        dnsd.c          main() and the loop.
  *
  *      Everything runs in the one thread of the stage's ev loop.
@@ -43,8 +48,11 @@
 #define DNSD_PORT_SIPS 5061
 
 #define DNSD_TTL_NONE UINT32_MAX        /* no TTL seen yet */
-#define DNSD_NEG_TTL 30                 /* negative answers, at most */
+#define DNSD_NEG_TTL 30                 /* negative answer without SOA */
+#define DNSD_NEG_TTL_MAX 300            /* negative answers, at most */
+#define DNSD_ERR_TTL 5                  /* SERVFAIL/REFUSED answers */
 #define DNSD_POS_TTL_MAX 3600           /* positive answers, at most */
+#define DNSD_MAX_CAND 32                /* targets kept before ordering */
 
 /* DNS RR types, as on the wire */
 #define DNSD_T_A 1
@@ -67,6 +75,33 @@ struct dnsd_result {
     uint16_t ntargets;
     uint32_t ttl;                       /* seconds; smallest seen */
     struct msg_dns_target targets[MSG_DNS_MAX_ADDRS];
+};
+
+/*
+ * One target as a lookup found it, with what the per-query order needs:
+ * the SRV name it came from (NAPTR order), its SRV record (host) and
+ * that record's priority and weight.
+ */
+struct dnsd_cand {
+    struct msg_dns_target t;
+    uint8_t set;                        /* index of its SRV name */
+    uint8_t host;                       /* index of its host (SRV RR) */
+    uint16_t prio;
+    uint16_t weight;
+    uint16_t pad;
+};
+
+/*
+ * What one lookup found, before ordering: what the cache keeps. The
+ * candidates are in canonical order (SRV name, priority, target name
+ * and port, address family, address), so two lookups of the same
+ * records give the same list whatever order the server sent them in.
+ */
+struct dnsd_rec {
+    uint16_t status;                    /* MSG_DNS_* */
+    uint16_t n;
+    uint32_t ttl;                       /* seconds */
+    struct dnsd_cand c[DNSD_MAX_CAND];
 };
 
 struct dnsd_naptr {
@@ -95,6 +130,9 @@ struct dnsd_host {
     char name[DNSD_NAME_MAX + 1];
     uint16_t port;
     uint8_t proto;
+    uint8_t set;                        /* SRV name it came from */
+    uint16_t prio;                      /* of its SRV record */
+    uint16_t weight;
     uint8_t naddr[2];                   /* [0] IPv4, [1] IPv6 */
     struct msg_addr addr[2][DNSD_HOST_ADDRS];
 };
@@ -127,15 +165,16 @@ extern size_t dnsd_3263_naptr_select(const struct dnsd_naptr *in, size_t n,
 extern size_t dnsd_3263_srv_names(const struct dnsd_key *k,
                                   struct dnsd_srvname *out, size_t max);
 extern uint32_t dnsd_3263_rand(uint64_t *seed);
-extern void dnsd_3263_srv_order(struct dnsd_srv *v, size_t n,
-                                uint64_t *seed);
+extern void dnsd_3263_srv_order(struct dnsd_srv *v, size_t n);
 extern size_t dnsd_3263_srv_hosts(const struct dnsd_srv *v, size_t n,
                                   uint8_t proto, struct dnsd_host *out,
                                   size_t max);
 extern void dnsd_3263_host_default(const struct dnsd_key *k,
                                    struct dnsd_host *h);
 extern void dnsd_3263_targets(const struct dnsd_host *h, size_t n,
-                              struct dnsd_result *out);
+                              struct dnsd_rec *out);
+extern size_t dnsd_3263_order(const struct dnsd_rec *in, uint16_t seed,
+                              struct msg_dns_target *out, size_t max);
 extern uint16_t dnsd_3263_status(unsigned seen);
 
 /* ---- dnsd_cache.c -------------------------------------------------- */
@@ -156,12 +195,55 @@ struct dnsd_cache {
 
 extern int dnsd_cache_init(struct dnsd_cache *c, size_t max);
 extern void dnsd_cache_fini(struct dnsd_cache *c);
-extern uint32_t dnsd_cache_lifetime(const struct dnsd_result *r);
+typedef void (*dnsd_cache_fn)(void *arg, const struct dnsd_key *k,
+                              const struct dnsd_rec *r, uint32_t left_s);
+
+extern uint32_t dnsd_cache_lifetime(const struct dnsd_rec *r);
 extern int dnsd_cache_get(struct dnsd_cache *c, const struct dnsd_key *k,
-                          int64_t now_ms, struct dnsd_result *out);
+                          int64_t now_ms, struct dnsd_rec *out);
 extern int dnsd_cache_put(struct dnsd_cache *c, const struct dnsd_key *k,
-                          const struct dnsd_result *r, int64_t now_ms);
+                          const struct dnsd_rec *r, int64_t now_ms);
 extern void dnsd_cache_flush(struct dnsd_cache *c);
+extern void dnsd_cache_walk(struct dnsd_cache *c, int64_t now_ms,
+                            dnsd_cache_fn fn, void *arg);
+
+/* ---- dnsd_bl.c ----------------------------------------------------- */
+
+#define DNSD_BL_MAX 1024                /* entries; the soonest to expire
+                                         * goes when full */
+#define DNSD_BL_BUCKETS 256
+
+struct dnsd_bl_ent {
+    struct msg_addr addr;               /* port filled in */
+    uint8_t proto;
+    uint8_t used;
+    uint16_t pad;
+    uint32_t reason;                    /* MSG_FAIL_* */
+    int32_t next;                       /* bucket chain or free list */
+    int64_t expires;                    /* CLOCK_MONOTONIC ms */
+};
+
+struct dnsd_bl {
+    int64_t life_ms;                    /* 0: off */
+    size_t n;
+    int32_t free;                       /* free list head, -1 none */
+    int32_t tab[DNSD_BL_BUCKETS];       /* chain heads, -1 none */
+    struct dnsd_bl_ent e[DNSD_BL_MAX];
+};
+
+typedef void (*dnsd_bl_fn)(void *arg, const struct dnsd_bl_ent *e,
+                           uint32_t left_s);
+
+extern void dnsd_bl_init(struct dnsd_bl *b, int seconds);
+extern int dnsd_bl_add(struct dnsd_bl *b, const struct msg_addr *a,
+                       uint8_t proto, uint32_t reason, int64_t now_ms);
+extern int dnsd_bl_has(struct dnsd_bl *b, const struct msg_dns_target *t,
+                       int64_t now_ms);
+extern size_t dnsd_bl_filter(struct dnsd_bl *b, struct msg_dns_target *v,
+                             size_t n, int64_t now_ms);
+extern void dnsd_bl_flush(struct dnsd_bl *b);
+extern void dnsd_bl_walk(struct dnsd_bl *b, int64_t now_ms, dnsd_bl_fn fn,
+                         void *arg);
 
 /* ---- dnsd_ares.c --------------------------------------------------- */
 
@@ -171,6 +253,9 @@ struct dnsd_rrset {
     int status;                         /* MSG_DNS_OK/NXDOMAIN/TIMEOUT/
                                          * ERROR; no data is NXDOMAIN */
     const char *why;                    /* c-ares' words, for logs */
+    int rcode;                          /* of the answer; -1: none came
+                                         * (timeout, or c-ares tried
+                                         * every server) */
     uint32_t ttl;                       /* smallest TTL in the answer
                                          * section or, negative, from
                                          * the SOA (RFC 2308); or
@@ -210,13 +295,13 @@ struct dnsd_lookup;
 struct dnsd_resolve {
     struct dnsd_ares *ares;
     struct dnsd_cache *cache;           /* NULL: [dns] cache = 0 */
+    struct dnsd_bl *bl;                 /* NULL: no blacklist */
     struct stats_slot *st;              /* may be NULL */
     dnsd_answer_fn answer;
     void *answer_arg;
     int naptr;                          /* [dns] naptr */
     int srv;                            /* [dns] srv */
     int ipv6;                           /* [dns] try_ipv6 */
-    uint64_t seed;                      /* SRV weight draws */
     size_t nlookups;
     struct dnsd_lookup *tab[DNSD_RESOLVE_BUCKETS];
 };
@@ -226,8 +311,8 @@ extern void dnsd_resolve_init(struct dnsd_resolve *r, struct dnsd_ares *a,
                               const struct cfg *cfg, dnsd_answer_fn fn,
                               void *arg);
 extern void dnsd_resolve_query(struct dnsd_resolve *r,
-                               const struct dnsd_key *k, int link,
-                               uint64_t qid);
+                               const struct dnsd_key *k, uint16_t seed,
+                               int link, uint64_t qid);
 extern void dnsd_resolve_fini(struct dnsd_resolve *r);
 
 /* ---- dnsd_link.c --------------------------------------------------- */
@@ -252,16 +337,27 @@ struct dnsd_link {
     struct dnsd_pend bl[DNSD_BACKLOG];
 };
 
-#define DNSD_Q_OK 0                     /* *k and *qid filled */
+#define DNSD_Q_OK 0                     /* *k, *qid, *seed filled */
 #define DNSD_Q_BAD (-1)                 /* malformed; *qid filled */
 #define DNSD_Q_SKIP (-2)                /* not a query, or no qid */
 
 extern int dnsd_link_decode(const struct ring_rec *rec, struct dnsd_key *k,
-                            uint64_t *qid);
+                            uint64_t *qid, uint16_t *seed);
+extern const struct msg_dns_failed *dnsd_link_failed(
+    const struct ring_rec *rec);
 extern size_t dnsd_link_encode(void *buf, size_t cap, uint64_t qid,
                                const struct dnsd_result *r);
 extern void dnsd_link_answer(struct dnsd_link *l, uint64_t qid,
                              const struct dnsd_result *r);
 extern void dnsd_link_flush(struct dnsd_link *l);
+
+/* ---- dnsd_mi.c ----------------------------------------------------- */
+
+extern void dnsd_mi_cache_dump(int push, uint32_t id, struct dnsd_cache *c,
+                               int64_t now_ms);
+extern void dnsd_mi_bl_dump(int push, uint32_t id, struct dnsd_bl *b,
+                            int64_t now_ms);
+extern void dnsd_mi_done(int push, uint32_t id, int code,
+                         const char *reason);
 
 #endif

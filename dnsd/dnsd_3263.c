@@ -19,13 +19,23 @@
  *                        SRV names to look up.
  *        srv names       no usable NAPTR: _sip._udp then _sip._tcp, or the
  *                        one of the given transport, or _sips._tcp.
- *        srv order       RFC 2782: by priority; within one, a weighted
- *                        random draw (zero weights first in the running
- *                        sum), from a caller-owned seed so tests can pin
- *                        the draws. Target "." (no service) is dropped.
+ *        srv order       at lookup time only canonical: by priority,
+ *                        then target name and port, so the records kept
+ *                        do not depend on the order the server sent.
+ *                        Target "." (no service) is dropped.
  *        targets         every address of every host, in host order, IPv4
- *                        before IPv6, duplicates removed, at most
- *                        MSG_DNS_MAX_ADDRS.
+ *                        before IPv6, addresses sorted, duplicates
+ *                        removed, at most DNSD_MAX_CAND, each with its
+ *                        SRV name, host, priority and weight.
+ *        order           per query (dnsd_3263_order): hosts by SRV name
+ *                        (NAPTR order), then priority; within one
+ *                        priority RFC 2782's weighted draw (zero weights
+ *                        first in the running sum), the random numbers
+ *                        coming from the query's seed (the Call-ID hash)
+ *                        so every message of one call, a CANCEL and its
+ *                        INVITE, gets the same order from the same
+ *                        records; a host's addresses rotated by the same
+ *                        draws.
  *
  *      Transports: the stage knows udp and tcp (MSG_PROTO_*). A sips URI
  *      resolves to tcp targets (TLS runs over TCP); whether sipd can send
@@ -291,77 +301,38 @@ uint32_t dnsd_3263_rand(uint64_t *seed)
     return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
 }
 
-/* dnsd_3263_srv_prio_cmp - qsort by priority, stable by position */
-static int dnsd_3263_srv_prio_cmp(const void *a, const void *b)
+/*
+ * dnsd_3263_srv_cmp - qsort order: usable targets before ".", then
+ *      priority, target name, port, weight: canonical, whatever order
+ *      the server sent the records in.
+ */
+static int dnsd_3263_srv_cmp(const void *a, const void *b)
 {
-    const struct dnsd_srv *const *x = a;
-    const struct dnsd_srv *const *y = b;
+    const struct dnsd_srv *x = a, *y = b;
+    int xd = x->target[0] == '\0' || strcmp(x->target, ".") == 0;
+    int yd = y->target[0] == '\0' || strcmp(y->target, ".") == 0;
+    int c;
 
-    if ((*x)->prio != (*y)->prio)
-        return (*x)->prio < (*y)->prio ? -1 : 1;
-    return *x < *y ? -1 : (*x > *y);
+    if (xd != yd)
+        return xd - yd;
+    if (x->prio != y->prio)
+        return x->prio < y->prio ? -1 : 1;
+    if ((c = strcasecmp(x->target, y->target)) != 0)
+        return c;
+    if (x->port != y->port)
+        return x->port < y->port ? -1 : 1;
+    return (x->weight > y->weight) - (x->weight < y->weight);
 }
 
 /*
- * dnsd_3263_srv_draw - RFC 2782 within one priority: v[0..n) are
- *      pointers still to place; move the drawn one to v[0].
+ * dnsd_3263_srv_order - v[0..n) in canonical order (dnsd_3263_srv_cmp):
+ *      priority ascending; the weighted draw is per query
+ *      (dnsd_3263_order). Records with target "." or "" go to the end:
+ *      dnsd_3263_srv_hosts() skips them.
  */
-static void dnsd_3263_srv_draw(const struct dnsd_srv **v, size_t n,
-                               uint64_t *seed)
+void dnsd_3263_srv_order(struct dnsd_srv *v, size_t n)
 {
-    const struct dnsd_srv *t;
-    uint64_t sum = 0, run = 0, r;
-    size_t i, z = 0;
-
-    for (i = 0; i < n; i++)
-        sum += v[i]->weight;
-    /* Zero weights go first in the running sum, in their order. */
-    for (i = 0; i < n; i++) {
-        if (v[i]->weight == 0) {
-            t = v[i];
-            memmove(&v[z + 1], &v[z], (i - z) * sizeof(v[0]));
-            v[z++] = t;
-        }
-    }
-    r = sum ? dnsd_3263_rand(seed) % (sum + 1) : 0;
-    for (i = 0; i < n; i++) {
-        run += v[i]->weight;
-        if (run >= r)
-            break;
-    }
-    if (i == n)
-        i = n - 1;
-    t = v[i];
-    memmove(&v[1], &v[0], i * sizeof(v[0]));
-    v[0] = t;
-}
-
-/*
- * dnsd_3263_srv_order - order v[0..n) in place for trying: priority
- *      ascending, weighted random within a priority (RFC 2782). Records
- *      with target "." or "" are moved to the end and not counted: the
- *      caller gets them back but dnsd_3263_srv_hosts() skips them.
- */
-void dnsd_3263_srv_order(struct dnsd_srv *v, size_t n, uint64_t *seed)
-{
-    const struct dnsd_srv *p[DNSD_MAX_RR];
-    struct dnsd_srv tmp[DNSD_MAX_RR];
-    size_t i, j;
-
-    if (n > DNSD_MAX_RR)
-        n = DNSD_MAX_RR;
-    for (i = 0; i < n; i++)
-        p[i] = &v[i];
-    qsort(p, n, sizeof(p[0]), dnsd_3263_srv_prio_cmp);
-    for (i = 0; i < n; i = j) {
-        for (j = i; j < n && p[j]->prio == p[i]->prio; j++)
-            ;
-        for (; i < j; i++)
-            dnsd_3263_srv_draw(&p[i], j - i, seed);
-    }
-    for (i = 0; i < n; i++)
-        tmp[i] = *p[i];
-    memcpy(v, tmp, n * sizeof(v[0]));
+    qsort(v, n, sizeof(v[0]), dnsd_3263_srv_cmp);
 }
 
 /* dnsd_3263_host_put - one host entry from name/port/proto */
@@ -397,7 +368,10 @@ size_t dnsd_3263_srv_hosts(const struct dnsd_srv *v, size_t n,
     for (i = 0; i < n && k < max; i++) {
         if (v[i].target[0] == '\0' || strcmp(v[i].target, ".") == 0)
             continue;
-        dnsd_3263_host_put(&out[k++], v[i].target, v[i].port, proto);
+        dnsd_3263_host_put(&out[k], v[i].target, v[i].port, proto);
+        out[k].prio = v[i].prio;
+        out[k].weight = v[i].weight;
+        k++;
     }
     return k;
 }
@@ -409,40 +383,180 @@ void dnsd_3263_host_default(const struct dnsd_key *k, struct dnsd_host *h)
 }
 
 /* dnsd_3263_target_put - append unless full or already there */
-static void dnsd_3263_target_put(struct dnsd_result *out,
-                                 const struct msg_addr *a, uint16_t port,
-                                 uint8_t proto)
+static void dnsd_3263_target_put(struct dnsd_rec *out, const struct msg_addr *a,
+                                 const struct dnsd_host *h, size_t hi)
 {
+    struct dnsd_cand *c;
     struct msg_dns_target t;
     size_t i;
 
-    if (out->ntargets >= MSG_DNS_MAX_ADDRS)
+    if (out->n >= DNSD_MAX_CAND)
         return;
     memset(&t, 0, sizeof(t));
     t.addr = *a;
-    t.addr.port = htons(port);
-    t.proto = proto;
-    for (i = 0; i < out->ntargets; i++)
-        if (memcmp(&out->targets[i], &t, sizeof(t)) == 0)
+    t.addr.port = htons(h->port);
+    t.proto = h->proto;
+    for (i = 0; i < out->n; i++)
+        if (memcmp(&out->c[i].t, &t, sizeof(t)) == 0)
             return;
-    out->targets[out->ntargets++] = t;
+    c = &out->c[out->n++];
+    memset(c, 0, sizeof(*c));
+    c->t = t;
+    c->set = h->set;
+    c->host = (uint8_t)hi;
+    c->prio = h->prio;
+    c->weight = h->weight;
+}
+
+/* dnsd_3263_addr_cmp - canonical address order within one family */
+static int dnsd_3263_addr_cmp(const void *a, const void *b)
+{
+    const struct msg_addr *x = a, *y = b;
+
+    return memcmp(x->ip, y->ip, sizeof(x->ip));
 }
 
 /*
- * dnsd_3263_targets - the failover list of hosts h[0..n) with their
- *      addresses filled in: host order, IPv4 before IPv6. Only
- *      out->targets and out->ntargets are written (appended to).
+ * dnsd_3263_targets - the candidates of hosts h[0..n) with their
+ *      addresses filled in: host order, IPv4 before IPv6, addresses
+ *      sorted. Only out->c and out->n are written (appended to).
  */
 void dnsd_3263_targets(const struct dnsd_host *h, size_t n,
-                       struct dnsd_result *out)
+                       struct dnsd_rec *out)
 {
-    size_t i, f, j;
+    struct msg_addr v[DNSD_HOST_ADDRS];
+    size_t i, f, j, m;
 
-    for (i = 0; i < n; i++)
-        for (f = 0; f < 2; f++)
-            for (j = 0; j < h[i].naddr[f] && j < DNSD_HOST_ADDRS; j++)
-                dnsd_3263_target_put(out, &h[i].addr[f][j], h[i].port,
-                                     h[i].proto);
+    for (i = 0; i < n; i++) {
+        for (f = 0; f < 2; f++) {
+            m = h[i].naddr[f] < DNSD_HOST_ADDRS ? h[i].naddr[f]
+                                                 : DNSD_HOST_ADDRS;
+            memcpy(v, h[i].addr[f], m * sizeof(v[0]));
+            qsort(v, m, sizeof(v[0]), dnsd_3263_addr_cmp);
+            for (j = 0; j < m; j++)
+                dnsd_3263_target_put(out, &v[j], &h[i], i);
+        }
+    }
+}
+
+/* One host of a candidate list, for the per-query order. */
+struct dnsd_3263_grp {
+    uint8_t host;
+    uint8_t set;
+    uint16_t prio;
+    uint16_t weight;
+};
+
+/* dnsd_3263_mix - a 64-bit generator state from a 16-bit seed */
+static uint64_t dnsd_3263_mix(uint16_t seed)
+{
+    uint64_t z = seed + 0x9e3779b97f4a7c15ull;
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/*
+ * dnsd_3263_draw - RFC 2782 within one priority: g[0..n) still to
+ *      place; move the drawn one to g[0]. Zero weights go first in the
+ *      running sum, so they are chosen only when the draw is 0.
+ */
+static void dnsd_3263_draw(struct dnsd_3263_grp *g, size_t n, uint64_t *s)
+{
+    struct dnsd_3263_grp t;
+    uint64_t sum = 0, run = 0, r;
+    size_t i, z = 0;
+
+    for (i = 0; i < n; i++) {
+        sum += g[i].weight;
+        if (g[i].weight == 0) {
+            t = g[i];
+            memmove(&g[z + 1], &g[z], (i - z) * sizeof(g[0]));
+            g[z++] = t;
+        }
+    }
+    r = sum ? dnsd_3263_rand(s) % (sum + 1) : 0;
+    for (i = 0; i + 1 < n; i++) {
+        run += g[i].weight;
+        if (run >= r)
+            break;
+    }
+    t = g[i];
+    memmove(&g[1], &g[0], i * sizeof(g[0]));
+    g[0] = t;
+}
+
+/* dnsd_3263_groups - the hosts of in, in order of first appearance */
+static size_t dnsd_3263_groups(const struct dnsd_rec *in,
+                               struct dnsd_3263_grp *g)
+{
+    size_t i, k, ng = 0;
+
+    for (i = 0; i < in->n && i < DNSD_MAX_CAND; i++) {
+        for (k = 0; k < ng && g[k].host != in->c[i].host; k++)
+            ;
+        if (k < ng)
+            continue;
+        g[ng].host = in->c[i].host;
+        g[ng].set = in->c[i].set;
+        g[ng].prio = in->c[i].prio;
+        g[ng].weight = in->c[i].weight;
+        ng++;
+    }
+    return ng;
+}
+
+/* dnsd_3263_emit - host g's candidates of one family, rotated by *s */
+static size_t dnsd_3263_emit(const struct dnsd_rec *in, uint8_t host,
+                             uint16_t family, uint64_t *s,
+                             struct msg_dns_target *out, size_t n,
+                             size_t max)
+{
+    size_t idx[DNSD_MAX_CAND], m = 0, i, start;
+
+    for (i = 0; i < in->n && i < DNSD_MAX_CAND; i++)
+        if (in->c[i].host == host && in->c[i].t.addr.family == family)
+            idx[m++] = i;
+    start = m > 1 ? dnsd_3263_rand(s) % m : 0;
+    for (i = 0; i < m && n < max; i++)
+        out[n++] = in->c[idx[(start + i) % m]].t;
+    return n;
+}
+
+/*
+ * dnsd_3263_order - the targets of in for one query, in the order to
+ *      try them (see DESCRIPTION), into out[0..max). The same in and
+ *      seed always give the same order. Returns how many were written.
+ */
+size_t dnsd_3263_order(const struct dnsd_rec *in, uint16_t seed,
+                       struct msg_dns_target *out, size_t max)
+{
+    struct dnsd_3263_grp g[DNSD_MAX_CAND], t;
+    uint64_t s = dnsd_3263_mix(seed);
+    size_t ng = dnsd_3263_groups(in, g), i, j, n = 0;
+
+    for (i = 1; i < ng; i++) {          /* stable: by set, then priority */
+        t = g[i];
+        for (j = i; j > 0 && (g[j - 1].set > t.set
+                              || (g[j - 1].set == t.set
+                                  && g[j - 1].prio > t.prio));
+             j--)
+            g[j] = g[j - 1];
+        g[j] = t;
+    }
+    for (i = 0; i < ng; i = j) {
+        for (j = i; j < ng && g[j].set == g[i].set && g[j].prio == g[i].prio;
+             j++)
+            ;
+        for (; i + 1 < j; i++)
+            dnsd_3263_draw(&g[i], j - i, &s);
+    }
+    for (i = 0; i < ng; i++) {
+        n = dnsd_3263_emit(in, g[i].host, AF_INET, &s, out, n, max);
+        n = dnsd_3263_emit(in, g[i].host, AF_INET6, &s, out, n, max);
+    }
+    return n;
 }
 
 /*

@@ -7,7 +7,12 @@
  *      from [dns]: servers (ares_set_servers_ports_csv; none given = what
  *      c-ares reads from /etc/resolv.conf), timeout_ms (per try) and
  *      tries. No search list is applied: ares_query() asks exactly the
- *      name given.
+ *      name given. With exactly one [dns] server, ARES_FLAG_NOCHECKRESP
+ *      hands SERVFAIL, REFUSED and NOTIMP answers over instead of
+ *      failing over (there is nothing to fail over to), so the logs name
+ *      the rcode; with several, c-ares tries the next server and a
+ *      query that every server refused ends as "no answer" (c-ares 1.18
+ *      reports ARES_ECONNREFUSED without the rcode).
  *
  *      Sockets: c-ares reports each socket it opens, and the events it
  *      wants, through ARES_OPT_SOCK_STATE_CB; they go into the ev loop as
@@ -213,6 +218,10 @@ int dnsd_ares_init(struct dnsd_ares **ap, struct ev *ev,
     o.sock_state_cb = dnsd_ares_on_sock_state;
     o.sock_state_cb_data = a;
     mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+    if (cfg->ndns_servers == 1) {
+        o.flags = ARES_FLAG_NOCHECKRESP;
+        mask |= ARES_OPT_FLAGS;
+    }
     if ((rc = ares_init_options(&a->ch, &o, mask)) != ARES_SUCCESS) {
         log_error("c-ares: init: %s", ares_strerror(rc));
         free(a);
@@ -277,10 +286,9 @@ static int dnsd_ares_status(int status)
     case ARES_ENOTFOUND:
         return MSG_DNS_NXDOMAIN;
     case ARES_ETIMEOUT:
-    case ARES_ECONNREFUSED:             /* no server there: no answer */
         return MSG_DNS_TIMEOUT;
-    default:
-        return MSG_DNS_ERROR;
+    default:                            /* ECONNREFUSED: every server */
+        return MSG_DNS_ERROR;           /* refused or failed at once */
     }
 }
 
@@ -461,6 +469,7 @@ static void dnsd_ares_on_answer(void *arg, int status, int timeouts,
     rs.type = req.type;
     rs.n = 0;
     rs.ttl = DNSD_TTL_NONE;
+    rs.rcode = abuf != NULL && alen >= 12 ? abuf[3] & 0x0f : -1;
     if (status == ARES_SUCCESS && abuf != NULL)
         status = dnsd_ares_parse(abuf, alen, &rs);
     rs.status = dnsd_ares_status(status);
@@ -492,6 +501,7 @@ void dnsd_ares_query(struct dnsd_ares *a, const char *name, int type,
         rs.status = MSG_DNS_ERROR;
         rs.why = a->dying ? "resolver shutting down" : "out of memory";
         rs.ttl = DNSD_TTL_NONE;
+        rs.rcode = -1;
         fn(arg, tag, &rs);
         return;
     }

@@ -1,17 +1,29 @@
 /*
  * SUMMARY
- *      dnsd_cache - finished answers by query key, honouring TTLs
+ *      dnsd_cache - what lookups found, by query key, honouring TTLs
  * DESCRIPTION
- *      A hash table of entries {key, result, expiry} threaded on an LRU
- *      list. A hit answers a query without c-ares; the result handed out
+ *      A hash table of entries {key, records, expiry} threaded on an LRU
+ *      list. An entry keeps the targets a lookup found with their SRV
+ *      priority and weight (struct dnsd_rec), not an ordered answer: the
+ *      RFC 2782 order is drawn per query from its Call-ID seed
+ *      (dnsd_3263_order). A hit answers a query without c-ares and
  *      carries the remaining TTL. Lifetimes (dnsd_cache_lifetime()):
  *
  *        OK          the smallest TTL of the records used, at most
  *                    DNSD_POS_TTL_MAX (1 h); TTL 0 is not cached.
- *        NXDOMAIN    briefly: the RFC 2308 SOA value when the answer had
- *                    one, else DNSD_NEG_TTL (30 s), and never more.
- *        others      (timeout, server failure) not cached: the servers
- *                    may be back for the next query.
+ *        NXDOMAIN    (no such name, or no records: RFC 2308 negative
+ *                    answers) the SOA value of the negative answer,
+ *                    min(SOA TTL, SOA MINIMUM), when c-ares handed the
+ *                    authority section over (it does for NXDOMAIN and
+ *                    NODATA); DNSD_NEG_TTL (30 s) without a SOA; never
+ *                    more than DNSD_NEG_TTL_MAX (300 s), so a record
+ *                    added to the zone is seen within 5 minutes.
+ *        ERROR       (SERVFAIL, REFUSED, ... from every step)
+ *                    DNSD_ERR_TTL (5 s): a failing server is not asked
+ *                    again for every request (RFC 2308 7.1 allows up to
+ *                    5 minutes).
+ *        TIMEOUT     not cached: the servers may be back for the next
+ *                    query, and a timeout already costs sipd a wait.
  *
  *      The table holds at most "max" entries: inserting into a full table
  *      drops the least recently used one (an expired entry is dropped
@@ -37,7 +49,7 @@ struct dnsd_cache_ent {
     uint32_t hash;
     int64_t expires;                    /* CLOCK_MONOTONIC ms */
     struct dnsd_key key;
-    struct dnsd_result res;
+    struct dnsd_rec res;
 };
 
 /*
@@ -127,15 +139,19 @@ static void dnsd_cache_evict(struct dnsd_cache *c)
  * dnsd_cache_lifetime - seconds result r may be kept (see DESCRIPTION);
  *      0 means do not cache it.
  */
-uint32_t dnsd_cache_lifetime(const struct dnsd_result *r)
+uint32_t dnsd_cache_lifetime(const struct dnsd_rec *r)
 {
     switch (r->status) {
     case MSG_DNS_OK:
-        if (r->ntargets == 0)
+        if (r->n == 0)
             return 0;
         return r->ttl < DNSD_POS_TTL_MAX ? r->ttl : DNSD_POS_TTL_MAX;
     case MSG_DNS_NXDOMAIN:
-        return r->ttl < DNSD_NEG_TTL ? r->ttl : DNSD_NEG_TTL;
+        if (r->ttl == DNSD_TTL_NONE)
+            return DNSD_NEG_TTL;
+        return r->ttl < DNSD_NEG_TTL_MAX ? r->ttl : DNSD_NEG_TTL_MAX;
+    case MSG_DNS_ERROR:
+        return DNSD_ERR_TTL;
     default:
         return 0;
     }
@@ -147,7 +163,7 @@ uint32_t dnsd_cache_lifetime(const struct dnsd_result *r)
  *      returns 1; returns 0 on a miss (an expired entry is dropped).
  */
 int dnsd_cache_get(struct dnsd_cache *c, const struct dnsd_key *k,
-                   int64_t now_ms, struct dnsd_result *out)
+                   int64_t now_ms, struct dnsd_rec *out)
 {
     uint32_t h = dnsd_3263_key_hash(k);
     struct dnsd_cache_ent **pp = dnsd_cache_slot(c, k, h);
@@ -172,7 +188,7 @@ int dnsd_cache_get(struct dnsd_cache *c, const struct dnsd_key *k,
  *      key. Returns 1 when stored, 0 when r is not cacheable, -ENOMEM.
  */
 int dnsd_cache_put(struct dnsd_cache *c, const struct dnsd_key *k,
-                   const struct dnsd_result *r, int64_t now_ms)
+                   const struct dnsd_rec *r, int64_t now_ms)
 {
     uint32_t life = dnsd_cache_lifetime(r);
     uint32_t h = dnsd_3263_key_hash(k);
@@ -210,6 +226,22 @@ void dnsd_cache_flush(struct dnsd_cache *c)
 
         dnsd_cache_drop(c, dnsd_cache_slot(c, &e->key, e->hash));
     }
+}
+
+/*
+ * dnsd_cache_walk - fn(arg, key, records, seconds left) for every entry
+ *      alive at now_ms, most recently used first (MI dns_cache_dump).
+ *      fn must not change the cache.
+ */
+void dnsd_cache_walk(struct dnsd_cache *c, int64_t now_ms, dnsd_cache_fn fn,
+                     void *arg)
+{
+    const struct dnsd_cache_ent *e;
+
+    for (e = c->lru_head; e != NULL; e = e->next)
+        if (e->expires > now_ms)
+            fn(arg, &e->key, &e->res,
+               (uint32_t)((e->expires - now_ms + 999) / 1000));
 }
 
 /* dnsd_cache_fini - flush and free the table; c may be re-initialised */

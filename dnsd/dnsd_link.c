@@ -15,6 +15,8 @@
  *      of cache hits costs one commit (and at most one wake-up).
  * PROTOCOL
  *      sipd[i] -> dnsd   MSG_T_DNS_QUERY  (dns_clnt.h)
+ *      sipd[i] -> dnsd   MSG_T_DNS_FAILED a target sipd could not reach
+ *                        (struct msg_dns_failed, msg.h), no answer
  *      dnsd -> sipd[i]   MSG_T_DNS_ANSWER, the query's qid echoed, only
  *                        the targets used (len = header + ntargets x
  *                        struct msg_dns_target).
@@ -31,13 +33,14 @@
 #include "log.h"
 
 /*
- * dnsd_link_decode - the key and qid of a popped query record.
- *      Returns DNSD_Q_OK; DNSD_Q_BAD for a malformed query whose qid was
- *      readable (*qid set: answer it with ERROR); DNSD_Q_SKIP for another
- *      record type or one too short to hold a qid.
+ * dnsd_link_decode - the key, qid and seed (Call-ID hash) of a popped
+ *      query record. Returns DNSD_Q_OK; DNSD_Q_BAD for a malformed query
+ *      whose qid was readable (*qid set: answer it with ERROR);
+ *      DNSD_Q_SKIP for another record type or one too short to hold a
+ *      qid.
  */
 int dnsd_link_decode(const struct ring_rec *rec, struct dnsd_key *k,
-                     uint64_t *qid)
+                     uint64_t *qid, uint16_t *seed)
 {
     const struct msg_dns_query *q;
 
@@ -46,12 +49,31 @@ int dnsd_link_decode(const struct ring_rec *rec, struct dnsd_key *k,
         return DNSD_Q_SKIP;
     q = (const struct msg_dns_query *)rec->data;
     *qid = q->qid;
+    *seed = q->seed;
     if (q->name_len > rec->len - sizeof(*q))
         return DNSD_Q_BAD;
     if (dnsd_3263_key(k, q->name, q->name_len, q->port, q->proto,
                       q->secure) < 0)
         return DNSD_Q_BAD;
     return DNSD_Q_OK;
+}
+
+/*
+ * dnsd_link_failed - the report in a popped MSG_T_DNS_FAILED record, or
+ *      NULL for another type, an older version, a short record, or an
+ *      address family other than AF_INET/AF_INET6. Points into the ring.
+ */
+const struct msg_dns_failed *dnsd_link_failed(const struct ring_rec *rec)
+{
+    const struct msg_dns_failed *f;
+
+    if (rec->type != MSG_T_DNS_FAILED || rec->version < MSG_V1
+        || rec->len < sizeof(*f))
+        return NULL;
+    f = (const struct msg_dns_failed *)rec->data;
+    if (f->addr.family != AF_INET && f->addr.family != AF_INET6)
+        return NULL;
+    return f;
 }
 
 /*

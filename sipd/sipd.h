@@ -97,7 +97,7 @@ extern void sipd_worker_wake(struct sipd_worker *w);
 extern void sipd_send_netd(struct sipd_worker *w,
                            const struct sipd_route_out *out);
 extern int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid,
-                          const struct sipd_route_out *out);
+                          uint32_t hash, const struct sipd_route_out *out);
 extern void sipd_send_commit(struct sipd_worker *w);
 
 /* sipd_timer.c */

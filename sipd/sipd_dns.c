@@ -95,7 +95,7 @@ void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
     p->in_len = (uint32_t)in_len;
     w->pend[SIPD_DNS_SLOT(qid)] = p;
     w->npend++;
-    if (sipd_send_dnsd(w, qid, out) < 0) {
+    if (sipd_send_dnsd(w, qid, in->hash, out) < 0) {
         log_warn_rl("sipd->dnsd ring full: %s not resolved", out->name);
         sipd_dns_fail(w, in, 503, "DNS backlog full");
         sipd_dns_free(w, p);

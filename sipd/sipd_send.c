@@ -62,9 +62,10 @@ void sipd_send_netd(struct sipd_worker *w, const struct sipd_route_out *out)
 /*
  * sipd_send_dnsd - one MSG_T_DNS_QUERY record to dnsd for out->name
  *    (port, transport, sips as routing found them), with query id
- *    qid; not committed. Returns 0, or -ENOSPC when the ring is full.
+ *    qid and the Call-ID hash (dnsd's SRV order); not committed.
+ *    Returns 0, or -ENOSPC when the ring is full.
  */
-int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid,
+int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid, uint32_t hash,
                    const struct sipd_route_out *out)
 {
     struct sipd *d = w->sipd;
@@ -72,7 +73,7 @@ int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid,
 
     pthread_mutex_lock(&d->dns_lock);
     err = dns_clnt_query(&d->to_dnsd, qid, out->name, strlen(out->name),
-                         out->port, out->rproto, out->secure);
+                         out->port, out->rproto, out->secure, hash);
     pthread_mutex_unlock(&d->dns_lock);
     if (err == 0)
         w->dirty_dns = 1;

@@ -4,8 +4,11 @@
  * DESCRIPTION
  *      Drives the pure parts of dnsd without a network: the query key,
  *      IP literals, the first step, NAPTR filtering and ordering, default
- *      SRV names, RFC 2782 ordering (priority, weights, "."), target
- *      assembly, the failure status, and the cache (lifetimes, expiry,
+ *      SRV names, canonical SRV order, target assembly, the per-query
+ *      RFC 2782 order drawn from the Call-ID seed (priorities, weight
+ *      shares over 1,000 Call-IDs within 5 points, the same order for
+ *      one Call-ID whatever order the records came in), the failure
+ *      status, and the cache (lifetimes and the negative bound, expiry,
  *      remaining TTL, LRU eviction, flush). Cases are tables.
  *
  *      The Makefile links daemon objects only into tests named after the
@@ -43,19 +46,35 @@ static const char *addr_str(const struct msg_dns_target *t, char *buf,
     return buf;
 }
 
-/* targets_str - "1.2.3.4:5060/udp 5.6.7.8:5061/tcp" */
-static const char *targets_str(const struct dnsd_result *r)
+/* tv_str - "1.2.3.4:5060/udp 5.6.7.8:5061/tcp" */
+static const char *tv_str(const struct msg_dns_target *v, size_t n)
 {
     static char out[2048];
     char one[80];
     size_t i, off = 0;
 
     out[0] = '\0';
-    for (i = 0; i < r->ntargets; i++)
+    for (i = 0; i < n; i++)
         off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s",
-                                i ? " " : "",
-                                addr_str(&r->targets[i], one, sizeof(one)));
+                                i ? " " : "", addr_str(&v[i], one,
+                                                       sizeof(one)));
     return out;
+}
+
+static const char *targets_str(const struct dnsd_result *r)
+{
+    return tv_str(r->targets, r->ntargets);
+}
+
+/* rec_str - the candidates of a lookup, canonical order */
+static const char *rec_str(const struct dnsd_rec *r)
+{
+    struct msg_dns_target v[DNSD_MAX_CAND];
+    size_t i;
+
+    for (i = 0; i < r->n; i++)
+        v[i] = r->c[i].t;
+    return tv_str(v, r->n);
 }
 
 static void test_key(void)
@@ -258,55 +277,149 @@ static void test_srv_names(void)
 static void test_srv_order(void)
 {
     static const struct dnsd_srv base[] = {
-        {20, 0, 5060, "c"}, {10, 60, 5060, "a1"}, {30, 5, 5060, "d"},
-        {10, 0, 5060, "a0"}, {10, 40, 5060, "a2"}, {20, 0, 5060, "c2"},
+        {20, 0, 5060, "c2"}, {10, 60, 5060, "a1"}, {30, 5, 5060, "d"},
+        {10, 0, 5060, "A0"}, {0, 0, 5060, "."}, {10, 40, 5060, "a2"},
+        {20, 0, 5060, "c"},
     };
-    size_t n = sizeof(base) / sizeof(base[0]);
-    struct dnsd_srv v[8], v2[8];
-    uint64_t seed = 42, seed2 = 42;
-    int first_a1 = 0, zero_order = 1, prio_ok = 1, i;
-    size_t j;
+    static const char *const want[] = {"A0", "a1", "a2", "c", "c2", "d",
+                                       "."};
+    size_t n = sizeof(base) / sizeof(base[0]), j, k;
+    struct dnsd_srv v[8];
+    int same = 1;
 
-    for (i = 0; i < 2000; i++) {
-        memcpy(v, base, sizeof(base));
-        dnsd_3263_srv_order(v, n, &seed);
-        for (j = 1; j < n; j++)
-            if (v[j].prio < v[j - 1].prio)
-                prio_ok = 0;
-        first_a1 += strcmp(v[0].target, "a1") == 0;
-        /* prio 20 is all zero weights: kept in order; d alone last */
-        if (strcmp(v[n - 1].target, "d") != 0
-            || strcmp(v[3].target, "c") != 0 || strcmp(v[4].target, "c2"))
-            zero_order = 0;
+    /* the same records in every rotation: one canonical order */
+    for (k = 0; k < n; k++) {
+        for (j = 0; j < n; j++)
+            v[j] = base[(j + k) % n];
+        dnsd_3263_srv_order(v, n);
+        for (j = 0; j < n; j++)
+            if (strcmp(v[j].target, want[j]) != 0)
+                same = 0;
     }
-    ok(prio_ok, "SRV: priorities ascending in 2000 draws");
-    ok(zero_order, "SRV: equal zero weights keep their order (c before c2)");
-    ok(first_a1 > 1000 && first_a1 < 1400,
-       "SRV: weight 60 of 100 drawn first ~60%% (%d of 2000)", first_a1);
-
-    memcpy(v, base, sizeof(base));
-    memcpy(v2, base, sizeof(base));
-    dnsd_3263_srv_order(v, n, &seed2);
-    seed2 = 42;
-    dnsd_3263_srv_order(v2, n, &seed2);
-    is_mem(v, sizeof(base), v2, sizeof(base), "SRV: same seed, same order");
+    ok(same, "SRV: canonical order (priority, name; \".\" last) whatever "
+             "order the server sent");
 
     {
-        struct dnsd_srv one[] = {{0, 0, 5070, "x.example."},
+        struct dnsd_srv one[] = {{0, 7, 5070, "x.example."},
                                  {1, 0, 5071, "."},
                                  {2, 0, 5072, "Y.Example"}};
         struct dnsd_host h[4];
-        size_t k;
 
         k = dnsd_3263_srv_hosts(one, 3, MSG_PROTO_TCP, h, 4);
         is_int((long long)k, 2, "SRV hosts: \".\" target skipped");
         is_str(h[0].name, "x.example", "SRV host: final dot removed");
         is_str(h[1].name, "y.example", "SRV host: lower-cased");
         ok(h[0].port == 5070 && h[1].port == 5072
-               && h[0].proto == MSG_PROTO_TCP,
-           "SRV hosts: port and transport from the record and name");
+               && h[0].proto == MSG_PROTO_TCP && h[0].weight == 7
+               && h[1].prio == 2,
+           "SRV hosts: port, priority, weight from the record, transport "
+           "from the name");
         k = dnsd_3263_srv_hosts(one, 3, MSG_PROTO_TCP, h, 1);
         is_int((long long)k, 1, "SRV hosts: at most max");
+    }
+}
+
+/* t_fnv - a Call-ID hash like netd's, folded as dns_clnt_query does */
+static uint16_t t_seed(const char *callid)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *callid; callid++)
+        h = (h ^ (unsigned char)*callid) * 16777619u;
+    return (uint16_t)(h ^ (h >> 16));
+}
+
+/* t_rec - candidates: one IPv4 address per host 10.0.SET.HOST */
+static void t_rec(struct dnsd_rec *r, const uint16_t (*hw)[3], size_t n)
+{
+    size_t i;
+
+    memset(r, 0, sizeof(*r));
+    for (i = 0; i < n; i++) {
+        struct dnsd_cand *c = &r->c[r->n++];
+
+        c->t.addr.family = AF_INET;
+        c->t.addr.ip[0] = 10;
+        c->t.addr.ip[2] = (unsigned char)hw[i][0];
+        c->t.addr.ip[3] = (unsigned char)(i + 1);
+        c->t.addr.port = htons(5060);
+        c->t.proto = MSG_PROTO_UDP;
+        c->set = (uint8_t)hw[i][0];
+        c->host = (uint8_t)i;
+        c->prio = hw[i][1];
+        c->weight = hw[i][2];
+    }
+}
+
+static void test_weighted(void)
+{
+    /* {set, priority, weight} per host */
+    static const struct {
+        const char *what;
+        size_t n;
+        uint16_t hw[4][3];
+    } t[] = {
+        {"10/30/60", 3, {{0, 10, 10}, {0, 10, 30}, {0, 10, 60}}},
+        {"50/50", 2, {{0, 5, 50}, {0, 5, 50}}},
+        {"1/1/1/97", 4, {{0, 1, 1}, {0, 1, 1}, {0, 1, 1}, {0, 1, 97}}},
+        {"0/100", 2, {{0, 0, 0}, {0, 0, 100}}},
+    };
+    struct msg_dns_target v[DNSD_MAX_CAND];
+    struct dnsd_rec r;
+    char callid[64];
+    size_t i, j, k, n;
+
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        int first[4] = {0, 0, 0, 0}, worst = 0, sum = 0, all = 1;
+
+        t_rec(&r, t[i].hw, t[i].n);
+        for (j = 0; j < t[i].n; j++)
+            sum += t[i].hw[j][2];
+        for (k = 0; k < 1000; k++) {
+            snprintf(callid, sizeof(callid), "%zu-a84b4c76e66710@pc33.test",
+                     k);
+            n = dnsd_3263_order(&r, t_seed(callid), v, DNSD_MAX_CAND);
+            all &= n == t[i].n;
+            first[v[0].addr.ip[3] - 1]++;
+        }
+        for (j = 0; j < t[i].n; j++) {
+            int want = 1000 * t[i].hw[j][2] / sum;
+            int d = first[j] > want ? first[j] - want : want - first[j];
+
+            worst = d > worst ? d : worst;
+        }
+        ok(all && worst <= 50, "weights %s: first-choice shares over 1000 "
+           "Call-IDs within 5 points (%d/%d/%d/%d, worst %d per mille)",
+           t[i].what, first[0], first[1], first[2], first[3], worst);
+    }
+
+    {
+        static const uint16_t hw[4][3] = {
+            {0, 20, 50}, {0, 10, 50}, {0, 10, 50}, {1, 0, 100}};
+        struct dnsd_rec r2;
+        struct msg_dns_target v2[DNSD_MAX_CAND];
+        int prio_ok = 1, same = 1;
+
+        t_rec(&r, hw, 4);
+        for (k = 0; k < 1000; k++) {
+            n = dnsd_3263_order(&r, (uint16_t)(k * 7919), v, DNSD_MAX_CAND);
+            /* set 0 prio 10 (hosts 2, 3), then set 0 prio 20, then set 1 */
+            prio_ok &= n == 4 && v[0].addr.ip[3] != 1 && v[0].addr.ip[3] != 4
+                       && v[1].addr.ip[3] != 1 && v[2].addr.ip[3] == 1
+                       && v[3].addr.ip[3] == 4;
+        }
+        ok(prio_ok, "order: NAPTR set first, then priority, in 1000 draws");
+        /* the same records in another order: the cache keeps canonical
+         * lists, so compare one seed against itself across lookups */
+        for (k = 0; k < 100; k++) {
+            r2 = r;
+            n = dnsd_3263_order(&r, (uint16_t)k, v, DNSD_MAX_CAND);
+            dnsd_3263_order(&r2, (uint16_t)k, v2, DNSD_MAX_CAND);
+            same &= memcmp(v, v2, n * sizeof(v[0])) == 0;
+        }
+        ok(same, "order: one seed (an INVITE and its CANCEL), one order");
+        n = dnsd_3263_order(&r, 1, v, 2);
+        is_int((long long)n, 2, "order: at most max targets");
     }
 }
 
@@ -330,10 +443,55 @@ static struct msg_addr ip6(const char *s)
     return a;
 }
 
+/* t_lookup - what a lookup of SRV records v (in the order given, each
+ * host with addresses 192.0.2.P % 256 and .P+1) keeps */
+static void t_lookup(struct dnsd_srv *v, size_t n, struct dnsd_rec *r)
+{
+    struct dnsd_host h[8];
+    size_t nh, i;
+
+    dnsd_3263_srv_order(v, n);
+    nh = dnsd_3263_srv_hosts(v, n, MSG_PROTO_UDP, h, 8);
+    for (i = 0; i < nh; i++) {
+        h[i].naddr[0] = 2;
+        h[i].addr[0][1] = ip4("192.0.2.1");
+        h[i].addr[0][0] = ip4("192.0.2.2");
+        h[i].addr[0][0].ip[3] = (unsigned char)(h[i].port % 200);
+    }
+    memset(r, 0, sizeof(*r));
+    dnsd_3263_targets(h, nh, r);
+}
+
+static void test_same_order(void)
+{
+    struct dnsd_srv a[] = {{10, 30, 5061, "x.test"}, {10, 70, 5062, "y.test"},
+                           {10, 0, 5063, "z.test"}, {20, 5, 5064, "w.test"}};
+    struct dnsd_srv b[] = {{20, 5, 5064, "w.test"}, {10, 0, 5063, "z.test"},
+                           {10, 70, 5062, "y.test"}, {10, 30, 5061, "x.test"}};
+    struct msg_dns_target va[DNSD_MAX_CAND], vb[DNSD_MAX_CAND];
+    struct dnsd_rec ra, rb;
+    size_t na, nb, k;
+    int same = 1, differ = 0;
+
+    t_lookup(a, 4, &ra);
+    t_lookup(b, 4, &rb);
+    is_str(rec_str(&rb), rec_str(&ra), "lookup: the same records in "
+           "another order keep the same candidates");
+    for (k = 0; k < 200; k++) {
+        na = dnsd_3263_order(&ra, (uint16_t)k, va, DNSD_MAX_CAND);
+        nb = dnsd_3263_order(&rb, (uint16_t)k, vb, DNSD_MAX_CAND);
+        same &= na == 8 && na == nb && memcmp(va, vb, na * sizeof(va[0])) == 0;
+        differ |= memcmp(va, vb, sizeof(va[0])) != 0
+                  || va[0].addr.port != htons(5062);
+    }
+    ok(same, "order: one Call-ID gets one order from either lookup");
+    ok(differ, "order: other Call-IDs get other orders");
+}
+
 static void test_targets(void)
 {
     struct dnsd_host h[3];
-    struct dnsd_result r;
+    struct dnsd_rec r;
     struct dnsd_key k;
     int i;
 
@@ -352,11 +510,13 @@ static void test_targets(void)
     h[1].port = 5070;
     h[1].proto = MSG_PROTO_UDP;
     h[2] = h[0];                        /* same as the first: dropped */
+    h[0].addr[0][0] = ip4("192.0.2.6");  /* sorted within a host */
+    h[0].addr[0][1] = ip4("192.0.2.5");
     dnsd_3263_targets(h, 3, &r);
-    is_str(targets_str(&r),
+    is_str(rec_str(&r),
            "192.0.2.5:5061/tcp 192.0.2.6:5061/tcp [2001:db8::5]:5061/tcp "
            "192.0.2.5:5070/udp 192.0.2.6:5070/udp [2001:db8::5]:5070/udp",
-           "targets: host order, IPv4 first, duplicates dropped");
+           "targets: host order, IPv4 first, sorted, duplicates dropped");
 
     memset(&r, 0, sizeof(r));
     memset(h, 0, sizeof(h));
@@ -374,9 +534,10 @@ static void test_targets(void)
         h[0].addr[0][i] = h[1].addr[0][i] = h[2].addr[0][i] = ip4(s);
     }
     dnsd_3263_targets(h, 3, &r);
-    is_int(r.ntargets, MSG_DNS_MAX_ADDRS, "targets: at most %d",
-           MSG_DNS_MAX_ADDRS);
-    is_int(ntohs(r.targets[MSG_DNS_MAX_ADDRS - 1].addr.port), 5062,
+    is_int(r.n, 3 * DNSD_HOST_ADDRS < DNSD_MAX_CAND ? 3 * DNSD_HOST_ADDRS
+                                                     : DNSD_MAX_CAND,
+           "targets: at most %d", DNSD_MAX_CAND);
+    is_int(ntohs(r.c[r.n - 1].t.addr.port), 5064,
            "targets: cut at the end of the list");
 
     is_int(dnsd_3263_status(DNSD_SEEN_NX), MSG_DNS_NXDOMAIN,
@@ -388,19 +549,18 @@ static void test_targets(void)
            MSG_DNS_TIMEOUT, "status: timeout beats everything");
 }
 
-static struct dnsd_result res(uint16_t status, uint32_t ttl,
-                              const char *ip)
+static struct dnsd_rec res(uint16_t status, uint32_t ttl, const char *ip)
 {
-    struct dnsd_result r;
+    struct dnsd_rec r;
 
     memset(&r, 0, sizeof(r));
     r.status = status;
     r.ttl = ttl;
     if (ip != NULL) {
-        r.ntargets = 1;
-        r.targets[0].addr = ip4(ip);
-        r.targets[0].addr.port = htons(5060);
-        r.targets[0].proto = MSG_PROTO_UDP;
+        r.n = 1;
+        r.c[0].t.addr = ip4(ip);
+        r.c[0].t.addr.port = htons(5060);
+        r.c[0].t.proto = MSG_PROTO_UDP;
     }
     return r;
 }
@@ -417,16 +577,23 @@ static void test_lifetime(void)
         {MSG_DNS_OK, 0, 1, 0},
         {MSG_DNS_OK, 86400, 1, DNSD_POS_TTL_MAX},
         {MSG_DNS_OK, 300, 0, 0},
-        {MSG_DNS_NXDOMAIN, 3600, 0, DNSD_NEG_TTL},
+        /* negative: the SOA's value, at most 300 s; 30 s without SOA */
+        {MSG_DNS_NXDOMAIN, 86400, 0, 300},
+        {MSG_DNS_NXDOMAIN, 3600, 0, 300},
+        {MSG_DNS_NXDOMAIN, 120, 0, 120},
         {MSG_DNS_NXDOMAIN, 10, 0, 10},
+        {MSG_DNS_NXDOMAIN, 0, 0, 0},
+        {MSG_DNS_NXDOMAIN, DNSD_TTL_NONE, 0, 30},
+        /* SERVFAIL/REFUSED: 5 s, whatever; timeouts: never */
+        {MSG_DNS_ERROR, 300, 0, 5},
+        {MSG_DNS_ERROR, 0, 0, 5},
         {MSG_DNS_TIMEOUT, 300, 0, 0},
-        {MSG_DNS_ERROR, 300, 0, 0},
     };
     size_t i;
 
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        struct dnsd_result r = res(t[i].status, t[i].ttl,
-                                   t[i].targets ? "192.0.2.1" : NULL);
+        struct dnsd_rec r = res(t[i].status, t[i].ttl,
+                                t[i].targets ? "192.0.2.1" : NULL);
 
         is_int(dnsd_cache_lifetime(&r), t[i].want,
                "lifetime: status %u ttl %u targets %d", t[i].status,
@@ -437,7 +604,7 @@ static void test_lifetime(void)
 static void test_cache(void)
 {
     struct dnsd_cache c;
-    struct dnsd_result r, got;
+    struct dnsd_rec r, got;
     struct dnsd_key a, b, d, e, a5080;
     int64_t now = 1000000;
 
@@ -452,7 +619,7 @@ static void test_cache(void)
     r = res(MSG_DNS_OK, 60, "192.0.2.1");
     is_int(dnsd_cache_put(&c, &a, &r, now), 1, "put a (ttl 60)");
     ok(dnsd_cache_get(&c, &a, now + 1500, &got), "get a after 1.5 s: hit");
-    is_str(targets_str(&got), "192.0.2.1:5060/udp", "hit has the targets");
+    is_str(rec_str(&got), "192.0.2.1:5060/udp", "hit has the targets");
     is_int(got.ttl, 59, "hit has the remaining ttl (59 s)");
     ok(!dnsd_cache_get(&c, &a5080, now, &got),
        "a with port 5080 is another key: miss");
@@ -465,11 +632,16 @@ static void test_cache(void)
     is_int(dnsd_cache_put(&c, &a, &r, now), 0, "timeout: not cached");
     r = res(MSG_DNS_NXDOMAIN, 3600, NULL);
     is_int(dnsd_cache_put(&c, &a, &r, now), 1, "NXDOMAIN: cached");
-    ok(dnsd_cache_get(&c, &a, now + 29000, &got)
+    ok(dnsd_cache_get(&c, &a, now + 299000, &got)
            && got.status == MSG_DNS_NXDOMAIN,
-       "NXDOMAIN hit after 29 s");
-    ok(!dnsd_cache_get(&c, &a, now + 30000, &got),
-       "NXDOMAIN gone after 30 s whatever the SOA said");
+       "NXDOMAIN hit after 299 s");
+    ok(!dnsd_cache_get(&c, &a, now + 300000, &got),
+       "NXDOMAIN gone after 300 s whatever the SOA said");
+    r = res(MSG_DNS_ERROR, 0, NULL);
+    is_int(dnsd_cache_put(&c, &a, &r, now), 1, "server failure: cached");
+    ok(dnsd_cache_get(&c, &a, now + 4000, &got)
+           && !dnsd_cache_get(&c, &a, now + 5000, &got),
+       "server failure gone after 5 s");
 
     r = res(MSG_DNS_OK, 300, "192.0.2.1");
     dnsd_cache_put(&c, &a, &r, now);
@@ -488,7 +660,7 @@ static void test_cache(void)
     r = res(MSG_DNS_OK, 300, "192.0.2.9");
     dnsd_cache_put(&c, &a, &r, now);
     ok(dnsd_cache_get(&c, &a, now, &got)
-           && strcmp(targets_str(&got), "192.0.2.9:5060/udp") == 0
+           && strcmp(rec_str(&got), "192.0.2.9:5060/udp") == 0
            && c.n == 3,
        "put on an existing key replaces it");
     dnsd_cache_flush(&c);
@@ -501,7 +673,7 @@ static void test_cache(void)
 static void test_cache_churn(void)
 {
     struct dnsd_cache c;
-    struct dnsd_result r = res(MSG_DNS_OK, 100, "192.0.2.1"), got;
+    struct dnsd_rec r = res(MSG_DNS_OK, 100, "192.0.2.1"), got;
     int i, hits = 0, bad = 0;
     char name[64];
 
@@ -536,7 +708,9 @@ int main(void)
     test_naptr();
     test_srv_names();
     test_srv_order();
+    test_weighted();
     test_targets();
+    test_same_order();
     test_lifetime();
     test_cache();
     test_cache_churn();

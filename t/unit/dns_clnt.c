@@ -49,39 +49,43 @@ static void test_query(void)
     const struct ring_rec *rec;
     struct dnsd_key k;
     uint64_t qid = 0;
+    uint16_t seed = 0;
     int n = 0;
 
     t_pair(mem, &p, &c);
     is_int(dns_clnt_query(&p, 77, "Proxy.Example.COM", 17, 5080,
-                          MSG_PROTO_TCP, 0), 0, "query reserved");
+                          MSG_PROTO_TCP, 0, 0x12345678),
+           0, "query reserved");
     ok(ring_pop(&c) == NULL, "not visible before commit");
     ring_commit(&p);
     rec = ring_pop(&c);
     ok(rec != NULL && rec->type == MSG_T_DNS_QUERY, "a query record");
-    is_int(dnsd_link_decode(rec, &k, &qid), DNSD_Q_OK, "dnsd decodes it");
+    is_int(dnsd_link_decode(rec, &k, &qid, &seed), DNSD_Q_OK,
+           "dnsd decodes it");
     is_int((long long)qid, 77, "qid");
+    is_int(seed, 0x1234 ^ 0x5678, "seed: the Call-ID hash folded to 16 bits");
     is_str(k.name, "proxy.example.com", "name, lower-cased");
     ok(k.port == 5080 && k.proto == MSG_PROTO_TCP && !k.secure,
        "port, transport, sips");
     ring_release(&c);
 
-    is_int(dns_clnt_query(&p, 1, NULL, 3, 0, 0, 0), -EINVAL, "NULL name");
-    is_int(dns_clnt_query(&p, 1, "x", 0, 0, 0, 0), -EINVAL, "empty name");
+    is_int(dns_clnt_query(&p, 1, NULL, 3, 0, 0, 0, 0), -EINVAL, "NULL name");
+    is_int(dns_clnt_query(&p, 1, "x", 0, 0, 0, 0, 0), -EINVAL, "empty name");
     {
         char big[300];
 
         memset(big, 'a', sizeof(big));
-        is_int(dns_clnt_query(&p, 1, big, 256, 0, 0, 0), -EINVAL,
+        is_int(dns_clnt_query(&p, 1, big, 256, 0, 0, 0, 0), -EINVAL,
                "256-byte name");
     }
-    is_int(dns_clnt_query(&p, 1, "x", 1, 0, 3, 0), -EINVAL, "proto 3");
-    is_int(dns_clnt_query(&p, 1, "x", 1, 0, 0, 2), -EINVAL, "secure 2");
-    is_int(dns_clnt_query(NULL, 1, "x", 1, 0, 0, 0), -EINVAL, "NULL ring");
+    is_int(dns_clnt_query(&p, 1, "x", 1, 0, 3, 0, 0), -EINVAL, "proto 3");
+    is_int(dns_clnt_query(&p, 1, "x", 1, 0, 0, 2, 0), -EINVAL, "secure 2");
+    is_int(dns_clnt_query(NULL, 1, "x", 1, 0, 0, 0, 0), -EINVAL, "NULL ring");
 
-    while (dns_clnt_query(&p, (uint64_t)n, "a.example", 9, 0, 0, 0) == 0)
+    while (dns_clnt_query(&p, (uint64_t)n, "a.example", 9, 0, 0, 0, 0) == 0)
         n++;
     ok(n > 10, "filled the ring with %d queries", n);
-    is_int(dns_clnt_query(&p, 1, "a.example", 9, 0, 0, 0), -ENOSPC,
+    is_int(dns_clnt_query(&p, 1, "a.example", 9, 0, 0, 0, 0), -ENOSPC,
            "full ring: -ENOSPC");
     ring_commit(&p);
     while ((rec = ring_pop(&c)) != NULL)
@@ -98,6 +102,7 @@ static void test_decode_bad(void)
     struct msg_dns_query *q = (struct msg_dns_query *)rec->data;
     struct dnsd_key k;
     uint64_t qid = 0;
+    uint16_t seed = 0;
 
     memset(buf, 0, sizeof(buf));
     rec->type = MSG_T_DNS_QUERY;
@@ -106,24 +111,24 @@ static void test_decode_bad(void)
     memcpy(q->name, "bad name", 8);
     q->name_len = 8;
     rec->len = (uint32_t)(sizeof(*q) + 8);
-    is_int(dnsd_link_decode(rec, &k, &qid), DNSD_Q_BAD,
+    is_int(dnsd_link_decode(rec, &k, &qid, &seed), DNSD_Q_BAD,
            "space in name: bad");
     is_int((long long)qid, 9, "bad query still yields its qid");
     memcpy(q->name, "goodname", 8);
     q->name_len = 20;
-    is_int(dnsd_link_decode(rec, &k, &qid), DNSD_Q_BAD,
+    is_int(dnsd_link_decode(rec, &k, &qid, &seed), DNSD_Q_BAD,
            "name_len past the record: bad");
     q->name_len = 8;
     q->proto = 9;
-    is_int(dnsd_link_decode(rec, &k, &qid), DNSD_Q_BAD, "proto 9: bad");
+    is_int(dnsd_link_decode(rec, &k, &qid, &seed), DNSD_Q_BAD, "proto 9: bad");
     q->proto = 0;
-    is_int(dnsd_link_decode(rec, &k, &qid), DNSD_Q_OK, "fixed: ok");
+    is_int(dnsd_link_decode(rec, &k, &qid, &seed), DNSD_Q_OK, "fixed: ok");
     rec->len = sizeof(*q) - 1;
-    is_int(dnsd_link_decode(rec, &k, &qid), DNSD_Q_SKIP,
+    is_int(dnsd_link_decode(rec, &k, &qid, &seed), DNSD_Q_SKIP,
            "shorter than the header: skipped");
     rec->len = (uint32_t)(sizeof(*q) + 8);
     rec->type = MSG_T_SIP_IN;
-    is_int(dnsd_link_decode(rec, &k, &qid), DNSD_Q_SKIP,
+    is_int(dnsd_link_decode(rec, &k, &qid, &seed), DNSD_Q_SKIP,
            "another type: skipped");
 }
 
@@ -289,12 +294,43 @@ static void test_backlog(void)
     free(mem);
 }
 
+/* MSG_T_DNS_FAILED: what dnsd accepts as a failed-target report */
+static void test_failed(void)
+{
+    unsigned char buf[128] __attribute__((aligned(8)));
+    struct ring_rec *rec = (struct ring_rec *)buf;
+    struct msg_dns_failed *f = (struct msg_dns_failed *)rec->data;
+    const struct msg_dns_failed *got;
+
+    memset(buf, 0, sizeof(buf));
+    rec->type = MSG_T_DNS_FAILED;
+    rec->version = MSG_V1;
+    rec->len = sizeof(*f);
+    f->addr.family = AF_INET;
+    f->addr.port = htons(5070);
+    f->proto = MSG_PROTO_TCP;
+    f->reason = MSG_FAIL_REFUSED;
+    got = dnsd_link_failed(rec);
+    ok(got != NULL && got->proto == MSG_PROTO_TCP
+           && got->reason == MSG_FAIL_REFUSED,
+       "failed-target report decoded");
+    rec->len = sizeof(*f) - 1;
+    ok(dnsd_link_failed(rec) == NULL, "short report refused");
+    rec->len = sizeof(*f);
+    f->addr.family = AF_UNIX;
+    ok(dnsd_link_failed(rec) == NULL, "bad family refused");
+    f->addr.family = AF_INET;
+    rec->type = MSG_T_DNS_QUERY;
+    ok(dnsd_link_failed(rec) == NULL, "a query is not a report");
+}
+
 int main(void)
 {
     log_level_set(LOG_L_ERR);
     test_query();
     test_decode_bad();
     test_answer();
+    test_failed();
     test_backlog();
     return done_testing();
 }

@@ -7,9 +7,16 @@
  *      in an ev loop, as dnsd does, checking the answers a sipd would get:
  *      A only when a port is given, SRV (udp then tcp), NAPTR -> SRV,
  *      sips, NXDOMAIN, the TTL, IPv6 with try_ipv6, coalescing of
- *      duplicate queries, cache hits, and TIMEOUT from a server that
- *      refuses (nothing listening) or never answers. Without dnsmasq the
- *      whole file is skipped.
+ *      duplicate queries, cache hits, TIMEOUT from a server that never
+ *      answers and ERROR from a port nothing listens on. Without dnsmasq
+ *      that part is skipped.
+ *
+ *      A tiny DNS responder (t_fake_*, a forked child) answers what
+ *      dnsmasq cannot: REFUSED, SERVFAIL, silence, NXDOMAIN and NODATA
+ *      for NAPTR only, with SRV records behind, so every NAPTR failure
+ *      is seen to fall through to SRV (and an SRV failure to A); a
+ *      negative answer with a large SOA minimum is seen capped in the
+ *      cache; and a blacklisted target is seen left out of the answer.
  *
  *      The Makefile links daemon objects only into tests named after the
  *      daemon ("dnsd_*"); this file compiles the modules it drives.
@@ -21,6 +28,7 @@
  */
 #include "../../dnsd/dnsd_3263.c"
 #include "../../dnsd/dnsd_ares.c"
+#include "../../dnsd/dnsd_bl.c"
 #include "../../dnsd/dnsd_cache.c"
 #include "../../dnsd/dnsd_resolve.c"
 
@@ -32,7 +40,7 @@
 
 #include "tap.h"
 
-#define T_MAXQ 64
+#define T_MAXQ 128
 
 struct t_ans {
     int done;
@@ -200,7 +208,7 @@ static void t_q(struct dnsd_resolve *r, uint64_t qid, const char *name,
         diag("bad key %s", name);
         return;
     }
-    dnsd_resolve_query(r, &k, 0, qid);
+    dnsd_resolve_query(r, &k, 0, 0, qid);
 }
 
 static void t_cfg(struct cfg *c, int port, int timeout_ms)
@@ -333,9 +341,9 @@ static void t_timeouts(void)
     t_q(&r, (uint64_t)q, "a.test", 0, 0, 0);
     ok(t_wait(&ev, q, q + 1, 5000), "silent server: answered");
     is_int(t_ans[q].r.status, MSG_DNS_TIMEOUT, "silent server: TIMEOUT");
-    ok(ev_now_ms() - t0 < 1500,
-       "stopped after the first step's timeout (%lld ms)",
-       (long long)(ev_now_ms() - t0));
+    ok(ev_now_ms() - t0 >= 550 && ev_now_ms() - t0 < 1500,
+       "NAPTR timeout fell through to SRV; stopped after two silent "
+       "steps (%lld ms)", (long long)(ev_now_ms() - t0));
     dnsd_ares_free(a);
     dnsd_resolve_fini(&r);
     close(sink);
@@ -346,7 +354,8 @@ static void t_timeouts(void)
     dnsd_resolve_init(&r, a, NULL, &c, t_on_answer, NULL);
     t_q(&r, (uint64_t)(q + 1), "srv.test", 0, 0, 0);
     ok(t_wait(&ev, q + 1, q + 2, 5000), "closed port: answered");
-    is_int(t_ans[q + 1].r.status, MSG_DNS_TIMEOUT, "closed port: TIMEOUT");
+    is_int(t_ans[q + 1].r.status, MSG_DNS_ERROR,
+           "closed port: ERROR (refused at once, not a timeout)");
 
     /* Shutting down with a lookup out answers it (ERROR), once. */
     t_q(&r, (uint64_t)(q + 2), "c.test", 0, 0, 0);
@@ -356,6 +365,233 @@ static void t_timeouts(void)
     is_int((long long)r.nlookups, 0, "and freed");
     dnsd_resolve_fini(&r);
     ev_close(&ev);
+}
+
+/* ---- a DNS responder for the failures dnsmasq cannot make -------- */
+
+#define T_RC_DROP (-1)                  /* no answer at all */
+
+static pid_t t_fake = -1;
+
+/*
+ * t_fake_rule - what the responder says to (name, type): an rcode, or
+ * T_RC_DROP; *rr the record to answer with (SRV target or A), *soa 1 to
+ * put a SOA (minimum 7200) in a negative answer.
+ *
+ *   NAME.test NAPTR     the name says: refused, servfail, drop, nx,
+ *                       nodata; anything else NODATA
+ *   _sip._udp.NAME.test SRV 10 0 5070 h.test (REFUSED for allref and
+ *                       srvref)
+ *   _sip._tcp.NAME.test REFUSED (a partial SRV failure is harmless)
+ *   h.test A            192.0.2.50; srvref.test A 192.0.2.51
+ *   negsoa.test         NXDOMAIN for everything, SOA minimum 7200
+ */
+static int t_fake_rule(const char *name, int type, int *rr, int *soa)
+{
+    static const char *const nrc[] = {"refused", "servfail", "drop", "nx",
+                                      "nodata"};
+    static const int rc[] = {5, 2, T_RC_DROP, 3, 0};
+    size_t i;
+
+    *rr = 0;
+    *soa = 0;
+    if (strstr(name, "negsoa") != NULL) {
+        *soa = 1;
+        return 3;
+    }
+    if (strstr(name, "allref") != NULL)
+        return 5;
+    if (type == DNSD_T_NAPTR) {
+        for (i = 0; i < 5; i++)
+            if (strncmp(name, nrc[i], strlen(nrc[i])) == 0)
+                return rc[i];
+        return 0;
+    }
+    if (type == DNSD_T_SRV && strncmp(name, "_sip._udp.", 10) == 0)
+        return strstr(name, "srvref") != NULL ? 5 : (*rr = 1, 0);
+    if (type == DNSD_T_SRV)
+        return 5;
+    if (type == DNSD_T_A && (strcmp(name, "h.test") == 0
+                             || strcmp(name, "srvref.test") == 0))
+        return (*rr = name[0] == 'h' ? 50 : 51), 0;
+    return 0;
+}
+
+/* t_fake_answer - the reply to query q[0..n) in out; its length or 0 */
+static size_t t_fake_answer(const unsigned char *q, size_t n,
+                            unsigned char *out)
+{
+    static const unsigned char srv[] = {0, 10, 0, 0, 0x13, 0xce, 1, 'h',
+                                        4, 't', 'e', 's', 't', 0};
+    char name[256];
+    size_t p = 12, k = 0, len;
+    int type, rc, rr, soa;
+
+    while (p < n && q[p] != 0 && k + q[p] + 1 < sizeof(name)) {
+        if (k > 0)
+            name[k++] = '.';
+        memcpy(name + k, q + p + 1, q[p]);
+        k += q[p];
+        p += 1 + (size_t)q[p];
+    }
+    name[k] = 0;
+    if (p + 5 > n)
+        return 0;
+    type = q[p + 1] << 8 | q[p + 2];
+    len = p + 5;                        /* header + question */
+    if ((rc = t_fake_rule(name, type, &rr, &soa)) == T_RC_DROP)
+        return 0;
+    memcpy(out, q, len);
+    out[2] = 0x84 | (q[2] & 1);         /* QR, AA, RD copied */
+    out[3] = (unsigned char)(0x80 | rc);
+    memset(out + 6, 0, 6);
+    if (rr != 0) {
+        unsigned char h[] = {0xc0, 12, 0, (unsigned char)type, 0, 1,
+                             0, 0, 0, 60, 0, 0};
+        out[7] = 1;
+        h[11] = type == DNSD_T_SRV ? sizeof(srv) : 4;
+        memcpy(out + len, h, sizeof(h));
+        len += sizeof(h);
+        if (type == DNSD_T_SRV) {
+            memcpy(out + len, srv, sizeof(srv));
+            len += sizeof(srv);
+        } else {
+            unsigned char a[] = {192, 0, 2, (unsigned char)rr};
+            memcpy(out + len, a, 4);
+            len += 4;
+        }
+    } else if (soa) {                   /* SOA TTL 3600, minimum 7200 */
+        static const unsigned char s[] = {
+            0xc0, 12, 0, 6, 0, 1, 0, 0, 0x0e, 0x10, 0, 22, 0, 0,
+            0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1,
+            0, 0, 0x1c, 0x20};
+        out[9] = 1;
+        memcpy(out + len, s, sizeof(s));
+        len += sizeof(s);
+    }
+    return len;
+}
+
+/* t_fake_start - the responder on 127.0.0.1:port (a child) */
+static int t_fake_start(int *port)
+{
+    unsigned char q[512], a[1024];
+    struct sockaddr_in sa;
+    socklen_t sl;
+    int fd;
+    ssize_t n;
+    size_t len;
+
+    if ((*port = t_udp_port(&fd)) < 0)
+        return -1;
+    if ((t_fake = fork()) < 0)
+        return -1;
+    if (t_fake > 0) {
+        close(fd);
+        return 0;
+    }
+    for (;;) {
+        sl = sizeof(sa);
+        n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&sa, &sl);
+        if (n < 12)
+            continue;
+        if ((len = t_fake_answer(q, (size_t)n, a)) > 0)
+            sendto(fd, a, len, 0, (struct sockaddr *)&sa, sl);
+    }
+}
+
+static void t_fake_stop(void)
+{
+    if (t_fake > 0) {
+        kill(t_fake, SIGKILL);
+        waitpid(t_fake, NULL, 0);
+        t_fake = -1;
+    }
+}
+
+static void t_fallthrough(void)
+{
+    static const struct {
+        const char *name;
+        uint16_t status;
+        const char *want;
+        const char *what;
+    } t[] = {
+        {"refused.test", MSG_DNS_OK, "192.0.2.50:5070/udp",
+         "NAPTR REFUSED -> SRV"},
+        {"servfail.test", MSG_DNS_OK, "192.0.2.50:5070/udp",
+         "NAPTR SERVFAIL -> SRV"},
+        {"drop.test", MSG_DNS_OK, "192.0.2.50:5070/udp",
+         "NAPTR timeout -> SRV"},
+        {"nx.test", MSG_DNS_OK, "192.0.2.50:5070/udp",
+         "NAPTR NXDOMAIN -> SRV"},
+        {"nodata.test", MSG_DNS_OK, "192.0.2.50:5070/udp",
+         "NAPTR NODATA -> SRV"},
+        {"srvref.test", MSG_DNS_OK, "192.0.2.51:5060/udp",
+         "NAPTR and SRV REFUSED -> A"},
+        {"allref.test", MSG_DNS_ERROR, "", "everything REFUSED: ERROR"},
+        {"negsoa.test", MSG_DNS_NXDOMAIN, "", "NXDOMAIN with a SOA"},
+    };
+    size_t i, n = sizeof(t) / sizeof(t[0]);
+    struct dnsd_ares *a = NULL;
+    struct dnsd_resolve r;
+    struct dnsd_cache cache;
+    struct dnsd_bl bl;
+    struct msg_dns_target f;
+    struct ev ev;
+    struct cfg c;
+    int port, q = 60;
+
+    if (t_fake_start(&port) < 0) {
+        ok(0, "fake DNS responder started");
+        return;
+    }
+    ev_init(&ev);
+    t_cfg(&c, port, 300);
+    is_int(dnsd_ares_init(&a, &ev, &c), 0, "c-ares on the responder");
+    dnsd_cache_init(&cache, 64);
+    dnsd_resolve_init(&r, a, &cache, &c, t_on_answer, NULL);
+    for (i = 0; i < n; i++)
+        t_q(&r, (uint64_t)(q + (int)i), t[i].name, 0, 0, 0);
+    ok(t_wait(&ev, q, q + (int)n, 5000), "fallthrough: every query answered");
+    for (i = 0; i < n; i++) {
+        is_int(t_ans[q + i].r.status, t[i].status, "%s: status", t[i].what);
+        is_str(t_targets(&t_ans[q + i].r), t[i].want, "%s: targets",
+               t[i].what);
+    }
+    /* the negative answer said 3600 s (SOA TTL; minimum 7200): the
+     * cache keeps it 300 s at most */
+    t_q(&r, (uint64_t)(q + 20), "negsoa.test", 0, 0, 0);
+    ok(t_ans[q + 20].done == 1 && t_ans[q + 20].r.status == MSG_DNS_NXDOMAIN
+           && t_ans[q + 20].r.ttl <= DNSD_NEG_TTL_MAX
+           && t_ans[q + 20].r.ttl > DNSD_NEG_TTL,
+       "negative cache hit: SOA value capped at %d s (ttl %u)",
+       DNSD_NEG_TTL_MAX, t_ans[q + 20].r.ttl);
+    t_q(&r, (uint64_t)(q + 21), "allref.test", 0, 0, 0);
+    ok(t_ans[q + 21].done == 1 && t_ans[q + 21].r.status == MSG_DNS_ERROR,
+       "REFUSED answer cached briefly (hit)");
+
+    /* the blacklist: the only target skipped -> ERROR; flushed -> back */
+    dnsd_bl_init(&bl, 60);
+    r.bl = &bl;
+    memset(&f, 0, sizeof(f));
+    f.addr.family = AF_INET;
+    inet_pton(AF_INET, "192.0.2.50", f.addr.ip);
+    f.addr.port = htons(5070);
+    dnsd_bl_add(&bl, &f.addr, MSG_PROTO_UDP, MSG_FAIL_REFUSED, ev_now_ms());
+    t_q(&r, (uint64_t)(q + 22), "refused.test", 0, 0, 0);
+    ok(t_ans[q + 22].done == 1 && t_ans[q + 22].r.status == MSG_DNS_ERROR
+           && t_ans[q + 22].r.ntargets == 0,
+       "every target blacklisted: ERROR, no target (sipd: 503)");
+    dnsd_bl_flush(&bl);
+    t_q(&r, (uint64_t)(q + 23), "refused.test", 0, 0, 0);
+    is_str(t_targets(&t_ans[q + 23].r), "192.0.2.50:5070/udp",
+           "blacklist flushed: the target is back");
+    dnsd_ares_free(a);
+    dnsd_resolve_fini(&r);
+    dnsd_cache_fini(&cache);
+    ev_close(&ev);
+    t_fake_stop();
 }
 
 int main(void)
@@ -370,16 +606,17 @@ int main(void)
     char want[64];
     int port;
 
-    if (bin == NULL) {
-        printf("1..0 # SKIP dnsmasq not installed (apt-get install "
-               "dnsmasq)\n");
-        return 0;
-    }
     log_level_set(LOG_L_ERR);
+    atexit(t_fake_stop);
+    t_fallthrough();
+    if (bin == NULL) {
+        diag("dnsmasq not installed (apt-get install dnsmasq): skipped");
+        return done_testing();
+    }
     port = t_udp_port(NULL);
     if (t_dnsmasq_start(bin, port) < 0) {
-        printf("1..0 # SKIP dnsmasq did not start on port %d\n", port);
-        return 0;
+        diag("dnsmasq did not start on port %d: skipped", port);
+        return done_testing();
     }
     atexit(t_dnsmasq_stop);
     ev_init(&ev);
