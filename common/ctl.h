@@ -16,8 +16,14 @@
  * PROTOCOL
  *    stage -> mid:  "ready STAGE INSTANCE PID"   after init, once
  *                   "pong STAGE INSTANCE PID"    answer to a ping
+ *                   "mi STAGE INSTANCE PID ID SEQ more|end [CODE REASON]"
+ *                   then "\n" and "NAME:: VALUE\n" lines: a chunk of
+ *                   the answer to MI request ID (mid_relay.c); the only
+ *                   message of several lines
  *    mid -> stages: "ping SEQ"                   health, every 2 s
  *                   "dns_cache_flush"            (dnsd)
+ *                   "dns_cache_dump ID", "dns_blacklist_dump ID",
+ *                   "dns_blacklist_flush ID"     (dnsd answers "mi ...")
  * DIAGNOSTICS
  *    Functions return 0 / a length, or -errno (nn_errno()).
  */

@@ -58,6 +58,37 @@ struct mid_proc {
 
 struct mid_fifo_reply;
 
+/* An MI request a stage answers (mid_relay.c). */
+#define MID_RELAY_MAX 8                 /* MI requests waiting on stages */
+#define MID_RELAY_MS 4000               /* for at most this long */
+#define MID_RELAY_POLL_MS 50            /* stage not ready: look again */
+#define MID_RELAY_BYTES (4 << 20)       /* reply size cap */
+
+struct mid_mi_reply {
+    int code;
+    char reason[128];
+    char *buf;                          /* "NAME:: VALUE\n" lines */
+    size_t len;
+    size_t cap;
+    uint32_t defer;                     /* != 0: a stage answers later,
+                                         * request id (mid_relay.c) */
+};
+
+struct mid_relay {
+    uint32_t id;                        /* 0: slot free */
+    int stage;                          /* STAGE_* that answers */
+    char cmd[32];                       /* what to ask it */
+    int sent;                           /* asked (it was ready) */
+    int64_t deadline;                   /* ms: answer by then */
+    unsigned seq;                       /* next chunk expected */
+    int bound;                          /* reply FIFO known */
+    int cut;                            /* reply reached MID_RELAY_BYTES */
+    char reply[NAME_MAX + 1];           /* "" fire and forget */
+    struct mid_mi_reply r;
+    struct ev_timer timer;
+    struct mid *mid;
+};
+
 struct mid {
     struct cfg cfg;
     char *cfg_text;
@@ -89,6 +120,8 @@ struct mid {
     int fifo_skip;                      /* discarding an oversized one */
     struct mid_fifo_reply *replies;     /* pending, newest first */
     uint64_t fifo_drops;                /* replies given up on */
+    struct mid_relay relay[MID_RELAY_MAX]; /* MI answered by stages */
+    uint32_t relay_seq;
     int stopping;
     struct ev_timer stop_timer;
     int exit_code;
@@ -144,15 +177,17 @@ extern void mid_ctl_close(struct mid *m);
 /* mid_fifo.c */
 extern int mid_fifo_open(struct mid *m);
 extern void mid_fifo_close(struct mid *m);
+extern void mid_fifo_reply_send(struct mid *m, const char *name,
+                                struct mid_mi_reply *mr);
+
+/* mid_relay.c */
+extern void mid_relay_ask(struct mid *m, int stage, const char *cmd,
+                          struct mid_mi_reply *r);
+extern void mid_relay_bind(struct mid *m, uint32_t id, const char *reply);
+extern void mid_relay_chunk(struct mid *m, const char *msg);
+extern void mid_relay_close(struct mid *m);
 
 /* mid_mi.c */
-struct mid_mi_reply {
-    int code;
-    char reason[128];
-    char *buf;                          /* "NAME:: VALUE\n" lines */
-    size_t len;
-    size_t cap;
-};
 extern void mid_mi_run(struct mid *m, const char *cmd, char **args,
                        int nargs, struct mid_mi_reply *r);
 extern void mid_mi_line(struct mid_mi_reply *r, const char *name,

@@ -29,6 +29,10 @@ static void mid_ctl_report(struct mid *m, const char *msg)
     int inst, pid;
     struct mid_proc *p;
 
+    if (strncmp(msg, "mi ", 3) == 0) {  /* a stage answers the MI */
+        mid_relay_chunk(m, msg);
+        return;
+    }
     if (sscanf(msg, "%15s %15s %d %d", what, stage, &inst, &pid) != 4) {
         log_warn_rl("ctl: malformed report \"%.64s\"", msg);
         return;

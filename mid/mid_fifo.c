@@ -243,8 +243,9 @@ static int mid_fifo_reply_path(struct mid *m, const char *name, char *out,
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-static void mid_fifo_reply_send(struct mid *m, const char *name,
-                                struct mid_mi_reply *mr)
+/* mid_fifo_reply_send - queue reply mr for the client's FIFO name */
+void mid_fifo_reply_send(struct mid *m, const char *name,
+                         struct mid_mi_reply *mr)
 {
     struct mid_fifo_reply *r = calloc(1, sizeof(*r));
     int n;
@@ -295,7 +296,9 @@ static void mid_fifo_request(struct mid *m, char **lines, int n)
         mid_mi_status(&r, 400, "Too many arguments");
     else
         mid_mi_run(m, cmd, lines + 1, n - 1, &r);
-    if (reply[0] != 0)                  /* no reply fifo: fire and forget */
+    if (r.defer != 0)                   /* a stage answers (mid_relay.c) */
+        mid_relay_bind(m, r.defer, reply);
+    else if (reply[0] != 0)             /* no reply fifo: fire and forget */
         mid_fifo_reply_send(m, reply, &r);
     free(r.buf);
 }
@@ -511,6 +514,7 @@ int mid_fifo_open(struct mid *m)
 
 void mid_fifo_close(struct mid *m)
 {
+    mid_relay_close(m);
     while (m->replies != NULL)
         mid_fifo_reply_free(m->replies);
     if (m->cfg.fifo_name[0] == 0)

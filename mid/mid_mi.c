@@ -4,9 +4,11 @@
  * DESCRIPTION
  *    Each command fills a struct mid_mi_reply: a status code and reason
  *    and "NAME:: VALUE" lines, in the OpenSIPS 1.x style. The transport
- *    (mid_fifo.c) frames and delivers it. Commands that are part of the
- *    contract but not built yet (dns_cache_dump) answer 501 and say so;
- *    none pretends.
+ *    (mid_fifo.c) frames and delivers it. Commands about a stage's own
+ *    state (dns_cache_dump, dns_blacklist_dump, dns_blacklist_flush)
+ *    are asked of that stage and answered when it replies
+ *    (mid_relay.c). Commands that are part of the contract but not
+ *    built yet answer 501 and say so; none pretends.
  * PROTOCOL
  *    See README.md "Management interface" for every command's reply.
  * DIAGNOSTICS
@@ -385,10 +387,43 @@ static void mid_mi_dns_cache_flush(struct mid *m, char **a, int n,
         mid_mi_status(r, 500, "broadcast: %s", strerror(-err));
 }
 
+/* mid_mi_dns_ask - dnsd answers this one (mid_relay.c) */
+static void mid_mi_dns_ask(struct mid_mi_reply *r, struct mid *m,
+                           const char *cmd)
+{
+    mid_relay_ask(m, STAGE_DNSD, cmd, r);
+}
+
+static void mid_mi_dns_cache_dump(struct mid *m, char **a, int n,
+                                  struct mid_mi_reply *r)
+{
+    (void)a;
+    (void)n;
+    mid_mi_dns_ask(r, m, "dns_cache_dump");
+}
+
+static void mid_mi_dns_blacklist_dump(struct mid *m, char **a, int n,
+                                      struct mid_mi_reply *r)
+{
+    (void)a;
+    (void)n;
+    mid_mi_dns_ask(r, m, "dns_blacklist_dump");
+}
+
+static void mid_mi_dns_blacklist_flush(struct mid *m, char **a, int n,
+                                       struct mid_mi_reply *r)
+{
+    (void)a;
+    (void)n;
+    mid_mi_dns_ask(r, m, "dns_blacklist_flush");
+}
+
 static const struct mid_mi_cmd mid_mi_cmds[] = {
     {"arg", mid_mi_arg, 0, 0},
     {"debug", mid_mi_debug, 0, 1},
-    {"dns_cache_dump", mid_mi_notimpl, 0, 0},
+    {"dns_blacklist_dump", mid_mi_dns_blacklist_dump, 0, 0},
+    {"dns_blacklist_flush", mid_mi_dns_blacklist_flush, 0, 0},
+    {"dns_cache_dump", mid_mi_dns_cache_dump, 0, 0},
     {"dns_cache_flush", mid_mi_dns_cache_flush, 0, 0},
     {"get_statistics", mid_mi_get_statistics, 1, 16},
     {"kill", mid_mi_kill, 0, 0},

@@ -1,0 +1,243 @@
+/*
+ * SUMMARY
+ *    mid_relay - MI commands that a stage answers (dns_cache_dump ...)
+ * DESCRIPTION
+ *    Some MI commands are about state that only a stage holds: dnsd's
+ *    cache and blacklist. mid_relay_ask() gives such a request an id,
+ *    publishes "COMMAND ID" on the ctl PUB socket and marks the MI reply
+ *    deferred (r->defer = id); the transport (mid_fifo.c) then hands the
+ *    client's reply FIFO name to mid_relay_bind() instead of replying.
+ *    A stage that is not running and ready (restarting, in a reload's
+ *    rolling restart) is asked once it is, within the same deadline:
+ *    a broadcast before its SUB socket is up would be lost.
+ *    The stage answers on its PUSH socket in one or more chunks of
+ *    "NAME:: VALUE" lines, the last marked "end CODE REASON"
+ *    (mid_relay_chunk(), called by mid_ctl.c); the reply goes to the
+ *    client when the last chunk is in, or, after MID_RELAY_MS without
+ *    it, "500 STAGE did not answer" (the stage is down or restarting).
+ *
+ *    At most MID_RELAY_MAX requests wait at once (the next gets 503) and
+ *    a reply holds at most MID_RELAY_BYTES (a longer one is cut and
+ *    ends with a "Truncated:: yes" line). Everything runs in mid's loop.
+ * PROTOCOL
+ *    mid -> stages (PUB): "COMMAND ID"
+ *    stage -> mid (PUSH): "mi STAGE INSTANCE PID ID SEQ more\n" LINES
+ *                         "mi STAGE INSTANCE PID ID SEQ end CODE REASON\n"
+ *                         LINES
+ *    SEQ counts chunks from 0; a gap (a lost chunk) fails the request.
+ *    As with every report, a PID that is not the stage's is ignored.
+ * DIAGNOSTICS
+ *    A malformed or unexpected chunk is logged (rate-limited) and
+ *    dropped; a stage that does not answer costs the client an error
+ *    reply, never mid's loop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "mid.h"
+
+/* mid_relay_free - release slot q (its reply, its timer) */
+static void mid_relay_free(struct mid_relay *q)
+{
+    ev_timer_stop(&q->mid->ev, &q->timer);
+    free(q->r.buf);
+    memset(&q->r, 0, sizeof(q->r));
+    q->id = 0;
+}
+
+/* mid_relay_finish - deliver q's reply (if someone waits) and free q */
+static void mid_relay_finish(struct mid_relay *q)
+{
+    if (q->bound && q->reply[0] != 0)
+        mid_fifo_reply_send(q->mid, q->reply, &q->r);
+    mid_relay_free(q);
+}
+
+/* mid_relay_ready - the stage that answers q runs and said ready */
+static int mid_relay_ready(struct mid_relay *q)
+{
+    struct mid_proc *p = mid_spawn_find(q->mid, q->stage, 0);
+
+    return p != NULL && p->pid > 0 && p->ready
+           && p->state == PROC_S_RUNNING;
+}
+
+/* mid_relay_send - ask the stage if it is ready; 0, or -errno */
+static int mid_relay_send(struct mid_relay *q)
+{
+    int err;
+
+    if (!mid_relay_ready(q))
+        return 0;
+    if ((err = ctl_send(q->mid->ctl_pub, "%s %u", q->cmd, q->id)) < 0)
+        return err;
+    q->sent = 1;
+    return 0;
+}
+
+static void mid_relay_on_timer(struct ev *ev, struct ev_timer *t)
+{
+    struct mid_relay *q = t->arg;
+    int64_t now = ev_now_ms();
+
+    if (!q->sent && now < q->deadline && mid_relay_send(q) == 0) {
+        ev_timer_start(ev, t, q->sent ? q->deadline - now
+                                      : MID_RELAY_POLL_MS);
+        return;
+    }
+    log_warn_rl("MI request %u: %s did not answer in %d ms", q->id,
+                shm_stage_name(q->stage), MID_RELAY_MS);
+    q->r.len = 0;
+    mid_mi_status(&q->r, 500, "%s did not answer", shm_stage_name(q->stage));
+    mid_relay_finish(q);
+}
+
+/*
+ * mid_relay_ask - send cmd to stage (STAGE_*) and defer reply r to its
+ *    answer. On failure r gets the error (503 too many waiting, 500 the
+ *    broadcast failed) and is not deferred.
+ */
+void mid_relay_ask(struct mid *m, int stage, const char *cmd,
+                   struct mid_mi_reply *r)
+{
+    struct mid_relay *q = NULL;
+    int i, err;
+
+    for (i = 0; i < MID_RELAY_MAX && q == NULL; i++)
+        if (m->relay[i].id == 0)
+            q = &m->relay[i];
+    if (q == NULL) {
+        mid_mi_status(r, 503, "%d MI requests already wait on stages",
+                      MID_RELAY_MAX);
+        return;
+    }
+    if (++m->relay_seq == 0)
+        m->relay_seq = 1;
+    memset(q, 0, sizeof(*q));
+    q->id = m->relay_seq;
+    q->stage = stage;
+    q->mid = m;
+    snprintf(q->cmd, sizeof(q->cmd), "%s", cmd);
+    q->deadline = ev_now_ms() + MID_RELAY_MS;
+    if ((err = mid_relay_send(q)) < 0) {
+        q->id = 0;
+        mid_mi_status(r, 500, "broadcast: %s", strerror(-err));
+        return;
+    }
+    mid_mi_status(&q->r, 500, "incomplete answer");
+    q->timer.fn = mid_relay_on_timer;
+    q->timer.arg = q;
+    ev_timer_start(&m->ev, &q->timer, q->sent ? MID_RELAY_MS
+                                              : MID_RELAY_POLL_MS);
+    r->defer = q->id;
+}
+
+/* mid_relay_find - the waiting request id, or NULL */
+static struct mid_relay *mid_relay_find(struct mid *m, uint32_t id)
+{
+    int i;
+
+    for (i = 0; i < MID_RELAY_MAX; i++)
+        if (id != 0 && m->relay[i].id == id)
+            return &m->relay[i];
+    return NULL;
+}
+
+/*
+ * mid_relay_bind - the transport's part: deferred request id answers
+ *    to the client's reply FIFO name ("" : nobody waits).
+ */
+void mid_relay_bind(struct mid *m, uint32_t id, const char *reply)
+{
+    struct mid_relay *q = mid_relay_find(m, id);
+
+    if (q == NULL)
+        return;
+    snprintf(q->reply, sizeof(q->reply), "%s", reply);
+    q->bound = 1;
+}
+
+/* mid_relay_append - add raw "NAME:: VALUE\n" lines to q's reply */
+static void mid_relay_append(struct mid_relay *q, const char *s, size_t n)
+{
+    struct mid_mi_reply *r = &q->r;
+    size_t cap;
+    char *nb;
+
+    if (q->cut)
+        return;
+    if (r->len + n > MID_RELAY_BYTES) {
+        q->cut = 1;
+        s = "Truncated:: yes\n";
+        n = strlen(s);
+    }
+    if (r->len + n + 16 > r->cap) {
+        for (cap = r->cap ? r->cap : 4096; cap < r->len + n + 16; cap *= 2)
+            ;
+        if ((nb = realloc(r->buf, cap)) == NULL)
+            return;                     /* reply is cut short, not wrong */
+        r->buf = nb;
+        r->cap = cap;
+    }
+    memcpy(r->buf + r->len, s, n);
+    r->len += n;
+}
+
+/*
+ * mid_relay_chunk - one "mi ..." report (PROTOCOL). The last chunk of a
+ *    request sends its reply.
+ */
+void mid_relay_chunk(struct mid *m, const char *msg)
+{
+    char stage[16], flag[8];
+    int inst, pid, code = 0, off = 0;
+    unsigned id, seq;
+    const char *body = strchr(msg, '\n');
+    struct mid_relay *q;
+    struct mid_proc *p;
+
+    if (sscanf(msg, "mi %15s %d %d %u %u %7s %n", stage, &inst, &pid, &id,
+               &seq, flag, &off) != 6
+        || (strcmp(flag, "end") == 0
+            && sscanf(msg + off, "%d", &code) != 1)) {
+        log_warn_rl("ctl: malformed MI answer \"%.64s\"", msg);
+        return;
+    }
+    if ((p = mid_spawn_by_pid(m, pid)) == NULL
+        || strcmp(shm_stage_name(p->stage), stage) != 0
+        || p->instance != inst || (q = mid_relay_find(m, id)) == NULL
+        || q->stage != p->stage)
+        return;                         /* gossip, or too late */
+    if (seq != q->seq++) {
+        log_warn_rl("MI request %u: chunk %u of %s lost", id, q->seq - 1,
+                    stage);
+        q->r.len = 0;
+        mid_mi_status(&q->r, 500, "%s: answer lost in transit", stage);
+        mid_relay_finish(q);
+        return;
+    }
+    body = body != NULL ? body + 1 : msg + strlen(msg);
+    mid_relay_append(q, body, strlen(body));
+    if (strcmp(flag, "end") != 0)
+        return;
+    while (msg[off] != ' ' && msg[off] != '\n' && msg[off] != 0)
+        off++;                          /* past CODE */
+    while (msg[off] == ' ')
+        off++;
+    mid_mi_status(&q->r, code, "%.*s", (int)strcspn(msg + off, "\n"),
+                  msg + off);
+    mid_relay_finish(q);
+}
+
+/* mid_relay_close - mid exits: drop every waiting request */
+void mid_relay_close(struct mid *m)
+{
+    int i;
+
+    for (i = 0; i < MID_RELAY_MAX; i++)
+        if (m->relay[i].id != 0)
+            mid_relay_free(&m->relay[i]);
+}
