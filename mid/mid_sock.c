@@ -34,7 +34,10 @@ static void mid_sock_opts(struct mid *m, int fd, const struct cfg_listen *l)
     /* Not for UDP: there it would let a second proxy share the port. */
     if (l->proto == CFG_PROTO_TCP)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* mid may still be privileged here: FORCE passes net.core.rmem_max,
+     * which caps plain SO_RCVBUF (212992 bytes on a stock kernel). */
     if (l->proto == CFG_PROTO_UDP && buf > 0
+        && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0
         && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf)) < 0)
         log_warn("listen %s:%u: SO_RCVBUF %d: %s", l->host, l->port, buf,
                  strerror(errno));
