@@ -67,7 +67,7 @@ struct msg_sip {
     uint32_t hdr_len;                   /* 0: not framed (UDP) */
     uint32_t body_len;
     uint32_t len;                       /* bytes in data[] */
-    uint32_t fail;                      /* MSG_FAIL_*, with SEND_FAILED */
+    uint32_t fail;                      /* reason | tries << 8, below */
     uint32_t stamp_ms;                  /* SIP_IN: netd's monotonic ms
                                          * (mod 2^32) at receipt; sipd
                                          * drops it when older than
@@ -106,6 +106,13 @@ struct msg_sip {
 #define MSG_FAIL_RESET 3                /* reset/closed before the write */
 #define MSG_FAIL_UNREACH 4              /* ICMP host/net unreachable */
 #define MSG_FAIL_OTHER 5
+/*
+ * msg_sip.fail: on SIP_OUT, sipd puts the number of targets this request
+ * already failed on (tries << 8); netd hands it back with the reason in
+ * the low byte, so sipd bounds failover without keeping state.
+ */
+#define MSG_FAIL_REASON(f) ((f) & 0xffu)
+#define MSG_FAIL_TRIES(f) ((f) >> 8)
 
 /*
  * MSG_T_DNS_QUERY: resolve "name" for a SIP URI (RFC 3263). "seed" is

@@ -35,6 +35,7 @@
     X(NET_UDP_TOO_SMALL, "net", "udp_too_small")                   \
     X(NET_RING_FULL, "net", "ring_full_drops")                     \
     X(NET_UDP_KERNEL_DROPS, "net", "udp_kernel_drops")             \
+    X(NET_SEND_FAILED, "net", "send_failed")                       \
     X(DNS_QUERIES, "dns", "queries")                               \
     X(DNS_ANSWERS, "dns", "answers")                               \
     X(DNS_FAILURES, "dns", "failures")                             \
@@ -54,6 +55,7 @@
     X(SIPD_CRASH_LOST, "sipd", "crash_lost")                       \
     X(SIPD_DNS_PARKED, "sipd", "dns_parked")                       \
     X(SIPD_DNS_EXPIRED, "sipd", "dns_expired")                     \
+    X(SIPD_FAILOVERS, "sipd", "failovers")                         \
     X(TCP_ACCEPTED, "tcp", "connections_accepted")                 \
     X(TCP_OPEN, "tcp", "connections_open")                         \
     X(TCP_REFUSED, "tcp", "connections_refused")                   \

@@ -84,6 +84,8 @@ struct mid_relay {
     int bound;                          /* reply FIFO known */
     int cut;                            /* reply reached MID_RELAY_BYTES */
     char reply[NAME_MAX + 1];           /* "" fire and forget */
+    void (*deliver)(struct mid *m, const char *to,
+                    struct mid_mi_reply *r); /* the transport's writer */
     struct mid_mi_reply r;
     struct ev_timer timer;
     struct mid *mid;
@@ -183,17 +185,22 @@ extern void mid_fifo_reply_send(struct mid *m, const char *name,
 /* mid_relay.c */
 extern void mid_relay_ask(struct mid *m, int stage, const char *cmd,
                           struct mid_mi_reply *r);
-extern void mid_relay_bind(struct mid *m, uint32_t id, const char *reply);
+typedef void mid_reply_fn(struct mid *m, const char *to,
+                          struct mid_mi_reply *r);
+extern void mid_relay_bind(struct mid *m, uint32_t id, const char *reply,
+                           mid_reply_fn *deliver);
 extern void mid_relay_chunk(struct mid *m, const char *msg);
 extern void mid_relay_close(struct mid *m);
 
 /* mid_mi.c */
 extern void mid_mi_run(struct mid *m, const char *cmd, char **args,
                        int nargs, struct mid_mi_reply *r);
-extern void mid_mi_line(struct mid_mi_reply *r, const char *name,
+
+/* mid_reply.c */
+extern void mid_reply_line(struct mid_mi_reply *r, const char *name,
                         const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-extern void mid_mi_status(struct mid_mi_reply *r, int code,
+extern void mid_reply_status(struct mid_mi_reply *r, int code,
                           const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

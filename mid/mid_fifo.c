@@ -293,11 +293,11 @@ static void mid_fifo_request(struct mid *m, char **lines, int n)
     *reply++ = 0;
     memset(&r, 0, sizeof(r));
     if (n > MID_FIFO_MAX_ARGS + 1)
-        mid_mi_status(&r, 400, "Too many arguments");
+        mid_reply_status(&r, 400, "Too many arguments");
     else
         mid_mi_run(m, cmd, lines + 1, n - 1, &r);
     if (r.defer != 0)                   /* a stage answers (mid_relay.c) */
-        mid_relay_bind(m, r.defer, reply);
+        mid_relay_bind(m, r.defer, reply, mid_fifo_reply_send);
     else if (reply[0] != 0)             /* no reply fifo: fire and forget */
         mid_fifo_reply_send(m, reply, &r);
     free(r.buf);
@@ -407,7 +407,7 @@ static void mid_fifo_overflow(struct mid *m)
             memcpy(reply, name, len);
             reply[len] = 0;
             memset(&r, 0, sizeof(r));
-            mid_mi_status(&r, 400, "Request too long");
+            mid_reply_status(&r, 400, "Request too long");
             mid_fifo_reply_send(m, reply, &r);
             free(r.buf);
         }

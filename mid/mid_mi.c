@@ -37,43 +37,6 @@ struct mid_mi_cmd {
     int max_args;
 };
 
-void mid_mi_status(struct mid_mi_reply *r, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    r->code = code;
-    va_start(ap, fmt);
-    vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
-    va_end(ap);
-}
-
-void mid_mi_line(struct mid_mi_reply *r, const char *name, const char *fmt,
-                 ...)
-{
-    char val[512];
-    va_list ap;
-    size_t need;
-    int n;
-
-    va_start(ap, fmt);
-    vsnprintf(val, sizeof(val), fmt, ap);
-    va_end(ap);
-    need = strlen(name) + strlen(val) + 5;
-    if (r->len + need > r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 1024;
-        char *nb;
-
-        while (cap < r->len + need)
-            cap *= 2;
-        if ((nb = realloc(r->buf, cap)) == NULL)
-            return;                     /* reply is cut short, not wrong */
-        r->buf = nb;
-        r->cap = cap;
-    }
-    n = sprintf(r->buf + r->len, "%s:: %s\n", name, val);
-    r->len += (size_t)n;
-}
-
 static void mid_mi_time(char *buf, size_t cap, time_t t)
 {
     struct tm tm;
@@ -92,9 +55,9 @@ static void mid_mi_uptime(struct mid *m, char **a, int n,
     (void)n;
     mid_mi_time(now, sizeof(now), t);
     mid_mi_time(since, sizeof(since), (time_t)m->start_time);
-    mid_mi_line(r, "Now", "%s", now);
-    mid_mi_line(r, "Up since", "%s", since);
-    mid_mi_line(r, "Up time", "%lld [sec]",
+    mid_reply_line(r, "Now", "%s", now);
+    mid_reply_line(r, "Up since", "%s", since);
+    mid_reply_line(r, "Up time", "%lld [sec]",
                 (long long)(t - (time_t)m->start_time));
 }
 
@@ -107,7 +70,7 @@ static void mid_mi_version(struct mid *m, char **a, int n,
     (void)a;
     (void)n;
     uname(&u);
-    mid_mi_line(r, "Server", "sipstage %s (%s/%s)", MID_VERSION, u.machine,
+    mid_reply_line(r, "Server", "sipstage %s (%s/%s)", MID_VERSION, u.machine,
                 u.sysname);
 }
 
@@ -120,10 +83,10 @@ static void mid_mi_pwd(struct mid *m, char **a, int n,
     (void)a;
     (void)n;
     if (getcwd(wd, sizeof(wd)) == NULL) {
-        mid_mi_status(r, 500, "getcwd: %s", strerror(errno));
+        mid_reply_status(r, 500, "getcwd: %s", strerror(errno));
         return;
     }
-    mid_mi_line(r, "WD", "%s", wd);
+    mid_reply_line(r, "WD", "%s", wd);
 }
 
 static void mid_mi_arg(struct mid *m, char **a, int n,
@@ -134,7 +97,7 @@ static void mid_mi_arg(struct mid *m, char **a, int n,
     (void)a;
     (void)n;
     for (i = 0; i < m->argc; i++)
-        mid_mi_line(r, "", "%s", m->argv[i]);
+        mid_reply_line(r, "", "%s", m->argv[i]);
 }
 
 static void mid_mi_ps(struct mid *m, char **a, int n,
@@ -154,7 +117,7 @@ static void mid_mi_ps(struct mid *m, char **a, int n,
             continue;
         if (i != SHM_PROC_MID && mid_spawn_stalled(p, now))
             state = "stalled";
-        mid_mi_line(r, "Process",
+        mid_reply_line(r, "Process",
                     "ID=%d PID=%d Type=%s Instance=%d State=%s Restarts=%d",
                     i, (int)p->pid, shm_stage_name(p->stage), p->instance,
                     state, p->restarts);
@@ -179,14 +142,14 @@ static void mid_mi_debug(struct mid *m, char **a, int n,
     if (n == 1) {
         v = strtol(a[0], &end, 10);
         if (*a[0] == 0 || *end != 0 || v < LOG_L_ALERT || v > LOG_L_DBG) {
-            mid_mi_status(r, 400, "Bad debug level (%d..%d)", LOG_L_ALERT,
+            mid_reply_status(r, 400, "Bad debug level (%d..%d)", LOG_L_ALERT,
                           LOG_L_DBG);
             return;
         }
         __atomic_store_n(&m->shm.hdr->log_level, (int32_t)v,
                          __ATOMIC_RELAXED);
     }
-    mid_mi_line(r, "DEBUG", "%d",
+    mid_reply_line(r, "DEBUG", "%d",
                 __atomic_load_n(&m->shm.hdr->log_level, __ATOMIC_RELAXED));
 }
 
@@ -215,7 +178,7 @@ static void mid_mi_ring_gauges(struct mid *m, struct mid_mi_reply *r)
                                          + m->shm.hdr->rings[idx].off);
             snprintf(name, sizeof(name), "ring:%s_backlog",
                      m->shm.hdr->rings[idx].name);
-            mid_mi_line(r, name, "%llu",
+            mid_reply_line(r, name, "%llu",
                         (unsigned long long)ring_used(&rg));
         }
     }
@@ -246,7 +209,7 @@ static void mid_mi_get_statistics(struct mid *m, char **a, int n,
                 continue;
             snprintf(name, sizeof(name), "%s:%s", stats_defs[id].group,
                      stats_defs[id].name);
-            mid_mi_line(r, name, "%llu",
+            mid_reply_line(r, name, "%llu",
                         (unsigned long long)mid_mi_stat_value(m, id));
             hit = 1;
         }
@@ -255,7 +218,7 @@ static void mid_mi_get_statistics(struct mid *m, char **a, int n,
             hit = 1;
         }
         if (!hit) {
-            mid_mi_status(r, 404, "Statistics %.64s not found", a[i]);
+            mid_reply_status(r, 404, "Statistics %.64s not found", a[i]);
             return;
         }
     }
@@ -268,7 +231,7 @@ static void mid_mi_reset_statistics(struct mid *m, char **a, int n,
 
     for (i = 0; i < n; i++) {
         if ((id = stats_find(a[i])) < 0) {
-            mid_mi_status(r, 404, "Statistics %.64s not found", a[i]);
+            mid_reply_status(r, 404, "Statistics %.64s not found", a[i]);
             return;
         }
         m->stats_base[id] += mid_mi_stat_value(m, id);
@@ -312,20 +275,20 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
     (void)n;
     if (mid_mi_parse_stage(a[0], &stage, &inst) < 0
         || (p = mid_spawn_find(m, stage, inst)) == NULL) {
-        mid_mi_status(r, 404, "No such stage %.32s", a[0]);
+        mid_reply_status(r, 404, "No such stage %.32s", a[0]);
         return;
     }
     if (p->pid <= 0) {
-        mid_mi_status(r, 409, "Stage %.32s is not running", a[0]);
+        mid_reply_status(r, 409, "Stage %.32s is not running", a[0]);
         return;
     }
     if (m->roll_n > 0) {
-        mid_mi_status(r, 409, "reload in progress: try again when ps "
+        mid_reply_status(r, 409, "reload in progress: try again when ps "
                       "shows every stage running");
         return;
     }
     mid_spawn_bounce(m, p, "MI stage_restart");
-    mid_mi_line(r, "Process", "%s/%d PID=%d stopping",
+    mid_reply_line(r, "Process", "%s/%d PID=%d stopping",
                 shm_stage_name(stage), inst, (int)p->pid);
 }
 
@@ -342,10 +305,10 @@ static void mid_mi_reload(struct mid *m, char **a, int n,
     (void)a;
     (void)n;
     if ((rc = mid_reload(m, why, sizeof(why))) >= 0) {
-        mid_mi_line(r, "Reload", "%d stages restart one at a time", rc);
+        mid_reply_line(r, "Reload", "%d stages restart one at a time", rc);
         return;
     }
-    mid_mi_status(r, rc == -EINVAL ? 400 : rc == -ENOMEM ? 500 : 409,
+    mid_reply_status(r, rc == -EINVAL ? 400 : rc == -ENOMEM ? 500 : 409,
                   "%.120s", why);
 }
 
@@ -359,20 +322,20 @@ static void mid_mi_stage_scale(struct mid *m, char **a, int n,
 
     (void)n;
     if (strcmp(a[0], "sipd") != 0) {
-        mid_mi_status(r, 400, "Only sipd scales (%.16s is one process)",
+        mid_reply_status(r, 400, "Only sipd scales (%.16s is one process)",
                       a[0]);
         return;
     }
     v = strtol(a[1], &end, 10);
     if (*a[1] == 0 || *end != 0 || v < 1 || v > CFG_MAX_SIPD) {
-        mid_mi_status(r, 400, "Bad count (1..%d)", CFG_MAX_SIPD);
+        mid_reply_status(r, 400, "Bad count (1..%d)", CFG_MAX_SIPD);
         return;
     }
     if ((err = mid_spawn_scale(m, (int)v)) < 0) {
-        mid_mi_status(r, 409, "Cannot scale: %s", strerror(-err));
+        mid_reply_status(r, 409, "Cannot scale: %s", strerror(-err));
         return;
     }
-    mid_mi_line(r, "sipd", "%ld", v);
+    mid_reply_line(r, "sipd", "%ld", v);
 }
 
 /* mid_mi_dns_cache_flush - a broadcast: dnsd empties its cache */
@@ -384,7 +347,7 @@ static void mid_mi_dns_cache_flush(struct mid *m, char **a, int n,
     (void)a;
     (void)n;
     if ((err = ctl_send(m->ctl_pub, "dns_cache_flush")) < 0)
-        mid_mi_status(r, 500, "broadcast: %s", strerror(-err));
+        mid_reply_status(r, 500, "broadcast: %s", strerror(-err));
 }
 
 /* mid_mi_dns_ask - dnsd answers this one (mid_relay.c) */
@@ -455,25 +418,25 @@ void mid_mi_run(struct mid *m, const char *cmd, char **args, int nargs,
     const struct mid_mi_cmd *c = NULL;
     size_t i;
 
-    mid_mi_status(r, 200, "OK");
+    mid_reply_status(r, 200, "OK");
     for (i = 0; i < MID_MI_NCMDS; i++)
         if (strcmp(mid_mi_cmds[i].name, cmd) == 0)
             c = &mid_mi_cmds[i];
     if (c == NULL) {
-        mid_mi_status(r, 500, "command '%.64s' not available", cmd);
+        mid_reply_status(r, 500, "command '%.64s' not available", cmd);
         return;
     }
     if (c->fn == mid_mi_notimpl) {
-        mid_mi_status(r, 501, "%s: not implemented", c->name);
+        mid_reply_status(r, 501, "%s: not implemented", c->name);
         return;
     }
     if (nargs < c->min_args || nargs > c->max_args) {
-        mid_mi_status(r, 400, "Too few or too many arguments");
+        mid_reply_status(r, 400, "Too few or too many arguments");
         return;
     }
     if (c->fn == NULL) {                /* which */
         for (i = 0; i < MID_MI_NCMDS; i++)
-            mid_mi_line(r, "", "%s", mid_mi_cmds[i].name);
+            mid_reply_line(r, "", "%s", mid_mi_cmds[i].name);
         return;
     }
     log_debug("MI command %s with %d arguments", cmd, nargs);

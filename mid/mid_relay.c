@@ -51,8 +51,8 @@ static void mid_relay_free(struct mid_relay *q)
 /* mid_relay_finish - deliver q's reply (if someone waits) and free q */
 static void mid_relay_finish(struct mid_relay *q)
 {
-    if (q->bound && q->reply[0] != 0)
-        mid_fifo_reply_send(q->mid, q->reply, &q->r);
+    if (q->bound && q->reply[0] != 0 && q->deliver != NULL)
+        q->deliver(q->mid, q->reply, &q->r);
     mid_relay_free(q);
 }
 
@@ -91,7 +91,7 @@ static void mid_relay_on_timer(struct ev *ev, struct ev_timer *t)
     log_warn_rl("MI request %u: %s did not answer in %d ms", q->id,
                 shm_stage_name(q->stage), MID_RELAY_MS);
     q->r.len = 0;
-    mid_mi_status(&q->r, 500, "%s did not answer", shm_stage_name(q->stage));
+    mid_reply_status(&q->r, 500, "%s did not answer", shm_stage_name(q->stage));
     mid_relay_finish(q);
 }
 
@@ -110,7 +110,7 @@ void mid_relay_ask(struct mid *m, int stage, const char *cmd,
         if (m->relay[i].id == 0)
             q = &m->relay[i];
     if (q == NULL) {
-        mid_mi_status(r, 503, "%d MI requests already wait on stages",
+        mid_reply_status(r, 503, "%d MI requests already wait on stages",
                       MID_RELAY_MAX);
         return;
     }
@@ -124,10 +124,10 @@ void mid_relay_ask(struct mid *m, int stage, const char *cmd,
     q->deadline = ev_now_ms() + MID_RELAY_MS;
     if ((err = mid_relay_send(q)) < 0) {
         q->id = 0;
-        mid_mi_status(r, 500, "broadcast: %s", strerror(-err));
+        mid_reply_status(r, 500, "broadcast: %s", strerror(-err));
         return;
     }
-    mid_mi_status(&q->r, 500, "incomplete answer");
+    mid_reply_status(&q->r, 500, "incomplete answer");
     q->timer.fn = mid_relay_on_timer;
     q->timer.arg = q;
     ev_timer_start(&m->ev, &q->timer, q->sent ? MID_RELAY_MS
@@ -148,15 +148,18 @@ static struct mid_relay *mid_relay_find(struct mid *m, uint32_t id)
 
 /*
  * mid_relay_bind - the transport's part: deferred request id answers
- *    to the client's reply FIFO name ("" : nobody waits).
+ *    to the client's reply FIFO name ("" : nobody waits), written by
+ *    deliver (the transport's own writer: the relay calls no transport).
  */
-void mid_relay_bind(struct mid *m, uint32_t id, const char *reply)
+void mid_relay_bind(struct mid *m, uint32_t id, const char *reply,
+                    mid_reply_fn *deliver)
 {
     struct mid_relay *q = mid_relay_find(m, id);
 
     if (q == NULL)
         return;
     snprintf(q->reply, sizeof(q->reply), "%s", reply);
+    q->deliver = deliver;
     q->bound = 1;
 }
 
@@ -215,7 +218,7 @@ void mid_relay_chunk(struct mid *m, const char *msg)
         log_warn_rl("MI request %u: chunk %u of %s lost", id, q->seq - 1,
                     stage);
         q->r.len = 0;
-        mid_mi_status(&q->r, 500, "%s: answer lost in transit", stage);
+        mid_reply_status(&q->r, 500, "%s: answer lost in transit", stage);
         mid_relay_finish(q);
         return;
     }
@@ -227,7 +230,7 @@ void mid_relay_chunk(struct mid *m, const char *msg)
         off++;                          /* past CODE */
     while (msg[off] == ' ')
         off++;
-    mid_mi_status(&q->r, code, "%.*s", (int)strcspn(msg + off, "\n"),
+    mid_reply_status(&q->r, code, "%.*s", (int)strcspn(msg + off, "\n"),
                   msg + off);
     mid_relay_finish(q);
 }

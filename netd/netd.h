@@ -54,6 +54,8 @@ struct netd {
     const struct netd_proto *proto[NETD_PROTO_N];
     void *proto_dl[NETD_PROTO_N];
     struct ev_timer tick;
+    int from_ring;                      /* sipd ring of the record being
+                                         * sent (netd_send_failed()) */
     /* TCP connections (netd_conn.c); empty without a tcp listen line */
     struct netd_conn_tab conns;
 };
@@ -69,6 +71,20 @@ struct netd {
  */
 extern int netd_to_sipd(struct netd *n, const struct msg_sip *hdr,
                         const char *data, size_t len);
+
+/*
+ * netd_send_failed - tell sipd that a send of m (a MSG_T_SIP_OUT record,
+ *      or a header naming only proto and peer) to m->peer failed for
+ *      reason (MSG_FAIL_*): a MSG_T_SIP_IN record with MSG_F_SEND_FAILED,
+ *      fail = reason | tries << 8 (MSG_FAIL_TRIES), and data/len (the
+ *      message to hand back; len 0 for a UDP destination). It goes to
+ *      sipd ring "ring" (the one m came from), or to hash % nsipd when
+ *      that instance is gone. Counts net:send_failed. Published at the
+ *      next netd_commit(). 0, or -ENOSPC (ring full: counted
+ *      net:ring_full_drops, the caller logs).
+ */
+extern int netd_send_failed(struct netd *n, int ring, const struct msg_sip *m,
+                            const char *data, size_t len, uint32_t reason);
 
 /* netd_commit - publish what netd_to_sipd() wrote (once per batch) */
 extern void netd_commit(struct netd *n);

@@ -49,11 +49,35 @@ struct netd_conn {
     size_t woff;
     size_t wlen;
     size_t wcap;
+    struct netd_conn_back *back;        /* requests queued while
+                                         * connecting (proto_tcp); NULL
+                                         * once a byte was written */
+    uint32_t nback;
+    uint32_t wq_fwd[2];                 /* of wq_msgs: forwarded requests,
+                                         * replies (core:fwd_*) */
     uint32_t wq_msgs;                   /* messages (partly) queued,
                                          * not counted sent yet */
     uint32_t events;                    /* registered in epoll */
     struct ev_io io;
 };
+
+/*
+ * A forwarded request queued on a connection that is still connecting:
+ * where it lies in the write queue and what netd_send_failed() needs to
+ * hand it back to the sipd it came from if the connect fails.
+ */
+struct netd_conn_back {
+    uint32_t off;                       /* in wbuf (woff is 0 meanwhile) */
+    uint32_t len;
+    uint32_t hash;                      /* msg_sip.hash, fail (tries) */
+    uint32_t fail;
+    uint16_t sock;
+    uint8_t ring;
+    uint8_t flags;
+};
+
+#define NETD_CONN_BACK_N 8              /* handed back at most; the rest
+                                         * of the queue is dropped */
 
 /* Address hash entry: which key of which connection. */
 struct netd_conn_hent {

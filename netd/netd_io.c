@@ -25,8 +25,14 @@
  *      transport, when the response's connection is gone (RFC 3261
  *      18.2.2); it lives here, in netd proper, because the parser is in
  *      libcommon.a and a transport library only sees what netd links.
+ *
+ *      netd_send_failed() writes what a transport could not send back to
+ *      the sipd it came from (MSG_F_SEND_FAILED, msg.h): the message
+ *      itself (TCP: connect refused or timed out, reset before the write)
+ *      or only its destination (UDP: ICMP unreachable).
  * PROTOCOL
- *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
+ *      netd -> sipd[i]: MSG_T_SIP_IN, also with MSG_F_SEND_FAILED;
+ *      sipd[i] -> netd: MSG_T_SIP_OUT.
  * DIAGNOSTICS
  *      A full ring is counted (net:ring_full_drops); the caller logs,
  *      naming the socket or connection. A record for a socket whose
@@ -110,6 +116,34 @@ int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,
     return 0;
 }
 
+int netd_send_failed(struct netd *n, int ring, const struct msg_sip *m,
+                     const char *data, size_t len, uint32_t reason)
+{
+    int i = ring >= 0 && ring < n->nsipd
+                ? ring : (int)(m->hash % (uint32_t)n->nsipd);
+    struct msg_sip *r;
+
+    stats_inc(n->st, STAT_NET_SEND_FAILED);
+    r = ring_reserve(&n->to_sipd[i], MSG_T_SIP_IN,
+                     (uint32_t)(sizeof(*r) + len));
+    if (r == NULL) {
+        stats_inc(n->st, STAT_NET_RING_FULL);
+        return -ENOSPC;
+    }
+    memset(r, 0, sizeof(*r));
+    r->proto = m->proto;
+    r->flags = (uint8_t)(MSG_F_SEND_FAILED | (m->flags & MSG_F_FWD_REQUEST));
+    r->sock = m->sock;
+    r->hash = m->hash;
+    r->peer = m->peer;
+    r->len = (uint32_t)len;
+    r->fail = (m->fail & ~0xffu) | (reason & 0xffu);
+    if (len > 0)
+        memcpy(r->data, data, len);
+    n->dirty |= 1u << i;
+    return 0;
+}
+
 void netd_commit(struct netd *n)
 {
     int i;
@@ -170,7 +204,9 @@ int netd_send_all(struct netd *n)
 {
     int i, total = 0;
 
-    for (i = 0; i < n->nrings; i++)
+    for (i = 0; i < n->nrings; i++) {
+        n->from_ring = i;               /* netd_send_failed() */
         total += netd_send_ring(n, &n->from_sipd[i]);
+    }
     return total;
 }

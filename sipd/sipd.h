@@ -59,6 +59,7 @@ struct sipd_worker {
     struct sipd_route_env env;
     struct sip_msg *msg;
     char *out_buf;
+    char *fail_buf;                     /* a 503 before it is relayed */
     uint64_t qseq;
     struct sipd_pend *pend[SIPD_PEND_SLOTS];
     int npend;
@@ -99,6 +100,8 @@ extern void sipd_send_netd(struct sipd_worker *w,
 extern int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid,
                           uint32_t hash, const struct sipd_route_out *out);
 extern void sipd_send_commit(struct sipd_worker *w);
+extern void sipd_send_dns_failed(struct sipd_worker *w,
+                                 const struct msg_sip *in);
 
 /* sipd_timer.c */
 extern int sipd_timer_start(struct sipd *d);
@@ -111,5 +114,6 @@ extern void sipd_dns_answer(struct sipd_worker *w,
                             const struct ring_rec *rec);
 extern void sipd_dns_expire(struct sipd_worker *w);
 extern void sipd_dns_fini(struct sipd_worker *w);
+extern void sipd_dns_failed(struct sipd_worker *w, const struct msg_sip *in);
 
 #endif

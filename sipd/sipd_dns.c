@@ -46,11 +46,16 @@ static int sipd_dns_is_reply(const struct msg_sip *in)
     return in->len >= 4 && memcmp(in->data, "SIP/", 4) == 0;
 }
 
-/* sipd_dns_fail - answer the parked request with an error, if it is one */
+/*
+ * sipd_dns_fail - answer the parked request with an error, if it is one;
+ *    a request netd handed back (MSG_F_SEND_FAILED) gets 503 towards the
+ *    hop before us (sipd_retry_503()), whatever the DNS status.
+ */
 static void sipd_dns_fail(struct sipd_worker *w, const struct msg_sip *in,
                           int code, const char *reason)
 {
     struct sipd_route_out out;
+    int v;
 
     if (sipd_dns_is_reply(in)) {
         stats_inc(w->st, STAT_CORE_DROP_REPLIES);
@@ -62,8 +67,43 @@ static void sipd_dns_fail(struct sipd_worker *w, const struct msg_sip *in,
     memset(&out, 0, sizeof(out));
     out.buf = w->out_buf;
     out.cap = SIPD_OUT_MAX;
-    if (sipd_reply(&w->env, w->msg, in, code, reason, &out) == SIPD_V_SEND)
+    if (in->flags & MSG_F_SEND_FAILED)
+        v = sipd_retry_503(&w->env, w->msg, in, w->fail_buf, SIPD_OUT_MAX,
+                           &out);
+    else
+        v = sipd_reply(&w->env, w->msg, in, code, reason, &out);
+    if (v == SIPD_V_SEND)
         sipd_send_netd(w, &out);
+}
+
+/*
+ * sipd_dns_failed - netd could not send to in->peer (MSG_F_SEND_FAILED):
+ *    dnsd learns the target failed (it leaves it out of later answers);
+ *    a request handed back with it is sent to the next target, again
+ *    over UDP, or answered 503 (sipd_route_failed()). A UDP failure
+ *    carries no message: the UAC's retransmission finds the next target.
+ */
+void sipd_dns_failed(struct sipd_worker *w, const struct msg_sip *in)
+{
+    struct sipd_route_out out;
+
+    sipd_send_dns_failed(w, in);
+    if (in->len == 0)
+        return;
+    memset(&out, 0, sizeof(out));
+    out.buf = w->out_buf;
+    out.cap = SIPD_OUT_MAX;
+    switch (sipd_route_failed(&w->env, w->msg, in, w->fail_buf,
+                              SIPD_OUT_MAX, &out)) {
+    case SIPD_V_SEND:
+        sipd_send_netd(w, &out);
+        break;
+    case SIPD_V_RESOLVE:
+        sipd_dns_park(w, in, &out);
+        break;
+    default:
+        break;
+    }
 }
 
 void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
@@ -152,6 +192,44 @@ static void sipd_dns_reroute(struct sipd_worker *w, struct sipd_pend *p,
     stats_inc(w->st, STAT_CORE_DROP_REQUESTS);
 }
 
+/*
+ * sipd_dns_next - a handed-back request: the first target of our
+ *    transport that is not the one that failed (dnsd should have left it
+ *    out already; this holds when it did not). NULL: none left.
+ */
+static const struct msg_dns_target *
+sipd_dns_next(const struct msg_dns_answer *a, const struct sipd_pend *p)
+{
+    const struct msg_sip *in = (const struct msg_sip *)p->in;
+    const struct msg_dns_target *t;
+    int i;
+
+    for (i = 0; i < a->ntargets; i++) {
+        t = &a->targets[i];
+        if ((t->proto == 0 || t->proto == p->out.proto)
+            && !(t->addr.family == in->peer.family
+                 && t->addr.port == in->peer.port
+                 && memcmp(t->addr.ip, in->peer.ip, 16) == 0))
+            return t;
+    }
+    return NULL;
+}
+
+/* sipd_dns_retry - the answer for a handed-back request */
+static void sipd_dns_retry(struct sipd_worker *w, struct sipd_pend *p,
+                           const struct msg_dns_answer *a)
+{
+    const struct msg_dns_target *t;
+
+    if (a->status != MSG_DNS_OK || (t = sipd_dns_next(a, p)) == NULL
+        || sipd_route_resolved(&w->env, t, &p->out) != SIPD_V_SEND) {
+        sipd_dns_fail(w, (const struct msg_sip *)p->in, 503,
+                      "Service Unavailable");
+        return;
+    }
+    sipd_send_netd(w, &p->out);
+}
+
 void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
 {
     const struct msg_dns_answer *a = dns_clnt_answer(rec);
@@ -162,7 +240,9 @@ void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
     p = w->pend[SIPD_DNS_SLOT(a->qid)];
     if (p == NULL || p->qid != a->qid)
         return;                         /* expired meanwhile */
-    if (a->status == MSG_DNS_OK && a->ntargets > 0
+    if (((const struct msg_sip *)p->in)->flags & MSG_F_SEND_FAILED)
+        sipd_dns_retry(w, p, a);
+    else if (a->status == MSG_DNS_OK && a->ntargets > 0
         && sipd_route_resolved(&w->env, &a->targets[0], &p->out)
                == SIPD_V_SEND)
         sipd_send_netd(w, &p->out);

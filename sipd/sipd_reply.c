@@ -642,6 +642,6 @@ int sipd_reply_relay(const struct sipd_route_env *env, struct sip_msg *m,
      * came over TCP (netd falls back to the address if it is gone). */
     if (out->proto == MSG_PROTO_TCP)
         out->conn_id = cid;
-    stats_inc(env->st, STAT_CORE_FWD_REPLIES);
+    out->fwd = MSG_F_FWD_REPLY;         /* netd counts it once written */
     return out->verdict;
 }

@@ -494,7 +494,7 @@ static int sipd_route_emit(const struct sipd_route_env *env,
         out->secure = (uint8_t)h->secure;
         out->verdict = SIPD_V_RESOLVE;
     }
-    stats_inc(env->st, STAT_CORE_FWD_REQUESTS);
+    out->fwd = MSG_F_FWD_REQUEST;       /* netd counts it once written */
     return out->verdict;
 }
 
@@ -591,6 +591,7 @@ int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
     unsigned flags = in->proto == MSG_PROTO_TCP ? SIP_PARSE_STREAM : 0;
 
     sipd_route_out_reset(out);
+    out->hash = in->hash;
     if (data == NULL || sipd_route_blank(data, len))
         return SIPD_V_DROP;
     if (in->flags & MSG_F_OVERSIZE)     /* netd: over tcp_max_size */

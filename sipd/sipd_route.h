@@ -44,6 +44,10 @@ struct sipd_route_out {
     uint16_t sock;                      /* cfg listen index to send from */
     uint64_t conn_id;                   /* TCP: reuse this connection */
     struct msg_addr dst;
+    uint8_t fwd;                        /* MSG_F_FWD_*: netd counts
+                                         * core:fwd_* once written */
+    uint32_t hash;                      /* the received msg_sip.hash */
+    uint32_t fail;                      /* msg_sip.fail: tries << 8 */
     /* SIPD_V_RESOLVE: what to resolve (RFC 3263), then send as above */
     char name[CFG_HOST];
     uint16_t port;                      /* 0 = not given */
@@ -88,6 +92,36 @@ extern int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
 extern int sipd_route_resolved(const struct sipd_route_env *env,
                                const struct msg_dns_target *t,
                                struct sipd_route_out *out);
+
+/*
+ * sipd_route_failed - netd could not send request "in" (MSG_F_SEND_FAILED:
+ *    in->data is the request as we forwarded it, our Via on top; in->peer
+ *    the target that failed over in->proto). Returns, with *out filled:
+ *    SIPD_V_RESOLVE  the same bytes, and the next hop's name (top Route
+ *                    with ;lr, else the Request-URI) to resolve again
+ *                    over in->proto; out->fail counts the tries;
+ *    SIPD_V_SEND     to an IP literal reached over TCP only for its size
+ *                    (RFC 3261 18.1.1): our Via says UDP, same address
+ *                    over UDP; or (out->local_reply) "503 Service
+ *                    Unavailable" to the hop before us: a literal, or
+ *                    too many targets failed;
+ *    SIPD_V_DROP     an ACK that would get the 503, or not our request.
+ *    m: the worker's scratch message; scratch/scap a second buffer (the
+ *    503 is built there, then relayed into out->buf).
+ */
+extern int sipd_route_failed(const struct sipd_route_env *env,
+                             struct sip_msg *m, const struct msg_sip *in,
+                             char *scratch, size_t scap,
+                             struct sipd_route_out *out);
+
+/*
+ * sipd_retry_503 - the 503 of sipd_route_failed() for request m, parsed
+ *    from in->data (the resolution of its next hop failed, or left no
+ *    target). SIPD_V_SEND or SIPD_V_DROP (an ACK).
+ */
+extern int sipd_retry_503(const struct sipd_route_env *env, struct sip_msg *m,
+                          const struct msg_sip *in, char *scratch,
+                          size_t scap, struct sipd_route_out *out);
 
 /*
  * sipd_reply - build a stateless reply to request m (already parsed)

@@ -9,6 +9,7 @@
  *    only sipd_route.h. Calls between them run one way, down this
  *    list (a file calls only files below it):
  *
+ *        sipd_retry     a request netd handed back (send failed)
  *        sipd_route     requests (RFC 3261 16.3-16.6)
  *        sipd_reply     generated and relayed replies (8.2.6, 16.11)
  *        sipd_hop       next hop, its transport, its framing

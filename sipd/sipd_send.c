@@ -14,6 +14,7 @@
  * PROTOCOL
  *    sipd.i -> netd  MSG_T_SIP_OUT    struct msg_sip + the bytes
  *    sipd.i -> dnsd  MSG_T_DNS_QUERY  through dns_clnt_query()
+ *    sipd.i -> dnsd  MSG_T_DNS_FAILED struct msg_dns_failed
  * DIAGNOSTICS
  *    A full sipd->netd ring drops the message (ring:out_full_drops,
  *    rate-limited warning). A full sipd->dnsd ring is the caller's to
@@ -43,6 +44,9 @@ void sipd_send_netd(struct sipd_worker *w, const struct sipd_route_out *out)
     if (m != NULL) {
         memset(m, 0, sizeof(*m));
         m->proto = out->proto;
+        m->flags = out->fwd;
+        m->hash = out->hash;
+        m->fail = out->fail;
         m->sock = out->sock;
         m->conn_id = out->conn_id;
         m->peer = out->dst;
@@ -78,6 +82,34 @@ int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid, uint32_t hash,
     if (err == 0)
         w->dirty_dns = 1;
     return err;
+}
+
+/*
+ * sipd_send_dns_failed - one MSG_T_DNS_FAILED record to dnsd: the send
+ *    of "in" (MSG_F_SEND_FAILED from netd) to in->peer over in->proto
+ *    failed, for reason MSG_FAIL_REASON(in->fail). Not committed. A full
+ *    ring loses it (rate-limited warning): dnsd then does not skip the
+ *    target, and the next failure tells it again.
+ */
+void sipd_send_dns_failed(struct sipd_worker *w, const struct msg_sip *in)
+{
+    struct sipd *d = w->sipd;
+    struct msg_dns_failed *f;
+
+    pthread_mutex_lock(&d->dns_lock);
+    f = ring_reserve(&d->to_dnsd, MSG_T_DNS_FAILED, sizeof(*f));
+    if (f != NULL) {
+        memset(f, 0, sizeof(*f));
+        f->addr = in->peer;
+        f->proto = in->proto;
+        f->reason = MSG_FAIL_REASON(in->fail);
+    }
+    pthread_mutex_unlock(&d->dns_lock);
+    if (f == NULL) {
+        log_warn_rl("sipd->dnsd ring full: failed target not reported");
+        return;
+    }
+    w->dirty_dns = 1;
 }
 
 /*

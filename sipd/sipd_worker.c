@@ -13,10 +13,14 @@
  *    Records are processed in place in the worker's queue and released
  *    after the batch. A worker blocks in poll() on its two queue
  *    eventfds only after both queues said they are empty.
+ *
+ *    A MSG_T_SIP_IN with MSG_F_SEND_FAILED is netd saying a send failed
+ *    (msg.h): sipd_dns_failed() tells dnsd and tries the next target.
  * PROTOCOL
- *    In (in-process queue): MSG_T_SIP_IN, MSG_T_DNS_ANSWER, SIPD_T_TICK.
- *    Out: MSG_T_SIP_OUT to netd, MSG_T_DNS_QUERY to dnsd (sipd_dns.c),
- *    both written and committed through sipd_send.c.
+ *    In (in-process queue): MSG_T_SIP_IN (also MSG_F_SEND_FAILED),
+ *    MSG_T_DNS_ANSWER, SIPD_T_TICK.
+ *    Out: MSG_T_SIP_OUT to netd, MSG_T_DNS_QUERY and MSG_T_DNS_FAILED to
+ *    dnsd (sipd_dns.c), written and committed through sipd_send.c.
  * DIAGNOSTICS
  *    Fatal at start: allocation, eventfd, thread creation. A full
  *    sipd->netd ring drops the message (ring:out_full_drops,
@@ -41,6 +45,10 @@ static void sipd_worker_sip(struct sipd_worker *w, const struct ring_rec *rec)
 
     if (rec->len < sizeof(*in) || in->len > rec->len - sizeof(*in))
         return;
+    if (in->flags & MSG_F_SEND_FAILED) {    /* rare: netd could not send */
+        sipd_dns_failed(w, in);
+        return;
+    }
     memset(&out, 0, offsetof(struct sipd_route_out, name));
     out.name[0] = 0;
     out.buf = w->out_buf;
@@ -170,7 +178,8 @@ int sipd_worker_start(struct sipd *d, int idx)
     w->env.st = w->st;
     w->msg = malloc(sizeof(*w->msg));
     w->out_buf = malloc(SIPD_OUT_MAX);
-    if (w->msg == NULL || w->out_buf == NULL)
+    w->fail_buf = malloc(SIPD_OUT_MAX);
+    if (w->msg == NULL || w->out_buf == NULL || w->fail_buf == NULL)
         return -ENOMEM;
     sip_msg_init(w->msg);
     if ((efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)

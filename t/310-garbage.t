@@ -17,9 +17,9 @@
 # socket's buffer empty, so the kernel never drops one however slow a
 # sanitizer build is. Every datagram sent must then be counted as read
 # by netd, and the proxy's own shedding counters (net:ring_full_drops,
-# sipd:queue_drops, ring:out_full_drops) must stay 0: a loss is either
-# the kernel's (the /proc/net/udp drops are printed) or the proxy's,
-# never unexplained.
+# sipd:queue_drops, sipd:stale_drops, ring:out_full_drops) must stay 0:
+# a loss is either the kernel's (the /proc/net/udp drops are printed)
+# or the proxy's, never unexplained.
 
 use strict;
 use warnings;
@@ -169,7 +169,8 @@ is($st->{'net:udp_rcv_datagrams'} // 0, $nsent,
    "netd read all $nsent datagrams sent (the kernel dropped none)")
     or diag('/proc/net/udp drops at the listen socket: ' . kernel_drops());
 is($st->{$_} // 0, 0, "$_ = 0 (the proxy shed nothing)")
-    for qw(net:ring_full_drops sipd:queue_drops ring:out_full_drops);
+    for qw(net:ring_full_drops sipd:queue_drops sipd:stale_drops
+           ring:out_full_drops);
 my @missing = grep { !$got{$_} } @sent_ok;
 is(scalar @missing, 0, "every valid request forwarded")
     or diag("missing: @missing; /proc/net/udp drops at the listen socket: "

@@ -145,8 +145,12 @@ static void proto_tcp_close(struct netd *n, struct netd_conn *c, int stat)
 {
     if (stat >= 0)
         stats_inc(n->st, (enum stats_id)stat);
-    if (c->wq_msgs > 0)                 /* never (wholly) written */
+    if (c->wq_msgs > 0) {               /* never (wholly) written */
         stats_add(n->st, STAT_TCP_SND_DROPS, c->wq_msgs);
+        stats_add(n->st, STAT_NET_SEND_FAILED, c->wq_msgs);
+    }
+    free(c->back);
+    c->back = NULL;
     if (c->events != 0 || c->fd >= 0)
         (void)ev_del(&n->srv->ev, &c->io);
     if (c->fd >= 0 && close(c->fd) < 0)
@@ -210,6 +214,112 @@ static struct netd_conn *proto_tcp_add(struct netd *n, int fd, int sock,
 }
 
 /* -------------------------------------------------------------------
+ * Failed sends: what was not written goes back to sipd
+ */
+
+/* proto_tcp_reason - MSG_FAIL_* for a connect's errno */
+static uint32_t proto_tcp_reason(int err)
+{
+    switch (err) {
+    case ECONNREFUSED:
+        return MSG_FAIL_REFUSED;
+    case ETIMEDOUT:
+        return MSG_FAIL_TIMEOUT;
+    case ECONNRESET:
+    case EPIPE:
+        return MSG_FAIL_RESET;
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+        return MSG_FAIL_UNREACH;
+    default:
+        return MSG_FAIL_OTHER;
+    }
+}
+
+/*
+ * proto_tcp_back_one - hand request m, not written, back to the sipd it
+ *      came from (netd_send_failed()); 1 when handed back, 0 when it is
+ *      not a forwarded request (the caller drops it as before).
+ */
+static int proto_tcp_back_one(struct netd *n, const struct msg_sip *m,
+                              uint32_t reason)
+{
+    if (!(m->flags & MSG_F_FWD_REQUEST))
+        return 0;
+    if (netd_send_failed(n, n->from_ring, m, m->data, m->len, reason) < 0)
+        log_warn_rl("tcp: sipd ring full: failed request not handed back");
+    return 1;
+}
+
+/*
+ * proto_tcp_back_all - c failed before a byte of its queue was written:
+ *      hand every request recorded in c->back back to its sipd. They
+ *      leave the queue's count (they are not dropped: sipd tries the
+ *      next target); the rest is dropped by proto_tcp_close().
+ */
+static void proto_tcp_back_all(struct netd *n, struct netd_conn *c,
+                               uint32_t reason)
+{
+    struct msg_sip hdr;
+    uint32_t i, ok = 0;
+
+    for (i = 0; c->back != NULL && i < c->nback; i++) {
+        const struct netd_conn_back *b = &c->back[i];
+
+        if ((size_t)b->off + b->len > c->wlen)
+            continue;                   /* cannot happen: woff is 0 */
+        memset(&hdr, 0, sizeof(hdr));
+        hdr.proto = MSG_PROTO_TCP;
+        hdr.flags = b->flags;
+        hdr.sock = b->sock;
+        hdr.hash = b->hash;
+        hdr.peer = c->peer;
+        hdr.fail = b->fail;
+        if (netd_send_failed(n, b->ring, &hdr, c->wbuf + b->off, b->len,
+                             reason) == 0)
+            ok++;
+        c->wq_msgs--;
+        c->wq_fwd[0]--;
+    }
+    if (i > ok)
+        log_warn_rl("conn %llu: sipd ring full: %u failed requests not "
+                    "handed back", (unsigned long long)c->id, i - ok);
+    netd_commit(n);
+    free(c->back);
+    c->back = NULL;
+    c->nback = 0;
+}
+
+/* proto_tcp_back_add - remember request m, queued while c connects */
+static void proto_tcp_back_add(struct netd *n, struct netd_conn *c,
+                               const struct msg_sip *m)
+{
+    struct netd_conn_back *b;
+
+    if (c->back == NULL || c->nback >= NETD_CONN_BACK_N
+        || !(m->flags & MSG_F_FWD_REQUEST) || c->wlen < m->len)
+        return;
+    b = &c->back[c->nback++];
+    b->off = (uint32_t)(c->wlen - m->len);
+    b->len = m->len;
+    b->hash = m->hash;
+    b->fail = m->fail;
+    b->sock = m->sock;
+    b->ring = (uint8_t)n->from_ring;
+    b->flags = m->flags;
+}
+
+/* proto_tcp_fwd_count - core:fwd_* for a message written (flags) */
+static void proto_tcp_fwd_count(struct netd *n, uint8_t flags)
+{
+    if (flags & MSG_F_FWD_REQUEST)
+        stats_inc(n->st, STAT_CORE_FWD_REQUESTS);
+    else if (flags & MSG_F_FWD_REPLY)
+        stats_inc(n->st, STAT_CORE_FWD_REPLIES);
+}
+
+/* -------------------------------------------------------------------
  * Writing
  */
 
@@ -237,7 +347,8 @@ static int proto_tcp_wq_room(struct netd_conn *c, size_t len)
 
 /*
  * proto_tcp_write - send or queue len bytes: 1 when all of it went to
- *      the kernel now, 0 when (some of it) is queued, -1 when c closed.
+ *      the kernel now, 0 when (some of it) is queued, -1 when c closed
+ *      (-2: closed by a send error before any of these bytes was sent).
  *      Does not touch c->last_ms: only SIP messages do (the caller).
  */
 static int proto_tcp_write(struct netd *n, struct netd_conn *c,
@@ -255,7 +366,7 @@ static int proto_tcp_write(struct netd *n, struct netd_conn *c,
                         proto_tcp_name(c, name, sizeof(name)),
                         strerror(errno));
             proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
-            return -1;
+            return -2;
         }
         w = w < 0 ? 0 : w;
         data += w;
@@ -297,15 +408,25 @@ static int proto_tcp_flush_wq(struct netd *n, struct netd_conn *c)
             log_warn_rl("%s: send: %s: closed",
                         proto_tcp_name(c, name, sizeof(name)),
                         strerror(errno));
+            if (c->back != NULL && c->woff == 0)    /* reset before */
+                proto_tcp_back_all(n, c, proto_tcp_reason(errno));
             proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
             return -1;
         }
         c->woff += (size_t)w;
+        if (c->back != NULL) {          /* written: no hand-back now */
+            free(c->back);
+            c->back = NULL;
+            c->nback = 0;
+        }
     }
     if (c->woff == c->wlen) {
         c->woff = c->wlen = 0;
         stats_add(n->st, STAT_TCP_SND_MSGS, c->wq_msgs);
+        stats_add(n->st, STAT_CORE_FWD_REQUESTS, c->wq_fwd[0]);
+        stats_add(n->st, STAT_CORE_FWD_REPLIES, c->wq_fwd[1]);
         c->wq_msgs = 0;
+        c->wq_fwd[0] = c->wq_fwd[1] = 0;
         if (c->wcap > 16 * NETD_TCP_WBUF_MIN) {   /* a burst is over */
             free(c->wbuf);
             c->wbuf = NULL;
@@ -384,10 +505,13 @@ static int proto_tcp_held(const struct msg_addr *a)
 
 /*
  * proto_tcp_connect - a new connection to *to from listen socket sock;
- *      NULL when none is possible (counted and logged here).
+ *      NULL when none is possible (counted and logged here), with *why
+ *      MSG_FAIL_* when the destination is to blame (refused now or held
+ *      down), else 0.
  */
 static struct netd_conn *proto_tcp_connect(struct netd *n, int sock,
-                                           const struct msg_addr *to)
+                                           const struct msg_addr *to,
+                                           uint32_t *why)
 {
     struct proto_tcp *t = &proto_tcp_g;
     struct sockaddr_storage ss;
@@ -396,12 +520,14 @@ static struct netd_conn *proto_tcp_connect(struct netd *n, int sock,
     char a[80];
     int fd, r;
 
+    *why = 0;
     if (len == 0)
         return NULL;
     if (proto_tcp_held(to)) {
         log_info_rl("tcp: connect to %s failed less than %d ms ago: "
                     "not retried yet", netd_addr_fmt(to, a, sizeof(a)),
                     NETD_TCP_HOLD_MS);
+        *why = MSG_FAIL_REFUSED;
         return NULL;
     }
     if (n->conns.count >= t->max_conns) {
@@ -423,6 +549,7 @@ static struct netd_conn *proto_tcp_connect(struct netd *n, int sock,
         stats_inc(n->st, STAT_TCP_CONNECT_FAILED);
         log_warn_rl("tcp: connect to %s: %s",
                     netd_addr_fmt(to, a, sizeof(a)), strerror(errno));
+        *why = proto_tcp_reason(errno);
         close(fd);
         proto_tcp_hold_add(to);
         return NULL;
@@ -433,6 +560,8 @@ static struct netd_conn *proto_tcp_connect(struct netd *n, int sock,
         return NULL;
     c->outgoing = 1;
     c->deadline_ms = c->last_ms + NETD_TCP_CONNECT_MS;
+    if (r != 0)                         /* NULL: nothing handed back */
+        c->back = calloc(NETD_CONN_BACK_N, sizeof(*c->back));
     if (r == 0)
         stats_inc(n->st, STAT_TCP_CONNECTED);
     log_debug("%s: connecting from listen %d", proto_tcp_name(c, a,
@@ -450,9 +579,11 @@ static void proto_tcp_connected(struct netd *n, struct netd_conn *c)
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         err = errno;
     if (err != 0) {
-        log_warn_rl("%s: connect: %s: %u messages (%zu bytes) queued "
-                    "dropped", proto_tcp_name(c, name, sizeof(name)),
-                    strerror(err), c->wq_msgs, c->wlen - c->woff);
+        log_warn_rl("%s: connect: %s: %u requests handed back to sipd, "
+                    "%u messages (%zu bytes) queued dropped",
+                    proto_tcp_name(c, name, sizeof(name)), strerror(err),
+                    c->nback, c->wq_msgs - c->nback, c->wlen - c->woff);
+        proto_tcp_back_all(n, c, proto_tcp_reason(err));
         proto_tcp_hold_add(&c->peer);
         proto_tcp_close(n, c, STAT_TCP_CONNECT_FAILED);
         return;
@@ -795,6 +926,7 @@ static void proto_tcp_send(struct netd *n, const struct msg_sip *m)
 {
     struct netd_conn *c = NULL;
     struct msg_addr to = m->peer;
+    uint32_t why = 0;
     char a[80];
     int r;
 
@@ -811,19 +943,31 @@ static void proto_tcp_send(struct netd *n, const struct msg_sip *m)
         netd_sent_by(m, &to);
         c = netd_conn_by_addr(&n->conns, &to);
     }
-    if (c == NULL && (c = proto_tcp_connect(n, m->sock, &to)) == NULL) {
+    if (c == NULL
+        && (c = proto_tcp_connect(n, m->sock, &to, &why)) == NULL) {
         stats_inc(n->st, STAT_TCP_SND_DROPS);
+        if (why != 0 && proto_tcp_back_one(n, m, why))
+            return;                     /* sipd tries the next target */
+        stats_inc(n->st, STAT_NET_SEND_FAILED);
         log_warn_rl("tcp: no connection to %s: message of %u bytes "
                     "dropped", netd_addr_fmt(&to, a, sizeof(a)), m->len);
         return;
     }
     c->last_ms = ev_now_ms();           /* a SIP message: still in use */
-    if ((r = proto_tcp_write(n, c, m->data, m->len)) > 0)
+    if ((r = proto_tcp_write(n, c, m->data, m->len)) > 0) {
         stats_inc(n->st, STAT_TCP_SND_MSGS);
-    else if (r == 0)
+        proto_tcp_fwd_count(n, m->flags);
+    } else if (r == 0) {
         c->wq_msgs++;                   /* counted when written */
-    else
+        c->wq_fwd[0] += !!(m->flags & MSG_F_FWD_REQUEST);
+        c->wq_fwd[1] += !!(m->flags & MSG_F_FWD_REPLY);
+        if (c->state == NETD_CONN_CONNECTING)
+            proto_tcp_back_add(n, c, m);
+    } else {
         stats_inc(n->st, STAT_TCP_SND_DROPS);
+        if (r != -2 || !proto_tcp_back_one(n, m, MSG_FAIL_RESET))
+            stats_inc(n->st, STAT_NET_SEND_FAILED);
+    }
 }
 
 static void proto_tcp_flush(struct netd *n)
@@ -840,9 +984,11 @@ static void proto_tcp_expire(struct netd *n, struct netd_conn *c,
 
     proto_tcp_name(c, name, sizeof(name));
     if (c->state == NETD_CONN_CONNECTING && now >= c->deadline_ms) {
-        log_warn_rl("%s: connect: timed out after %d ms: %u messages "
-                    "(%zu bytes) queued dropped", name, NETD_TCP_CONNECT_MS,
-                    c->wq_msgs, c->wlen - c->woff);
+        log_warn_rl("%s: connect: timed out after %d ms: %u requests "
+                    "handed back to sipd, %u messages (%zu bytes) queued "
+                    "dropped", name, NETD_TCP_CONNECT_MS, c->nback,
+                    c->wq_msgs - c->nback, c->wlen - c->woff);
+        proto_tcp_back_all(n, c, MSG_FAIL_TIMEOUT);
         proto_tcp_hold_add(&c->peer);
         proto_tcp_close(n, c, STAT_TCP_CONNECT_FAILED);
     } else if (c->state == NETD_CONN_DRAIN && now >= c->deadline_ms) {

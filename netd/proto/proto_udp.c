@@ -29,8 +29,23 @@
  *      the kernel caps at net.core.rmem_max. At init each socket is
  *      checked; when it got less, SO_RCVBUFFORCE is tried (needs
  *      CAP_NET_ADMIN), and what was obtained is logged.
+ *
+ *      Failed destinations: every socket has IP_RECVERR (IPV6_RECVERR),
+ *      so an ICMP port or host unreachable for a datagram we sent is
+ *      queued on the socket's error queue and raises EPOLLERR; it is read
+ *      with MSG_ERRQUEUE and reported to sipd as a MSG_F_SEND_FAILED
+ *      record naming only the destination (netd keeps no datagrams), so
+ *      dnsd learns the target is down and the UAC's retransmission goes
+ *      to the next one. With IP_RECVERR a pending error also fails the
+ *      next send on the socket (whatever its destination): that datagram
+ *      is sent again once.
+ *
+ *      Statistics: core:fwd_requests / core:fwd_replies count a record
+ *      sipd marked MSG_F_FWD_* when sendmmsg took it; net:send_failed a
+ *      datagram sendmmsg refused and every ICMP error reported.
  * PROTOCOL
- *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
+ *      netd -> sipd[i]: MSG_T_SIP_IN (MSG_F_SEND_FAILED: destination
+ *      only, len 0); sipd[i] -> netd: MSG_T_SIP_OUT.
  * DIAGNOSTICS
  *      Receive errors other than EAGAIN, send errors, full rings: counted
  *      and logged with rate limits, never fatal. A receive buffer smaller
@@ -39,7 +54,10 @@
  *      buffers allocated.
  */
 #include <errno.h>
+#include <time.h>                      /* before linux/errqueue.h */
+#include <linux/errqueue.h>
 #include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -62,6 +80,7 @@ struct proto_udp {
     struct mmsghdr mm[NETD_BATCH];
     struct iovec iov[NETD_BATCH];
     struct sockaddr_storage to[NETD_BATCH];
+    uint8_t fl[NETD_BATCH];             /* the records' MSG_F_FWD_* */
     int cnt;
     int fd;
 };
@@ -139,6 +158,91 @@ static void proto_udp_batch(struct netd *n, struct netd_sock *sk,
     netd_commit(n);
 }
 
+/* proto_udp_icmp_errno - an ICMP error (IP_RECVERR) as errno */
+static int proto_udp_icmp_errno(int e)
+{
+    return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH
+           || e == EHOSTDOWN;
+}
+
+/* proto_udp_icmp_report - one error-queue entry: sipd learns the target */
+static void proto_udp_icmp_report(struct netd *n, struct netd_sock *sk,
+                                  const struct sockaddr_storage *to,
+                                  const struct sock_extended_err *ee)
+{
+    struct msg_sip hdr;
+    uint32_t reason;
+    char a[80];
+
+    if (ee->ee_origin != SO_EE_ORIGIN_ICMP
+        && ee->ee_origin != SO_EE_ORIGIN_ICMP6)
+        return;                         /* local (EMSGSIZE...): not a peer */
+    if (ee->ee_errno == ECONNREFUSED)
+        reason = MSG_FAIL_REFUSED;
+    else if (ee->ee_errno == EHOSTUNREACH || ee->ee_errno == ENETUNREACH
+             || ee->ee_errno == EHOSTDOWN)
+        reason = MSG_FAIL_UNREACH;
+    else
+        return;
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.proto = MSG_PROTO_UDP;
+    hdr.sock = (uint16_t)sk->idx;
+    netd_addr_from_sa(&hdr.peer, to);
+    log_info_rl("udp %d: %s: %s (ICMP): sipd told", sk->idx,
+                netd_addr_fmt(&hdr.peer, a, sizeof(a)),
+                strerror((int)ee->ee_errno));
+    if (netd_send_failed(n, -1, &hdr, NULL, 0, reason) < 0)
+        log_warn_rl("udp %d: sipd ring full: failure of %s not reported",
+                    sk->idx, a);
+}
+
+/*
+ * proto_udp_errqueue - EPOLLERR: read the socket's error queue (IP_RECVERR)
+ *      and report each ICMP unreachable to sipd; at most NETD_BATCH per
+ *      turn, the rest raises EPOLLERR again.
+ */
+static void proto_udp_errqueue(struct netd *n, struct netd_sock *sk)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(struct sock_extended_err)
+                            + sizeof(struct sockaddr_in6))];
+        struct cmsghdr align;
+    } ctl;
+    struct sockaddr_storage to;
+    struct cmsghdr *cm;
+    struct msghdr h;
+    struct iovec iov;
+    char data[64];
+    int i;
+
+    for (i = 0; i < NETD_BATCH; i++) {
+        memset(&h, 0, sizeof(h));
+        memset(&to, 0, sizeof(to));
+        iov.iov_base = data;
+        iov.iov_len = sizeof(data);
+        h.msg_name = &to;
+        h.msg_namelen = sizeof(to);
+        h.msg_iov = &iov;
+        h.msg_iovlen = 1;
+        h.msg_control = ctl.buf;
+        h.msg_controllen = sizeof(ctl.buf);
+        if (recvmsg(sk->fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                log_warn_rl("udp %d: error queue: %s", sk->idx,
+                            strerror(errno));
+            break;
+        }
+        for (cm = CMSG_FIRSTHDR(&h); cm != NULL; cm = CMSG_NXTHDR(&h, cm))
+            if ((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR)
+                || (cm->cmsg_level == SOL_IPV6
+                    && cm->cmsg_type == IPV6_RECVERR))
+                proto_udp_icmp_report(
+                    n, sk, &to,
+                    (const struct sock_extended_err *)CMSG_DATA(cm));
+    }
+    netd_commit(n);
+}
+
 static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
 {
     struct netd_sock *sk = io->arg;
@@ -148,7 +252,8 @@ static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
     int i, r, cnt;
 
     (void)ev;
-    (void)e;
+    if (e & EPOLLERR)
+        proto_udp_errqueue(sk->netd, sk);
     for (r = 0; r < NETD_RECV_ROUNDS; r++) {
         memset(mm, 0, sizeof(mm));
         for (i = 0; i < NETD_BATCH; i++) {
@@ -162,6 +267,10 @@ static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
             mm[i].msg_hdr.msg_controllen = sizeof(u->rctl[i].buf);
         }
         cnt = recvmmsg(sk->fd, mm, NETD_BATCH, MSG_DONTWAIT, NULL);
+        if (cnt < 0 && proto_udp_icmp_errno(errno)) {
+            proto_udp_errqueue(sk->netd, sk);   /* IP_RECVERR's sk_err */
+            continue;
+        }
         if (cnt < 0) {
             if (errno != EAGAIN && errno != EINTR)
                 log_warn_rl("udp %d: recvmmsg: %s", sk->idx,
@@ -209,6 +318,19 @@ static void proto_udp_rcvbuf(struct netd *n, const struct netd_sock *sk)
              "the sysctl", sk->idx, got / 2, want, strerror(errno));
 }
 
+/* proto_udp_recverr - ICMP errors to sk's error queue (IP_RECVERR) */
+static void proto_udp_recverr(struct netd *n, const struct netd_sock *sk)
+{
+    int v6 = n->srv->cfg.listen[sk->idx].addr.ss_family == AF_INET6;
+    int one = 1;
+
+    if (setsockopt(sk->fd, v6 ? SOL_IPV6 : SOL_IP,
+                   v6 ? IPV6_RECVERR : IP_RECVERR, &one, sizeof(one)) < 0)
+        log_warn("udp %d: %s: %s: unreachable targets not reported",
+                 sk->idx, v6 ? "IPV6_RECVERR" : "IP_RECVERR",
+                 strerror(errno));
+}
+
 /* proto_udp_ovfl - SO_RXQ_OVFL on sk, and its drop total so far */
 static void proto_udp_ovfl(struct proto_udp *u, const struct netd_sock *sk)
 {
@@ -240,6 +362,7 @@ static int proto_udp_init(struct netd *n)
             continue;
         proto_udp_rcvbuf(n, &n->socks[i]);
         proto_udp_ovfl(u, &n->socks[i]);
+        proto_udp_recverr(n, &n->socks[i]);
     }
     return netd_socks_watch(n, CFG_PROTO_UDP, proto_udp_on_read);
 }
@@ -251,22 +374,43 @@ static void proto_udp_fini(struct netd *n)
     proto_udp_g.rbuf = NULL;
 }
 
+/* proto_udp_sent - count datagrams [from, to) that the kernel took */
+static void proto_udp_sent(struct netd *n, int from, int to)
+{
+    const uint8_t *fl = proto_udp_g.fl;
+    int i;
+
+    stats_add(n->st, STAT_NET_UDP_SND, (uint64_t)(to - from));
+    for (i = from; i < to; i++)
+        if (fl[i] & MSG_F_FWD_REQUEST)
+            stats_inc(n->st, STAT_CORE_FWD_REQUESTS);
+        else if (fl[i] & MSG_F_FWD_REPLY)
+            stats_inc(n->st, STAT_CORE_FWD_REPLIES);
+}
+
 /* proto_udp_flush - sendmmsg what was gathered for one socket */
 static void proto_udp_flush(struct netd *n)
 {
     struct proto_udp *u = &proto_udp_g;
-    int done = 0, r;
+    int done = 0, again = -1, r;
 
     while (done < u->cnt) {
         r = sendmmsg(u->fd, u->mm + done, (unsigned)(u->cnt - done),
                      MSG_DONTWAIT);
         if (r > 0) {
-            stats_add(n->st, STAT_NET_UDP_SND, (uint64_t)r);
+            proto_udp_sent(n, done, done + r);
             done += r;
+            continue;
+        }
+        /* IP_RECVERR: the error of an earlier datagram (its ICMP is on
+         * the error queue) failed this one; it was not sent: once more. */
+        if (r < 0 && proto_udp_icmp_errno(errno) && again != done) {
+            again = done;
             continue;
         }
         /* The first datagram failed: count it, go on with the rest. */
         stats_inc(n->st, STAT_NET_UDP_SND_ERR);
+        stats_inc(n->st, STAT_NET_SEND_FAILED);
         log_warn_rl("udp fd %d: sendmmsg: %s", u->fd,
                     r < 0 ? strerror(errno) : "nothing sent");
         done++;
@@ -285,6 +429,7 @@ static void proto_udp_send(struct netd *n, const struct msg_sip *m)
     u->fd = sk->fd;
     i = u->cnt++;
     memset(&u->mm[i], 0, sizeof(u->mm[i]));
+    u->fl[i] = m->flags;
     u->iov[i].iov_base = (void *)m->data;
     u->iov[i].iov_len = m->len;
     u->mm[i].msg_hdr.msg_iov = &u->iov[i];

@@ -255,6 +255,11 @@ static void t_case_run(const struct t_case *c)
     else if (c->verdict == SIPD_V_DROP)
         is_int((long long)out.len, 0, "%s: nothing to send", c->name);
     t_case_where(c, &out);
+    /* netd counts core:fwd_* when it writes what sipd marked */
+    if (out.fwd & MSG_F_FWD_REQUEST)
+        stats_inc(&st, STAT_CORE_FWD_REQUESTS);
+    if (out.fwd & MSG_F_FWD_REPLY)
+        stats_inc(&st, STAT_CORE_FWD_REPLIES);
     t_stats(&st, c->st, c->name);
 }
 
