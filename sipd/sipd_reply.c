@@ -49,7 +49,8 @@
  * DIAGNOSTICS
  *    Nothing logs. Counters: core:sent_replies and core:err_requests
  *    (every generated reply with a code >= 300), core:drop_requests
- *    (a reply that could not be sent), core:fwd_replies,
+ *    (a reply that could not be sent), core:fwd_replies (netd counts
+ *    it when written: the record is marked MSG_F_FWD_REPLY),
  *    core:drop_replies, core:err_replies (see stats.h).
  */
 #include <errno.h>

@@ -33,14 +33,19 @@
  *         alias), else to a new connection: connect() non-blocking, from
  *         the address of the listen socket sipd chose (so it matches the
  *         Via), with a NETD_TCP_CONNECT_MS timeout. Messages wait in the
- *         write queue meanwhile. A failed connect drops them (counted
- *         tcp:snd_drops, logged): sipd is stateless and keeps no copy,
- *         and the upstream client's transaction times out as it would
- *         over UDP; see docs/ARCHITECTURE.md for why no 503 is
- *         synthesized. A destination whose connect failed is not tried
- *         again for NETD_TCP_HOLD_MS: what is sent there meanwhile is
- *         dropped (tcp:snd_drops), so a dead peer costs one connect per
- *         NETD_TCP_HOLD_MS, not one per message.
+ *         write queue meanwhile. A connect refused or timed out, or a
+ *         reset before the first byte was written, hands the forwarded
+ *         requests queued (up to NETD_CONN_BACK_N, recorded in c->back
+ *         with the sipd ring each came from) back to their sipd with
+ *         MSG_F_SEND_FAILED (netd_send_failed()), which tries the next
+ *         target or answers 503; the rest is dropped (tcp:snd_drops,
+ *         logged). A destination whose connect failed is not tried
+ *         again for NETD_TCP_HOLD_MS: a request for it meanwhile is
+ *         handed back at once, anything else dropped, so a dead peer
+ *         costs one connect per NETD_TCP_HOLD_MS, not one per message.
+ *       - core:fwd_requests / core:fwd_replies count a record sipd
+ *         marked MSG_F_FWD_* when its last byte went to the kernel;
+ *         net:send_failed counts each message handed back or dropped.
  *       - a response whose connection (conn_id) is gone is not sent to
  *         the address that connection came from: its source port was
  *         ephemeral. RFC 3261 18.2.2 (and RFC 3581 4 for rport): a new
@@ -71,7 +76,8 @@
  *         Content-Length (tcp:closed_bad_frame) end the connection.
  * PROTOCOL
  *      netd -> sipd[i]: MSG_T_SIP_IN (proto TCP, conn_id, MSG_F_FRAMED,
- *      MSG_F_OVERSIZE); sipd[i] -> netd: MSG_T_SIP_OUT (conn_id or 0).
+ *      MSG_F_OVERSIZE; MSG_F_SEND_FAILED: a request handed back);
+ *      sipd[i] -> netd: MSG_T_SIP_OUT (conn_id or 0, MSG_F_FWD_*).
  * DIAGNOSTICS
  *      Every line names the connection ("conn ID (PEER)") and the reason;
  *      everything a peer can trigger is rate-limited and counted under
