@@ -3,7 +3,9 @@
  *      proto_tcp - the TCP transport library (build/lib/proto_tcp.so)
  * DESCRIPTION
  *      Loaded by netd only when a listen line is tcp (netd_proto.h). All
- *      I/O is non-blocking, in netd's one reactor thread:
+ *      I/O is non-blocking, in netd's one reactor thread. The outgoing
+ *      side (write queues, connects, hold-down, hand-back to sipd) is in
+ *      proto_tcp_out.c; both share proto_tcp.h.
  *
  *       - accept4() on every tcp listen socket, at most 64 per wake-up.
  *         A new connection is closed at once (tcp:connections_refused)
@@ -100,43 +102,15 @@
 #include "../netd_proto.h"
 #include "log.h"
 
-#define NETD_TCP_ACCEPTS 64             /* accepts per wake-up */
-#define NETD_TCP_READS 4                /* reads per wake-up */
-#define NETD_TCP_RBUF_MIN 2048
-#define NETD_TCP_WBUF_MIN 4096
-#define NETD_TCP_WQ_FACTOR 4            /* write queue bound: x max size */
-#define NETD_TCP_CONNECT_MS 5000
-#define NETD_TCP_DRAIN_MS 2000          /* 513 sent, then closed */
-#define NETD_TCP_MSG_S 10               /* a message completes within */
-#define NETD_TCP_HOLD_MS 2000           /* no new connect after a failure */
-#define NETD_TCP_HOLD_N 256             /* failed destinations remembered */
-#define NETD_TCP_RESERVE_DIV 16         /* 1/16 of the slots: outgoing */
+#include "proto_tcp.h"
 
-/* A destination whose connect failed lately (direct-mapped by hash). */
-struct proto_tcp_hold {
-    struct msg_addr a;
-    int64_t until_ms;                   /* 0: empty */
-};
+struct proto_tcp proto_tcp_g;
 
-struct proto_tcp {
-    struct netd *n;
-    size_t max;                         /* tcp_max_size */
-    size_t wq_max;
-    int64_t lifetime_ms;
-    int64_t msg_ms;
-    uint32_t max_conns;
-    uint32_t max_in;                    /* max_conns - outgoing reserve */
-    uint32_t max_per_ip;
-    int spare_fd;                       /* EMFILE reserve */
-    struct proto_tcp_hold hold[NETD_TCP_HOLD_N];
-};
-
-static struct proto_tcp proto_tcp_g;
 
 static void proto_tcp_on_conn(struct ev *ev, struct ev_io *io, uint32_t e);
 
 /* proto_tcp_name - "conn ID (PEER)" for log lines */
-static const char *proto_tcp_name(const struct netd_conn *c, char *buf,
+const char *proto_tcp_name(const struct netd_conn *c, char *buf,
                                   size_t cap)
 {
     char a[80];
@@ -147,7 +121,7 @@ static const char *proto_tcp_name(const struct netd_conn *c, char *buf,
 }
 
 /* proto_tcp_close - end c; stat (or -1) counts why */
-static void proto_tcp_close(struct netd *n, struct netd_conn *c, int stat)
+void proto_tcp_close(struct netd *n, struct netd_conn *c, int stat)
 {
     if (stat >= 0)
         stats_inc(n->st, (enum stats_id)stat);
@@ -167,7 +141,7 @@ static void proto_tcp_close(struct netd *n, struct netd_conn *c, int stat)
 }
 
 /* proto_tcp_events - keep c's epoll interest in step with its state */
-static void proto_tcp_events(struct netd *n, struct netd_conn *c)
+void proto_tcp_events(struct netd *n, struct netd_conn *c)
 {
     uint32_t want = 0;
     int err;
@@ -185,7 +159,7 @@ static void proto_tcp_events(struct netd *n, struct netd_conn *c)
 }
 
 /* proto_tcp_add - a connected/connecting fd into the table and epoll */
-static struct netd_conn *proto_tcp_add(struct netd *n, int fd, int sock,
+struct netd_conn *proto_tcp_add(struct netd *n, int fd, int sock,
                                        const struct msg_addr *peer,
                                        int state)
 {
@@ -221,388 +195,6 @@ static struct netd_conn *proto_tcp_add(struct netd *n, int fd, int sock,
 
 /* -------------------------------------------------------------------
  * Failed sends: what was not written goes back to sipd
- */
-
-/* proto_tcp_reason - MSG_FAIL_* for a connect's errno */
-static uint32_t proto_tcp_reason(int err)
-{
-    switch (err) {
-    case ECONNREFUSED:
-        return MSG_FAIL_REFUSED;
-    case ETIMEDOUT:
-        return MSG_FAIL_TIMEOUT;
-    case ECONNRESET:
-    case EPIPE:
-        return MSG_FAIL_RESET;
-    case EHOSTUNREACH:
-    case ENETUNREACH:
-    case EHOSTDOWN:
-        return MSG_FAIL_UNREACH;
-    default:
-        return MSG_FAIL_OTHER;
-    }
-}
-
-/*
- * proto_tcp_back_one - hand request m, not written, back to the sipd it
- *      came from (netd_send_failed()); 1 when handed back, 0 when it is
- *      not a forwarded request (the caller drops it as before).
- */
-static int proto_tcp_back_one(struct netd *n, const struct msg_sip *m,
-                              uint32_t reason)
-{
-    if (!(m->flags & MSG_F_FWD_REQUEST))
-        return 0;
-    if (netd_send_failed(n, n->from_ring, m, m->data, m->len, reason) < 0)
-        log_warn_rl("tcp: sipd ring full: failed request not handed back");
-    return 1;
-}
-
-/*
- * proto_tcp_back_all - c failed before a byte of its queue was written:
- *      hand every request recorded in c->back back to its sipd. They
- *      leave the queue's count (they are not dropped: sipd tries the
- *      next target); the rest is dropped by proto_tcp_close().
- */
-static void proto_tcp_back_all(struct netd *n, struct netd_conn *c,
-                               uint32_t reason)
-{
-    struct msg_sip hdr;
-    uint32_t i, ok = 0;
-
-    for (i = 0; c->back != NULL && i < c->nback; i++) {
-        const struct netd_conn_back *b = &c->back[i];
-
-        if ((size_t)b->off + b->len > c->wlen)
-            continue;                   /* cannot happen: woff is 0 */
-        memset(&hdr, 0, sizeof(hdr));
-        hdr.proto = MSG_PROTO_TCP;
-        hdr.flags = b->flags;
-        hdr.sock = b->sock;
-        hdr.hash = b->hash;
-        hdr.peer = c->peer;
-        hdr.fail = b->fail;
-        if (netd_send_failed(n, b->ring, &hdr, c->wbuf + b->off, b->len,
-                             reason) == 0)
-            ok++;
-        c->wq_msgs--;                   /* never left: counted here */
-        c->wq_fwd[0]--;
-        stats_inc(n->st, STAT_TCP_SND_DROPS);
-    }
-    if (i > ok)
-        log_warn_rl("conn %llu: sipd ring full: %u failed requests not "
-                    "handed back", (unsigned long long)c->id, i - ok);
-    netd_commit(n);
-    free(c->back);
-    c->back = NULL;
-    c->nback = 0;
-}
-
-/* proto_tcp_back_add - remember request m, queued while c connects */
-static void proto_tcp_back_add(struct netd *n, struct netd_conn *c,
-                               const struct msg_sip *m)
-{
-    struct netd_conn_back *b;
-
-    if (c->back == NULL || c->nback >= NETD_CONN_BACK_N
-        || !(m->flags & MSG_F_FWD_REQUEST) || c->wlen < m->len)
-        return;
-    b = &c->back[c->nback++];
-    b->off = (uint32_t)(c->wlen - m->len);
-    b->len = m->len;
-    b->hash = m->hash;
-    b->fail = m->fail;
-    b->sock = m->sock;
-    b->ring = (uint8_t)n->from_ring;
-    b->flags = m->flags;
-}
-
-/* proto_tcp_fwd_count - core:fwd_* for a message written (flags) */
-static void proto_tcp_fwd_count(struct netd *n, uint8_t flags)
-{
-    if (flags & MSG_F_FWD_REQUEST)
-        stats_inc(n->st, STAT_CORE_FWD_REQUESTS);
-    else if (flags & MSG_F_FWD_REPLY)
-        stats_inc(n->st, STAT_CORE_FWD_REPLIES);
-}
-
-/* -------------------------------------------------------------------
- * Writing
- */
-
-/* proto_tcp_wq_room - room for len more bytes in c's queue; 0 or -1 */
-static int proto_tcp_wq_room(struct netd_conn *c, size_t len)
-{
-    size_t cap = c->wcap ? c->wcap : NETD_TCP_WBUF_MIN;
-    char *b;
-
-    if (c->woff > 0) {
-        memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
-        c->wlen -= c->woff;
-        c->woff = 0;
-    }
-    while (cap < c->wlen + len)
-        cap *= 2;
-    if (cap == c->wcap)
-        return 0;
-    if ((b = realloc(c->wbuf, cap)) == NULL)
-        return -1;
-    c->wbuf = b;
-    c->wcap = cap;
-    return 0;
-}
-
-/*
- * proto_tcp_write - send or queue len bytes: 1 when all of it went to
- *      the kernel now, 0 when (some of it) is queued, -1 when c closed
- *      (-2: closed by a send error before any of these bytes was sent).
- *      Does not touch c->last_ms: only SIP messages do (the caller).
- */
-static int proto_tcp_write(struct netd *n, struct netd_conn *c,
-                           const char *data, size_t len)
-{
-    struct proto_tcp *t = &proto_tcp_g;
-    char name[128];
-    ssize_t w;
-
-    if (c->state != NETD_CONN_CONNECTING && c->woff == c->wlen) {
-        w = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK
-            && errno != EINTR) {
-            log_warn_rl("%s: send: %s: closed",
-                        proto_tcp_name(c, name, sizeof(name)),
-                        strerror(errno));
-            proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
-            return -2;
-        }
-        w = w < 0 ? 0 : w;
-        data += w;
-        len -= (size_t)w;
-        if (len == 0 && c->state == NETD_CONN_DRAIN)
-            proto_tcp_close(n, c, -1);  /* its last words are out */
-        if (len == 0)
-            return 1;
-    }
-    if (c->wlen - c->woff + len > t->wq_max
-        || proto_tcp_wq_room(c, len) < 0) {
-        log_warn_rl("%s: write queue full (%zu bytes queued, bound %zu): "
-                    "peer does not read: closed",
-                    proto_tcp_name(c, name, sizeof(name)),
-                    c->wlen - c->woff, t->wq_max);
-        proto_tcp_close(n, c, STAT_TCP_WQ_DROPS);
-        return -1;
-    }
-    memcpy(c->wbuf + c->wlen, data, len);
-    c->wlen += len;
-    proto_tcp_events(n, c);
-    return 0;
-}
-
-/* proto_tcp_flush_wq - EPOLLOUT: send what is queued; -1 if closed */
-static int proto_tcp_flush_wq(struct netd *n, struct netd_conn *c)
-{
-    char name[128];
-    ssize_t w;
-
-    while (c->woff < c->wlen) {
-        w = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff,
-                 MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            log_warn_rl("%s: send: %s: closed",
-                        proto_tcp_name(c, name, sizeof(name)),
-                        strerror(errno));
-            if (c->back != NULL && c->woff == 0)    /* reset before */
-                proto_tcp_back_all(n, c, proto_tcp_reason(errno));
-            proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
-            return -1;
-        }
-        c->woff += (size_t)w;
-        if (c->back != NULL) {          /* written: no hand-back now */
-            free(c->back);
-            c->back = NULL;
-            c->nback = 0;
-        }
-    }
-    if (c->woff == c->wlen) {
-        c->woff = c->wlen = 0;
-        stats_add(n->st, STAT_TCP_SND_MSGS, c->wq_msgs);
-        stats_add(n->st, STAT_CORE_FWD_REQUESTS, c->wq_fwd[0]);
-        stats_add(n->st, STAT_CORE_FWD_REPLIES, c->wq_fwd[1]);
-        c->wq_msgs = 0;
-        c->wq_fwd[0] = c->wq_fwd[1] = 0;
-        if (c->wcap > 16 * NETD_TCP_WBUF_MIN) {   /* a burst is over */
-            free(c->wbuf);
-            c->wbuf = NULL;
-            c->wcap = 0;
-        }
-        if (c->state == NETD_CONN_DRAIN) {
-            proto_tcp_close(n, c, -1);
-            return -1;
-        }
-    }
-    proto_tcp_events(n, c);
-    return 0;
-}
-
-/* -------------------------------------------------------------------
- * Connecting
- */
-
-/* proto_tcp_bind_src - bind fd to listen socket sock's IP, port 0 */
-static void proto_tcp_bind_src(struct netd *n, int fd, int sock, int family)
-{
-    const struct cfg_listen *l = &n->srv->cfg.listen[sock];
-    struct sockaddr_storage ss = l->addr;
-    static const unsigned char any6[16];
-
-    if (l->addr.ss_family != family)
-        return;
-    if (family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-        if (in->sin_addr.s_addr == htonl(INADDR_ANY))
-            return;
-        in->sin_port = 0;
-    } else {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-
-        if (memcmp(&in6->sin6_addr, any6, 16) == 0)
-            return;
-        in6->sin6_port = 0;
-    }
-    if (bind(fd, (struct sockaddr *)&ss, l->addrlen) < 0)
-        log_warn_rl("listen %d: bind source %s: %s", sock, l->host,
-                    strerror(errno));
-}
-
-/* proto_tcp_hold_slot - where destination a is remembered */
-static struct proto_tcp_hold *proto_tcp_hold_slot(const struct msg_addr *a)
-{
-    const unsigned char *p = a->ip;
-    uint32_t h = 2166136261u;           /* FNV-1a */
-    size_t i;
-
-    for (i = 0; i < 16; i++)
-        h = (h ^ p[i]) * 16777619u;
-    h = (h ^ a->port) * 16777619u;
-    return &proto_tcp_g.hold[h % NETD_TCP_HOLD_N];
-}
-
-/* proto_tcp_hold_add - a connect to a failed: hold it down a while */
-static void proto_tcp_hold_add(const struct msg_addr *a)
-{
-    struct proto_tcp_hold *h = proto_tcp_hold_slot(a);
-
-    h->a = *a;
-    h->until_ms = ev_now_ms() + NETD_TCP_HOLD_MS;
-}
-
-/* proto_tcp_held - true while a connect to a failed lately */
-static int proto_tcp_held(const struct msg_addr *a)
-{
-    const struct proto_tcp_hold *h = proto_tcp_hold_slot(a);
-
-    return h->until_ms != 0 && ev_now_ms() < h->until_ms
-           && netd_addr_eq(&h->a, a);
-}
-
-/*
- * proto_tcp_connect - a new connection to *to from listen socket sock;
- *      NULL when none is possible (counted and logged here), with *why
- *      MSG_FAIL_* when the destination is to blame (refused now or held
- *      down), else 0.
- */
-static struct netd_conn *proto_tcp_connect(struct netd *n, int sock,
-                                           const struct msg_addr *to,
-                                           uint32_t *why)
-{
-    struct proto_tcp *t = &proto_tcp_g;
-    struct sockaddr_storage ss;
-    socklen_t len = netd_addr_to_sa(to, &ss);
-    struct netd_conn *c;
-    char a[80];
-    int fd, r;
-
-    *why = 0;
-    if (len == 0)
-        return NULL;
-    if (proto_tcp_held(to)) {
-        log_info_rl("tcp: connect to %s failed less than %d ms ago: "
-                    "not retried yet", netd_addr_fmt(to, a, sizeof(a)),
-                    NETD_TCP_HOLD_MS);
-        *why = MSG_FAIL_REFUSED;
-        return NULL;
-    }
-    if (n->conns.count >= t->max_conns) {
-        stats_inc(n->st, STAT_TCP_REFUSED);
-        log_warn_rl("tcp: %u connections open (tcp_max_connections): "
-                    "no new connection to %s", n->conns.count,
-                    netd_addr_fmt(to, a, sizeof(a)));
-        return NULL;
-    }
-    fd = socket(to->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        log_warn_rl("tcp: socket for %s: %s",
-                    netd_addr_fmt(to, a, sizeof(a)), strerror(errno));
-        return NULL;
-    }
-    proto_tcp_bind_src(n, fd, sock, to->family);
-    r = connect(fd, (struct sockaddr *)&ss, len);
-    if (r < 0 && errno != EINPROGRESS) {
-        stats_inc(n->st, STAT_TCP_CONNECT_FAILED);
-        log_warn_rl("tcp: connect to %s: %s",
-                    netd_addr_fmt(to, a, sizeof(a)), strerror(errno));
-        *why = proto_tcp_reason(errno);
-        close(fd);
-        proto_tcp_hold_add(to);
-        return NULL;
-    }
-    c = proto_tcp_add(n, fd, sock, to,
-                      r == 0 ? NETD_CONN_OPEN : NETD_CONN_CONNECTING);
-    if (c == NULL)
-        return NULL;
-    c->outgoing = 1;
-    c->deadline_ms = c->last_ms + NETD_TCP_CONNECT_MS;
-    if (r != 0)                         /* NULL: nothing handed back */
-        c->back = calloc(NETD_CONN_BACK_N, sizeof(*c->back));
-    if (r == 0)
-        stats_inc(n->st, STAT_TCP_CONNECTED);
-    log_debug("%s: connecting from listen %d", proto_tcp_name(c, a,
-              sizeof(a)), sock);
-    return c;
-}
-
-/* proto_tcp_connected - EPOLLOUT on a connecting socket */
-static void proto_tcp_connected(struct netd *n, struct netd_conn *c)
-{
-    char name[128];
-    socklen_t len = sizeof(int);
-    int err = 0;
-
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-    if (err != 0) {
-        log_warn_rl("%s: connect: %s: %u requests handed back to sipd, "
-                    "%u messages (%zu bytes) queued dropped",
-                    proto_tcp_name(c, name, sizeof(name)), strerror(err),
-                    c->nback, c->wq_msgs - c->nback, c->wlen - c->woff);
-        proto_tcp_back_all(n, c, proto_tcp_reason(err));
-        proto_tcp_hold_add(&c->peer);
-        proto_tcp_close(n, c, STAT_TCP_CONNECT_FAILED);
-        return;
-    }
-    stats_inc(n->st, STAT_TCP_CONNECTED);
-    c->state = NETD_CONN_OPEN;
-    c->last_ms = ev_now_ms();           /* its lifetime starts now */
-    (void)proto_tcp_flush_wq(n, c);
-}
-
-/* -------------------------------------------------------------------
- * Reading and framing
  */
 
 /* proto_tcp_alias - RFC 5923: register c under its Via's sent-by */
