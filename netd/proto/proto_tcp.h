@@ -8,6 +8,13 @@
  *    framing, and the timers; proto_tcp_out.c the outgoing side: the
  *    write queue, connects and the hold-down of failed destinations, and
  *    handing unsent requests back to sipd. One state struct serves both.
+ *
+ *    This is the tree's one two-way tie between files, kept on purpose:
+ *    the outgoing side adds and closes connections through the
+ *    library's one connection lifecycle (proto_tcp_add/close/events), and
+ *    the reader hands what it must send to the outgoing side. Both are
+ *    one transport library (one .so); a third file for four lifecycle
+ *    functions would name nothing a reader looks for.
  */
 #include <stddef.h>
 #include <stdint.h>
