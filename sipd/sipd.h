@@ -108,8 +108,8 @@ extern int sipd_timer_start(struct sipd *d);
 extern void sipd_timer_stop(struct sipd *d);
 
 /* sipd_dns.c */
-extern void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
-                          const struct sipd_route_out *out);
+extern void sipd_dns_act(struct sipd_worker *w, const struct msg_sip *in,
+                         int v, const struct sipd_route_out *out);
 extern void sipd_dns_answer(struct sipd_worker *w,
                             const struct ring_rec *rec);
 extern void sipd_dns_expire(struct sipd_worker *w);

@@ -93,21 +93,13 @@ void sipd_dns_failed(struct sipd_worker *w, const struct msg_sip *in)
     memset(&out, 0, sizeof(out));
     out.buf = w->out_buf;
     out.cap = SIPD_OUT_MAX;
-    switch (sipd_route_failed(&w->env, w->msg, in, w->fail_buf,
-                              SIPD_OUT_MAX, &out)) {
-    case SIPD_V_SEND:
-        sipd_send_netd(w, &out);
-        break;
-    case SIPD_V_RESOLVE:
-        sipd_dns_park(w, in, &out);
-        break;
-    default:
-        break;
-    }
+    sipd_dns_act(w, in, sipd_route_failed(&w->env, w->msg, in, w->fail_buf,
+                                          SIPD_OUT_MAX, &out), &out);
 }
 
-void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
-                   const struct sipd_route_out *out)
+/* sipd_dns_park - hold in (routed into out) until dnsd answers */
+static void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
+                          const struct sipd_route_out *out)
 {
     const struct cfg *c = w->env.cfg;
     uint64_t qid = ((uint64_t)w->idx << 48)
@@ -142,6 +134,20 @@ void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
         return;
     }
     stats_inc(w->st, STAT_SIPD_DNS_PARKED);
+}
+
+/*
+ * sipd_dns_act - carry out routing verdict v (SIPD_V_*) for in: send out
+ *    now, or park in until dnsd resolves out's target. Any other verdict
+ *    was answered or dropped by the router already.
+ */
+void sipd_dns_act(struct sipd_worker *w, const struct msg_sip *in, int v,
+                  const struct sipd_route_out *out)
+{
+    if (v == SIPD_V_SEND)
+        sipd_send_netd(w, out);
+    else if (v == SIPD_V_RESOLVE)
+        sipd_dns_park(w, in, out);
 }
 
 static void sipd_dns_status_fail(struct sipd_worker *w, struct sipd_pend *p,

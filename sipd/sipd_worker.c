@@ -53,16 +53,8 @@ static void sipd_worker_sip(struct sipd_worker *w, const struct ring_rec *rec)
     out.name[0] = 0;
     out.buf = w->out_buf;
     out.cap = SIPD_OUT_MAX;
-    switch (sipd_route(&w->env, w->msg, in, in->data, in->len, &out)) {
-    case SIPD_V_SEND:
-        sipd_send_netd(w, &out);
-        break;
-    case SIPD_V_RESOLVE:
-        sipd_dns_park(w, in, &out);
-        break;
-    default:
-        break;
-    }
+    sipd_dns_act(w, in, sipd_route(&w->env, w->msg, in, in->data, in->len,
+                                   &out), &out);
 }
 
 static void sipd_worker_task(struct sipd_worker *w, const struct ring_rec *r)
