@@ -32,15 +32,10 @@ my $dm = Dnsmasq::start($tmp, $dport,
 BAIL_OUT('dnsmasq did not start') unless $dm;
 END { Dnsmasq::stop($dm) if $dm }
 
-my $P = Tcp::free_port();
-my $p = Proxy->new(sipd => 1, children => 2, no_start => 1);
-$p->{ports} = [$P];
-$p->{opts}{extra} = {
-    net => [ "listen = tcp:127.0.0.1:$P" ],
+my $p = Proxy->new(sipd => 1, children => 2, tcp => 1, extra => {
     dns => [ "servers = 127.0.0.1:$dport", 'timeout_ms = 1000', 'tries = 1' ],
-};
-Proxy::spew($p->cfg, $p->config_text);
-$p->start;
+});
+my $P = $p->port;
 
 my $uac = $p->udp_socket;
 my $U = $uac->port;

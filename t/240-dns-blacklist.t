@@ -36,15 +36,11 @@ my $dns = FakeDns::start($dport, {
 END { FakeDns::stop($dns) if $dns }
 
 # udp for the UAC, tcp so that netd loads the TCP transport
-my $p = Proxy->new(sipd => 1, children => 1, no_start => 1);
-my $P = $p->port;
-$p->{opts}{extra} = {
-    net => [ "listen = tcp:127.0.0.1:$P" ],
+my $p = Proxy->new(sipd => 1, children => 1, tcp => 1, extra => {
     dns => [ "servers = 127.0.0.1:$dport", 'timeout_ms = 400', 'tries = 1',
              'blacklist_s = 30' ],
-};
-Proxy::spew($p->cfg, $p->config_text);
-$p->start;
+});
+my $P = $p->port;
 my $uac = $p->udp_socket;
 my $U = $uac->port;
 

@@ -27,15 +27,11 @@ use Proxy qw(free_ports);
 use Sip;
 use Tcp;
 
-my $P = Tcp::free_port();
 my ($P2) = free_ports(1);
-my $p = Proxy->new(sipd => 1, children => 2, no_start => 1);
-# listen: udp P (Proxy.pm's), tcp P, udp P2
-$p->{ports} = [$P];
-$p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P",
-                               "listen = udp:127.0.0.1:$P2" ] };
-Proxy::spew($p->cfg, $p->config_text);
-$p->start;
+# listen: udp P, tcp P (Proxy.pm's, tcp => 1), udp P2
+my $p = Proxy->new(sipd => 1, children => 2, tcp => 1,
+                   extra => { net => [ "listen = udp:127.0.0.1:$P2" ] });
+my $P = $p->port;
 
 my $uac = $p->udp_socket;
 my $U = $uac->port;

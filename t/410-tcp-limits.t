@@ -28,14 +28,12 @@ use Sip;
 use Tcp;
 
 $SIG{PIPE} = 'IGNORE';
-my $p = Proxy->new(sipd => 1, children => 2, no_start => 1,
-                   log_ok => qr/never matches/);
-$p->{ports} = [Tcp::free_port()];  # free for udp and tcp
+my $p = Proxy->new(sipd => 1, children => 2, tcp => 1,
+                   log_ok => qr/never matches/,
+                   extra => { net => [ 'tcp_lifetime = 2',
+                                       'tcp_max_connections = 8',
+                                       'tcp_max_size = 16384' ] });
 my $P = $p->port;
-$p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P", 'tcp_lifetime = 2',
-                               'tcp_max_connections = 8', 'tcp_max_size = 16384' ] };
-Proxy::spew($p->cfg, $p->config_text);
-$p->start;
 
 my $udp_uas = $p->udp_socket;
 my $S = $udp_uas->port;

@@ -31,12 +31,8 @@ sub netd_maps
 }
 
 {
-    my $p = Proxy->new(no_start => 1);
-    $p->{ports} = [Tcp::free_port()];  # free for udp and tcp
+    my $p = Proxy->new(tcp => 1);
     my $P = $p->port;
-    $p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P" ] };
-    Proxy::spew($p->cfg, $p->config_text);
-    $p->start;
     my $maps = netd_maps($p);
     like($maps, qr{/proto_udp\.so$}m, 'udp+tcp: netd maps proto_udp.so');
     like($maps, qr{/proto_tcp\.so$}m, 'udp+tcp: netd maps proto_tcp.so');

@@ -20,12 +20,8 @@ my $CALLS = 1000;
 my $RATE = 200;
 
 for my $mode (qw(t1 tn)) {
-    my $p = Proxy->new(sipd => 1, children => 4, no_start => 1);
-    $p->{ports} = [Tcp::free_port()];  # free for udp and tcp
+    my $p = Proxy->new(sipd => 1, children => 4, tcp => 1);
     my $P = $p->port;
-    $p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P" ] };
-    Proxy::spew($p->cfg, $p->config_text);
-    $p->start;
     my $uas = $p->sipp_uas;
     ok($uas->{ready}, "$mode: sipp uas listening on $uas->{port}");
     my $r = $p->sipp(sn => 'uac', remote => "127.0.0.1:$uas->{port}",

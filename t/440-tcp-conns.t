@@ -21,16 +21,10 @@ chomp $lim;
 plan(skip_all => "open files limit $lim is too low for $N connections")
     if $lim ne 'unlimited' && $lim < $N + 200;
 
-my $p = Proxy->new(no_start => 1);
-
-$p->{ports} = [Tcp::free_port()];  # free for udp and tcp
+my $p = Proxy->new(tcp => 1, extra => {
+    net => [ 'tcp_max_connections_per_ip = ' . (2 * $N) ],  # all from .1
+    core => [ 'open_files = ' . ($N + 1000) ] });
 my $P = $p->port;
-$p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P",
-                                # all from 127.0.0.1
-                                'tcp_max_connections_per_ip = ' . (2 * $N) ],
-                      core => [ 'open_files = ' . ($N + 1000) ] };
-Proxy::spew($p->cfg, $p->config_text);
-$p->start;
 
 my @c;
 for my $i (1 .. $N) {

@@ -26,16 +26,13 @@ use Sip;
 use Tcp;
 
 $SIG{PIPE} = 'IGNORE';
-my $p = Proxy->new(sipd => 1, children => 2, no_start => 1,
-                   log_ok => qr/never matches/);
-$p->{ports} = [Tcp::free_port()];  # free for udp and tcp
-my $P = $p->port;
 # 16 slots: 1 kept for outgoing, 15 for inbound; 6 per source IP
-$p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P", 'tcp_lifetime = 3',
-                               'tcp_max_connections = 16',
-                               'tcp_max_connections_per_ip = 6' ] };
-Proxy::spew($p->cfg, $p->config_text);
-$p->start;
+my $p = Proxy->new(sipd => 1, children => 2, tcp => 1,
+                   log_ok => qr/never matches/,
+                   extra => { net => [ 'tcp_lifetime = 3',
+                                       'tcp_max_connections = 16',
+                                       'tcp_max_connections_per_ip = 6' ] });
+my $P = $p->port;
 
 # from(IP, N) - N connections to the proxy from source IP
 sub from

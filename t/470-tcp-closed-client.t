@@ -23,12 +23,8 @@ use Sip;
 use Tcp;
 
 $SIG{PIPE} = 'IGNORE';
-my $p = Proxy->new(sipd => 1, no_start => 1, log_ok => qr/never matches/);
-$p->{ports} = [Tcp::free_port()];  # free for udp and tcp
+my $p = Proxy->new(sipd => 1, tcp => 1, log_ok => qr/never matches/);
 my $P = $p->port;
-$p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P" ] };
-Proxy::spew($p->cfg, $p->config_text);
-$p->start;
 my $uas = $p->udp_socket;
 my $S = $uas->port;
 

@@ -24,15 +24,10 @@ use Proxy qw(free_ports);
 use Sip;
 use Tcp;
 
-my $P = Tcp::free_port();
 my ($P6) = free_ports(1);
-my $p = Proxy->new(sipd => 1, children => 2, record_route => 1,
-                   no_start => 1);
-$p->{ports} = [$P];
-$p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P",
-                               "listen = udp:[::1]:$P6" ] };
-Proxy::spew($p->cfg, $p->config_text);
-$p->start;
+my $p = Proxy->new(sipd => 1, children => 2, record_route => 1, tcp => 1,
+                   extra => { net => [ "listen = udp:[::1]:$P6" ] });
+my $P = $p->port;
 
 my $uac = $p->udp_socket;
 my $U = $uac->port;

@@ -35,13 +35,8 @@ use Tcp;
 plan skip_all => 'baresip not installed (scripts/deps test)'
     unless -x '/usr/bin/baresip';
 
-my $P = Tcp::free_port();
-my $p = Proxy->new(sipd => 1, children => 2, record_route => 1,
-                   no_start => 1);
-$p->{ports} = [$P];
-$p->{opts}{extra} = { net => [ "listen = tcp:127.0.0.1:$P" ] };
-Proxy::spew($p->cfg, $p->config_text);
-$p->start;
+my $p = Proxy->new(sipd => 1, children => 2, record_route => 1, tcp => 1);
+my $P = $p->port;
 my $D = $p->dir;
 my @kids;
 

@@ -18,7 +18,9 @@ package Proxy;
 # DESCRIPTION
 #	Modelled on nginx-tests' lib/Test/Nginx.pm. new() makes a temp dir
 #	(kept, and its path printed, when T_LEAVE=1), picks free 127.0.0.1
-#	UDP ports, writes a config whose run_dir, FIFO, pid and pgid files
+#	UDP ports (with tcp => 1, ports free for TCP too, each listened on
+#	over both: "listen = udp:..." then "listen = tcp:..."; extra => {net
+#	=> [...]} lines follow them), writes a config whose run_dir, FIFO, pid and pgid files
 #	all live in that dir, starts "$BUILD/bin/mid -F -f CFG" in its own
 #	process group with stdout and stderr in DIR/mid.log, and waits until
 #	MI "ps" shows every process running (10 s, else BAIL_OUT with the
@@ -138,6 +140,25 @@ sub free_ports
     return wantarray ? @p : $p[0];
 }
 
+# free_port_both() - a port free on 127.0.0.1 for both TCP and UDP (for
+# tcp => 1, where one port listens on both), held by nothing afterwards
+sub free_port_both
+{
+    for (1 .. 50) {
+        my $t = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                      Proto => 'tcp', Listen => 1)
+            or next;
+        my $port = $t->sockport;
+        my $u = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, Proto => 'udp');
+        close($t);
+        next unless $u;
+        close($u);
+        return $port;
+    }
+    die "no port free for both tcp and udp";
+}
+
 # run_cmd(\@argv, timeout => S, cwd => DIR) - run to completion, bounded.
 # Returns {status, exit, signal, out, err, timed_out, pid}.
 sub run_cmd
@@ -225,7 +246,8 @@ sub new
     }, $class;
     $LIVE{"$self"} = $self;
     my $dir = $self->{dir} = make_tempdir();
-    $self->{ports} = [ free_ports($o{listen} // 1) ];
+    $self->{ports} = [ $o{tcp} ? map { free_port_both() } 1 .. ($o{listen} // 1)
+                               : free_ports($o{listen} // 1) ];
     $self->{nsipd} = $o{sipd} // 1;
     $self->{cfg} = "$dir/sipstage.cfg";
     $self->{fifo} = "$dir/mi_fifo";
@@ -258,7 +280,9 @@ sub config_text
             "pgid_file = $self->{dir}/mid.pgid",
         ],
         log => [ defined $o->{debug} ? "debug = $o->{debug}" : () ],
-        net => [ map { "listen = udp:127.0.0.1:$_" } @{ $self->{ports} } ],
+        net => [ (map { "listen = udp:127.0.0.1:$_" } @{ $self->{ports} }),
+                 ($o->{tcp} ? map { "listen = tcp:127.0.0.1:$_" }
+                                  @{ $self->{ports} } : ()) ],
         stages => [ "sipd = $self->{nsipd}" ],
         mi => [ "fifo_name = $self->{fifo}", 'fifo_mode = 0600' ],
         route => [ defined $o->{record_route}

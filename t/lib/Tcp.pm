@@ -19,28 +19,14 @@ use warnings;
 use Errno qw(EAGAIN EINTR);
 use IO::Select;
 use IO::Socket::INET;
+use Proxy ();
 use Socket qw(IPPROTO_TCP TCP_NODELAY SOL_SOCKET SO_RCVBUF);
 use Time::HiRes qw(time sleep);
 
 # free_port() - a 127.0.0.1 port free for both TCP and UDP right now
 # (a proxy listening on udp and tcp on one port needs both; UDP-only
 # probing can pick the local port of some live TCP connection)
-sub free_port
-{
-    for (1 .. 50) {
-        my $t = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                      Proto => 'tcp', Listen => 1)
-            or next;
-        my $port = $t->sockport;
-        my $u = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                      LocalPort => $port, Proto => 'udp');
-        close($t);
-        next unless $u;
-        close($u);
-        return $port;
-    }
-    die "no port free for both tcp and udp";
-}
+sub free_port { Proxy::free_port_both() }
 
 sub _wrap
 {
