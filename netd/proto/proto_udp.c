@@ -25,10 +25,10 @@
  *      again what its predecessor counted. Drops show once the socket
  *      receives again.
  *
- *      Receive buffer: mid sets SO_RCVBUF to [net] udp_maxbuffer, which
- *      the kernel caps at net.core.rmem_max. At init each socket is
- *      checked; when it got less, SO_RCVBUFFORCE is tried (needs
- *      CAP_NET_ADMIN), and what was obtained is logged.
+ *      Receive buffer: mid sizes it to [net] udp_maxbuffer (with
+ *      SO_RCVBUFFORCE while privileged; plain SO_RCVBUF is capped at
+ *      net.core.rmem_max). At init each socket's size is logged, and a
+ *      short one is a warning.
  *
  *      Failed destinations: every socket has IP_RECVERR (IPV6_RECVERR),
  *      so an ICMP port or host unreachable for a datagram we sent is
@@ -158,11 +158,15 @@ static void proto_udp_batch(struct netd *n, struct netd_sock *sk,
     netd_commit(n);
 }
 
-/* proto_udp_icmp_errno - an ICMP error (IP_RECVERR) as errno */
-static int proto_udp_icmp_errno(int e)
+/* proto_udp_icmp_reason - MSG_FAIL_* for an ICMP error's errno, or 0
+ * when e is not one that names the peer as unreachable */
+static uint32_t proto_udp_icmp_reason(int e)
 {
-    return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH
-           || e == EHOSTDOWN;
+    if (e == ECONNREFUSED)
+        return MSG_FAIL_REFUSED;
+    if (e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN)
+        return MSG_FAIL_UNREACH;
+    return 0;
 }
 
 /* proto_udp_icmp_report - one error-queue entry: sipd learns the target */
@@ -177,12 +181,7 @@ static void proto_udp_icmp_report(struct netd *n, struct netd_sock *sk,
     if (ee->ee_origin != SO_EE_ORIGIN_ICMP
         && ee->ee_origin != SO_EE_ORIGIN_ICMP6)
         return;                         /* local (EMSGSIZE...): not a peer */
-    if (ee->ee_errno == ECONNREFUSED)
-        reason = MSG_FAIL_REFUSED;
-    else if (ee->ee_errno == EHOSTUNREACH || ee->ee_errno == ENETUNREACH
-             || ee->ee_errno == EHOSTDOWN)
-        reason = MSG_FAIL_UNREACH;
-    else
+    if ((reason = proto_udp_icmp_reason((int)ee->ee_errno)) == 0)
         return;
     memset(&hdr, 0, sizeof(hdr));
     hdr.proto = MSG_PROTO_UDP;
@@ -267,7 +266,7 @@ static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
             mm[i].msg_hdr.msg_controllen = sizeof(u->rctl[i].buf);
         }
         cnt = recvmmsg(sk->fd, mm, NETD_BATCH, MSG_DONTWAIT, NULL);
-        if (cnt < 0 && proto_udp_icmp_errno(errno)) {
+        if (cnt < 0 && proto_udp_icmp_reason(errno) != 0) {
             proto_udp_errqueue(sk->netd, sk);   /* IP_RECVERR's sk_err */
             continue;
         }
@@ -285,10 +284,10 @@ static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
 }
 
 /*
- * proto_udp_rcvbuf - see that sk got udp_maxbuffer bytes of receive
- *      buffer (mid asked with SO_RCVBUF, capped by net.core.rmem_max);
- *      if not, try SO_RCVBUFFORCE (CAP_NET_ADMIN), and log what it got.
- *      Linux reports twice the size asked (bookkeeping overhead).
+ * proto_udp_rcvbuf - log the receive buffer sk got, and warn when it is
+ *      short of udp_maxbuffer: mid sized it (SO_RCVBUFFORCE while it was
+ *      privileged, else SO_RCVBUF, capped by net.core.rmem_max). Linux
+ *      reports twice the size asked (bookkeeping overhead).
  */
 static void proto_udp_rcvbuf(struct netd *n, const struct netd_sock *sk)
 {
@@ -304,18 +303,9 @@ static void proto_udp_rcvbuf(struct netd *n, const struct netd_sock *sk)
                    sk->idx, got / 2, want);
         return;
     }
-    if (setsockopt(sk->fd, SOL_SOCKET, SO_RCVBUFFORCE, &want,
-                   sizeof(want)) == 0) {
-        len = sizeof(got);
-        (void)getsockopt(sk->fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
-        log_notice("udp %d: receive buffer %d bytes (udp_maxbuffer %d, "
-                   "past net.core.rmem_max with SO_RCVBUFFORCE)", sk->idx,
-                   got / 2, want);
-        return;
-    }
     log_warn("udp %d: receive buffer %d bytes, not udp_maxbuffer %d: "
-             "capped by net.core.rmem_max and SO_RCVBUFFORCE: %s; raise "
-             "the sysctl", sk->idx, got / 2, want, strerror(errno));
+             "capped by net.core.rmem_max (mid was not privileged): raise "
+             "the sysctl", sk->idx, got / 2, want);
 }
 
 /* proto_udp_recverr - ICMP errors to sk's error queue (IP_RECVERR) */
@@ -404,7 +394,7 @@ static void proto_udp_flush(struct netd *n)
         }
         /* IP_RECVERR: the error of an earlier datagram (its ICMP is on
          * the error queue) failed this one; it was not sent: once more. */
-        if (r < 0 && proto_udp_icmp_errno(errno) && again != done) {
+        if (r < 0 && proto_udp_icmp_reason(errno) != 0 && again != done) {
             again = done;
             continue;
         }
