@@ -1091,6 +1091,21 @@ sub recv
     return wantarray ? ($buf, $port) : $buf;
 }
 
+# kernel_drops() - datagrams the kernel dropped on this socket so far
+# (its receive buffer was full: the test read too slowly), from the
+# drops column of /proc/net/udp; undef when not found
+sub kernel_drops
+{
+    my ($self) = @_;
+    my $want = sprintf(':%04X', $self->port);
+    open(my $fh, '<', '/proc/net/udp') or return undef;
+    while (<$fh>) {
+        my @f = split;
+        return $f[-1] if @f > 12 && $f[1] =~ /\Q$want\E$/;
+    }
+    return undef;
+}
+
 # drain() - discard what is queued; the number of datagrams discarded
 sub drain
 {
