@@ -92,7 +92,9 @@ static int sipd_worker_batch(struct sipd_worker *w)
         ring_release(&w->q_lo);
         sipd_send_commit(w);
         /* Done once its output is published: what a SIGKILL catches
-         * before this line is sipd:taken - sipd:done (mid_spawn.c). */
+         * before this line is sipd:taken - sipd:done (mid_spawn.c), an
+         * upper bound: a kill between the commit and this line counts
+         * a published batch (SIPD_WORKER_BATCH at most) as lost too. */
         stats_add(w->st, STAT_SIPD_DONE, (uint64_t)nsip);
     }
     return n;

@@ -180,9 +180,13 @@ sub missing { my ($want, $seen) = @_; grep { !$seen->{$_} } sort keys %$want }
                                    sipd:queue_drops net:ring_full_drops
                                    net:udp_kernel_drops);
     my $mine = $uas->kernel_drops // 0;
-    is($got + $lost + $mine, 600,
+    my $sum = $got + $lost + $mine;
+    # sipd:crash_lost is an upper bound: a worker's last batch may have
+    # been published just before the kill (32 per worker, 2 workers)
+    ok($sum >= 600 && $sum <= 600 + 2 * 32,
        "SIGKILL under load: forwarded $got + counted losses $lost"
-       . " (+ $mine dropped at the test's own socket) = sent")
+       . " (+ $mine dropped at the test's own socket) covers all 600 sent,"
+       . " over by at most one batch per worker")
         or diag(join(' ', map { "$_=$st->{$_}" } grep { /^sipd:/ } sort keys %$st));
     like($p->log, qr/sipd\/0: \d+ messages in flight were lost with it/,
          'the loss is logged')
