@@ -78,8 +78,10 @@ extern int netd_to_sipd(struct netd *n, const struct msg_sip *hdr,
  *      reason (MSG_FAIL_*): a MSG_T_SIP_IN record with MSG_F_SEND_FAILED,
  *      fail = reason | tries << 8 (MSG_FAIL_TRIES), and data/len (the
  *      message to hand back; len 0 for a UDP destination). It goes to
- *      sipd ring "ring" (the one m came from), or to hash % nsipd when
- *      that instance is gone. Counts net:send_failed. Published at the
+ *      sipd ring "ring" (the one m came from) while that instance is live,
+ *      else where a new message of its Call-ID would go (any sipd can
+ *      re-route it: the message carries all it needs), stamped like a
+ *      received message. Counts net:send_failed. Published at the
  *      next netd_commit(). 0, or -ENOSPC (ring full: counted
  *      net:ring_full_drops, the caller logs).
  */

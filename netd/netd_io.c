@@ -119,8 +119,10 @@ int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,
 int netd_send_failed(struct netd *n, int ring, const struct msg_sip *m,
                      const char *data, size_t len, uint32_t reason)
 {
-    int i = ring >= 0 && ring < n->nsipd
-                ? ring : (int)(m->hash % (uint32_t)n->nsipd);
+    uint32_t live = __atomic_load_n(&n->srv->shm.hdr->sipd_live,
+                                    __ATOMIC_RELAXED);
+    int i = ring >= 0 && ring < n->nsipd && (live & (1u << ring))
+                ? ring : netd_pick(n, m->hash);
     struct msg_sip *r;
 
     stats_inc(n->st, STAT_NET_SEND_FAILED);
@@ -138,6 +140,7 @@ int netd_send_failed(struct netd *n, int ring, const struct msg_sip *m,
     r->peer = m->peer;
     r->len = (uint32_t)len;
     r->fail = (m->fail & ~0xffu) | (reason & 0xffu);
+    r->stamp_ms = ev_stamp_ms();
     if (len > 0)
         memcpy(r->data, data, len);
     n->dirty |= 1u << i;
