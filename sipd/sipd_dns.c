@@ -166,11 +166,14 @@ static void sipd_dns_status_fail(struct sipd_worker *w, struct sipd_pend *p,
 }
 
 /*
- * sipd_dns_reroute - DNS chose another transport than the Via we built
- *    (NAPTR or SRV said TCP for a URI without ;transport): route the
- *    received message again with that transport forced, so the new Via
- *    names the transport really used (RFC 3261 18.1.1). Nothing is
- *    counted twice: the first pass counted already.
+ * sipd_dns_reroute - the target contradicts the Via we built: DNS chose
+ *    another transport (NAPTR or SRV said TCP for a URI without
+ *    ;transport), or gave an address of another family than the socket
+ *    the Via names (AAAA with [dns] try_ipv6 for a request that came in
+ *    over IPv4). Route the received message again with them forced, so
+ *    the new Via (and Record-Route) names the transport and socket
+ *    really used (RFC 3261 18.1.1). Nothing is counted twice: the
+ *    first pass counted already.
  */
 static void sipd_dns_reroute(struct sipd_worker *w, struct sipd_pend *p,
                              const struct msg_dns_target *t)
@@ -181,6 +184,7 @@ static void sipd_dns_reroute(struct sipd_worker *w, struct sipd_pend *p,
 
     env.st = NULL;
     env.force_proto = t->proto;
+    env.force_family = t->addr.family;
     memset(&out, 0, sizeof(out));
     out.buf = w->out_buf;
     out.cap = SIPD_OUT_MAX;
@@ -200,19 +204,24 @@ static void sipd_dns_reroute(struct sipd_worker *w, struct sipd_pend *p,
 
 /*
  * sipd_dns_next - a handed-back request: the first target of our
- *    transport that is not the one that failed (dnsd should have left it
- *    out already; this holds when it did not). NULL: none left.
+ *    transport and of the family of the socket our Via names (the bytes
+ *    carry that Via) that is not the one that failed (dnsd should have
+ *    left it out already; this holds when it did not). NULL: none left.
  */
 static const struct msg_dns_target *
-sipd_dns_next(const struct msg_dns_answer *a, const struct sipd_pend *p)
+sipd_dns_next(const struct cfg *c, const struct msg_dns_answer *a,
+              const struct sipd_pend *p)
 {
     const struct msg_sip *in = (const struct msg_sip *)p->in;
     const struct msg_dns_target *t;
     int i;
 
+    if (p->out.sock >= c->nlisten)
+        return NULL;
     for (i = 0; i < a->ntargets; i++) {
         t = &a->targets[i];
         if ((t->proto == 0 || t->proto == p->out.proto)
+            && t->addr.family == c->listen[p->out.sock].addr.ss_family
             && !(t->addr.family == in->peer.family
                  && t->addr.port == in->peer.port
                  && memcmp(t->addr.ip, in->peer.ip, 16) == 0))
@@ -227,13 +236,25 @@ static void sipd_dns_retry(struct sipd_worker *w, struct sipd_pend *p,
 {
     const struct msg_dns_target *t;
 
-    if (a->status != MSG_DNS_OK || (t = sipd_dns_next(a, p)) == NULL
+    if (a->status != MSG_DNS_OK || (t = sipd_dns_next(w->env.cfg, a, p)) == NULL
         || sipd_route_resolved(&w->env, t, &p->out) != SIPD_V_SEND) {
         sipd_dns_fail(w, (const struct msg_sip *)p->in, 503,
                       "Service Unavailable");
         return;
     }
     sipd_send_netd(w, &p->out);
+}
+
+/*
+ * sipd_dns_other - target t is of another transport, or another family
+ *    than the socket p's Via names: p is routed again for it.
+ */
+static int sipd_dns_other(const struct cfg *c, const struct sipd_pend *p,
+                          const struct msg_dns_target *t)
+{
+    return (t->proto != 0 && t->proto != p->out.proto)
+           || (p->out.sock < c->nlisten
+               && c->listen[p->out.sock].addr.ss_family != t->addr.family);
 }
 
 void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
@@ -253,8 +274,7 @@ void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
                == SIPD_V_SEND)
         sipd_send_netd(w, &p->out);
     else if (a->status == MSG_DNS_OK && a->ntargets > 0
-             && a->targets[0].proto != 0
-             && a->targets[0].proto != p->out.proto)
+             && sipd_dns_other(w->env.cfg, p, &a->targets[0]))
         sipd_dns_reroute(w, p, &a->targets[0]);
     else if (a->status == MSG_DNS_OK)   /* resolved, but unreachable */
         stats_inc(w->st, sipd_dns_is_reply((const struct msg_sip *)p->in)

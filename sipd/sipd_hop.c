@@ -13,7 +13,8 @@
  *
  *    The transport can change after that, in two places only:
  *    sipd_hop_forced() when DNS (NAPTR/SRV) chose it for a name target
- *    (RFC 3263 4.1; sipd_dns.c routes the message again with it), and
+ *    (RFC 3263 4.1; sipd_dns.c routes the message again with it, and
+ *    likewise with the family of the address DNS gave), and
  *    sipd_hop_big() for a request over 1300 bytes to an IP literal
  *    with no ;transport= (RFC 3261 18.1.1), which leaves over TCP when
  *    a TCP listen socket of its family exists.
@@ -181,22 +182,28 @@ int sipd_hop_next(const struct cfg *c, struct sip_msg *m,
 }
 
 /*
- * sipd_hop_forced - RFC 3263 4.1: DNS (NAPTR/SRV) chose the transport
- *    of a name target: the hop takes it, and a socket of it for the Via.
- *    IP literals are not resolved, so they are left alone. Returns 0,
- *    or 503 with *why set when we have no socket of that transport.
+ * sipd_hop_forced - RFC 3263 4.1: DNS chose the transport (NAPTR/SRV)
+ *    or the address family (A or AAAA) of a name target: the hop takes
+ *    them, and a socket of them for the Via, so that the Via names the
+ *    socket that sends. IP literals are not resolved, so they are left
+ *    alone. Returns 0, or 503 with *why set when we have no socket of
+ *    that transport and family.
  */
 int sipd_hop_forced(const struct sipd_route_env *env, const struct msg_sip *in,
                     struct sipd_hop *h, const char **why)
 {
-    if (env->force_proto == 0 || h->ht == SIP_HOST_IPV4
-        || h->ht == SIP_HOST_IPV6 || h->proto == env->force_proto)
+    int family = env->force_family;
+
+    if ((env->force_proto == 0 && family == AF_UNSPEC)
+        || h->ht == SIP_HOST_IPV4 || h->ht == SIP_HOST_IPV6)
         return 0;
-    h->proto = env->force_proto;
-    h->given = 1;
-    h->sock = sipd_addr_sock(env->cfg, h->proto, AF_UNSPEC, in->sock);
+    if (env->force_proto != 0 && h->proto != env->force_proto) {
+        h->proto = env->force_proto;
+        h->given = 1;
+    }
+    h->sock = sipd_addr_sock(env->cfg, h->proto, family, in->sock);
     if (h->sock < 0) {
-        *why = sipd_hop_no_sock(h->proto, AF_UNSPEC);
+        *why = sipd_hop_no_sock(h->proto, family);
         return 503;
     }
     return 0;

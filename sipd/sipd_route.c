@@ -608,25 +608,25 @@ int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
  *    out is what sipd_route() returned: out->proto is the transport
  *    its top Via names (UDP unless the URI said ;transport=tcp) and
  *    out->sock the socket the Via names. A target of another
- *    transport would contradict that Via: SIPD_V_DROP (rewriting the
- *    Via for it is the caller's business: route the received message
- *    again). A target of another family is sent from a socket of
- *    that family; the Via still names the first one, which is ours
- *    and gets the responses. The caller counts a drop.
+ *    transport or another address family would contradict that Via
+ *    (an IPv6-only next hop cannot answer to an IPv4 sent-by; RFC
+ *    3261 18.1.1, 18.2.2): SIPD_V_DROP, and rewriting the Via for it
+ *    is the caller's business: route the received message again with
+ *    force_proto / force_family (sipd_dns.c). The caller counts a
+ *    drop when it does not.
  */
 int sipd_route_resolved(const struct sipd_route_env *env,
                         const struct msg_dns_target *t,
                         struct sipd_route_out *out)
 {
-    int sock;
+    const struct cfg *c = env->cfg;
 
     out->verdict = SIPD_V_DROP;
     if (t->proto != 0 && t->proto != out->proto)
         return SIPD_V_DROP;             /* 0: the transport we asked for */
-    sock = sipd_addr_sock(env->cfg, out->proto, t->addr.family, out->sock);
-    if (sock < 0)
+    if (out->sock >= c->nlisten
+        || c->listen[out->sock].addr.ss_family != t->addr.family)
         return SIPD_V_DROP;
-    out->sock = (uint16_t)sock;
     out->dst = t->addr;
     out->conn_id = 0;
     out->verdict = SIPD_V_SEND;

@@ -30,6 +30,9 @@ struct sipd_route_env {
     int force_proto;                    /* MSG_PROTO_*: a name target
                                          * leaves over this transport (DNS
                                          * chose it); 0: the URI decides */
+    int force_family;                   /* AF_INET/AF_INET6: a name target
+                                         * leaves over this family (DNS
+                                         * gave an address of it); 0: any */
 };
 
 struct sipd_route_out {
@@ -84,10 +87,12 @@ extern int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
                       size_t len, struct sipd_route_out *out);
 
 /*
- * sipd_route_resolved - finish a SIPD_V_RESOLVE: pick the socket for
- *    target t (the first DNS target) and fill out->proto/sock/dst.
- *    Returns SIPD_V_SEND, or SIPD_V_DROP when no listen socket can
- *    reach it.
+ * sipd_route_resolved - finish a SIPD_V_RESOLVE: target t (the first
+ *    DNS target) fills out->dst. Returns SIPD_V_SEND, or SIPD_V_DROP
+ *    when t contradicts the Via out carries: another transport, or
+ *    another address family than the socket the Via names (the caller
+ *    routes the received message again with env->force_proto and
+ *    env->force_family set from t).
  */
 extern int sipd_route_resolved(const struct sipd_route_env *env,
                                const struct msg_dns_target *t,

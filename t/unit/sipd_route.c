@@ -1210,12 +1210,11 @@ static void t_resolved(void)
     memset(&t, 0, sizeof(t));
     t_addr("[2001:db8::7]:5060", &t.addr);
     t.proto = UDP;
-    is_int(sipd_route_resolved(&env, &t, &out), SIPD_V_SEND,
-           "resolved to IPv6: sent");
-    is_int(out.sock, 2, "resolved to IPv6: from the IPv6 socket");
-    is_str(t_addr_text(&out.dst, a, sizeof(a)), "[2001:db8::7]:5060",
-           "resolved: destination");
+    is_int(sipd_route_resolved(&env, &t, &out), SIPD_V_DROP,
+           "resolved to IPv6, Via names IPv4: dropped (routed again)");
     t_addr("10.0.0.2:5060", &t.addr);
+    is_str(t_addr_text(&t.addr, a, sizeof(a)), "10.0.0.2:5060",
+           "resolved: target text");
     out.sock = 1;
     is_int(sipd_route_resolved(&env, &t, &out), SIPD_V_SEND,
            "resolved to IPv4: sent");
@@ -1233,6 +1232,107 @@ static void t_resolved(void)
     t_addr("[2001:db8::7]:5060", &t.addr);
     is_int(sipd_route_resolved(&env, &t, &out), SIPD_V_DROP,
            "resolved to IPv6 without an IPv6 socket: dropped");
+}
+
+/*
+ * What a worker does with a DNS answer for a name target (sipd_dns.c):
+ * sipd_route_resolved(), and when the target contradicts the Via (its
+ * transport, or the family of the socket the Via names), the received
+ * message routed again with force_proto and force_family. Whatever
+ * leaves must carry a Via naming the socket it leaves from.
+ */
+struct t_fam_case {
+    const char *name;
+    int in_sock;                        /* listen it arrived on */
+    const char *target;                 /* DNS target "ip:port" */
+    int tproto;                         /* its transport, 0: any */
+    int first;                          /* sipd_route_resolved() */
+    int verdict;                        /* after routing again */
+    int sock;                           /* SEND: sent from */
+    const char *via;                    /* SEND: top Via up to branch */
+};
+
+static const struct t_fam_case t_fam_cases[] = {
+    {"IPv4 in, AAAA target", 1, "[2001:db8::7]:5060", UDP, SIPD_V_DROP,
+     SIPD_V_SEND, 2, "Via: SIP/2.0/UDP [::1]:5060;branch="},
+    {"IPv4 in, AAAA target, no transport", 0, "[2001:db8::7]:5070", 0,
+     SIPD_V_DROP, SIPD_V_SEND, 2, "Via: SIP/2.0/UDP [::1]:5060;branch="},
+    {"IPv6 in, A target", 2, "10.0.0.2:5060", UDP, SIPD_V_DROP, SIPD_V_SEND,
+     0, "Via: SIP/2.0/UDP 127.0.0.1:5060;branch="},
+    {"IPv6 in, AAAA target", 2, "[2001:db8::7]:5060", UDP, SIPD_V_SEND,
+     SIPD_V_SEND, 2, "Via: SIP/2.0/UDP [::1]:5060;branch="},
+    {"IPv4 in, A target", 1, "10.0.0.2:5060", UDP, SIPD_V_SEND, SIPD_V_SEND,
+     1, "Via: SIP/2.0/UDP 127.0.0.2:5070;branch="},
+};
+
+/* t_fam_top_via - the first Via line of out, or "" */
+static const char *t_fam_top_via(const struct sipd_route_out *out, char *buf,
+                                 size_t cap)
+{
+    const char *v = memmem(out->buf, out->len, "\r\nVia: ", 7);
+    const char *e;
+
+    buf[0] = '\0';
+    if (v == NULL
+        || (e = memmem(v + 2, out->len - (size_t)(v + 2 - out->buf), "\r\n",
+                       2)) == NULL
+        || (size_t)(e - v - 2) >= cap)
+        return buf;
+    memcpy(buf, v + 2, (size_t)(e - v - 2));
+    buf[e - v - 2] = '\0';
+    return buf;
+}
+
+static void t_fam_run(const struct t_fam_case *c, const char *req, size_t len)
+{
+    struct sipd_route_env env = {.cfg = &t_cfg, .st = NULL};
+    struct msg_dns_target t;
+    struct sipd_route_out out;
+    struct msg_sip in;
+    char via[256];
+    int v;
+
+    memset(&in, 0, sizeof(in));
+    in.proto = UDP;
+    in.sock = (uint16_t)c->in_sock;
+    t_addr(c->in_sock == 2 ? "[2001:db8::1]:5062" : "10.0.0.1:5062", &in.peer);
+    memset(&out, 0, sizeof(out));
+    out.buf = t_buf;
+    out.cap = sizeof(t_buf);
+    memset(&t, 0, sizeof(t));
+    t_addr(c->target, &t.addr);
+    t.proto = (uint8_t)c->tproto;
+    is_int(sipd_route(&env, t_msg, &in, req, len, &out), SIPD_V_RESOLVE,
+           "family: %s: resolved", c->name);
+    v = sipd_route_resolved(&env, &t, &out);
+    is_int(v, c->first, "family: %s: first verdict", c->name);
+    if (v != SIPD_V_SEND) {             /* sipd_dns_reroute() */
+        env.force_proto = t.proto;
+        env.force_family = t.addr.family;
+        v = sipd_route(&env, t_msg, &in, req, len, &out);
+        if (v == SIPD_V_RESOLVE)
+            v = sipd_route_resolved(&env, &t, &out);
+    }
+    is_int(v, c->verdict, "family: %s: verdict", c->name);
+    if (v != SIPD_V_SEND)
+        return;
+    is_int(out.sock, c->sock, "family: %s: sent from", c->name);
+    is_int(t_cfg.listen[out.sock].addr.ss_family, t.addr.family,
+           "family: %s: socket of the target's family", c->name);
+    ok(strncmp(t_fam_top_via(&out, via, sizeof(via)), c->via,
+                   strlen(c->via)) == 0,
+           "family: %s: top Via %s", c->name, via);
+}
+
+/* t_family - the Via always names the socket the request leaves from */
+static void t_family(void)
+{
+    static const char req[] = "INVITE sip:bob@biloxi.example.com SIP/2.0"
+                              CRLF VIA_A MF70 TAIL_INV;
+    size_t i;
+
+    for (i = 0; i < sizeof(t_fam_cases) / sizeof(t_fam_cases[0]); i++)
+        t_fam_run(&t_fam_cases[i], req, sizeof(req) - 1);
 }
 
 /* t_sipd_reply - the exported reply builder on a parsed request */
@@ -1413,6 +1513,7 @@ int main(void)
     t_roundtrip();
     t_tags();
     t_resolved();
+    t_family();
     t_sipd_reply();
     t_big();
     free(t_msg);
