@@ -35,6 +35,20 @@
 #define DNS_CLNT_NAME_MAX 255
 
 /*
+ * DNS_CLNT_SILENT_STEPS - RFC 3263 steps in a row in which every query
+ *      timed out before dnsd gives up with MSG_DNS_TIMEOUT; each step
+ *      may take [dns] timeout_ms x tries. dns_clnt_wait_ms() is how long
+ *      a client waits for dnsd's answer at most (with a second of slack),
+ *      so it never gives up before dnsd does.
+ */
+#define DNS_CLNT_SILENT_STEPS 2
+
+static inline int64_t dns_clnt_wait_ms(int timeout_ms, int tries)
+{
+    return (int64_t)DNS_CLNT_SILENT_STEPS * timeout_ms * tries + 1000;
+}
+
+/*
  * dns_clnt_query - reserve and fill one query record on r (producer
  *      side of a sipd -> dnsd ring), not committed.
  *      name/name_len: the host of the URI, not NUL-terminated; an IPv6

@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "dns_clnt.h"
 #include "dnsd.h"
 #include "log.h"
 
@@ -426,7 +427,7 @@ static void dnsd_resolve_done(struct dnsd_lookup *l)
         return;
     l->silent = l->answered == 0 && (l->seen & DNSD_SEEN_TIMEOUT)
                     ? l->silent + 1 : 0;
-    if (l->step != DNSD_STEP_ADDR && l->silent >= 2) {
+    if (l->step != DNSD_STEP_ADDR && l->silent >= DNS_CLNT_SILENT_STEPS) {
         dnsd_resolve_finish(l, MSG_DNS_TIMEOUT);
         return;
     }

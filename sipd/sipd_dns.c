@@ -11,8 +11,9 @@
  *
  *    Parked entries are malloc'd: they are variable-sized and live for
  *    a network round trip, unlike the per-message path, which allocates
- *    nothing. An entry not answered within [dns] timeout_ms x tries plus
- *    a second (dnsd gone) is answered 503 at the next tick.
+ *    nothing. An entry not answered within dns_clnt_wait_ms() (the
+ *    longest dnsd takes to give up, plus a second: dnsd gone) is
+ *    answered 503 at the next tick.
  *
  *    Failure replies (requests only; a response that cannot be routed is
  *    dropped): NXDOMAIN 478 "Unresolvable destination", any other
@@ -117,8 +118,8 @@ static void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
         return;
     }
     p->qid = qid;
-    p->deadline_ms = ev_now_ms() + (int64_t)c->dns_timeout_ms * c->dns_tries
-                     + 1000;
+    p->deadline_ms = ev_now_ms()
+                     + dns_clnt_wait_ms(c->dns_timeout_ms, c->dns_tries);
     p->out = *out;
     memcpy(p->bytes, out->buf, out->len);
     p->out.buf = p->bytes;
