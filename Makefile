@@ -146,6 +146,63 @@ fuzz:
 			-artifact_prefix=build/fuzz/ build/fuzz/corpus-$$f; \
 	done
 
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]
+#
+# mid execs netd, sipd and dnsd from the directory its own binary is in
+# (/proc/self/exe, mid_spawn.c), so the four daemons stay together in a
+# private directory, PREFIX/lib/sipstage/bin (Postfix keeps its daemons in
+# libexec the same way: they are not commands), with the transports
+# beside it in PREFIX/lib/sipstage/lib, the layout of build/: the default
+# [modules] path "build/lib" (BIN/../lib) finds them too. Operators get
+# PREFIX/sbin/sipstage-mid (a relative symlink to mid) and
+# PREFIX/sbin/sipctl. The config goes to DESTDIR/SYSCONFDIR/sipstage and
+# is never overwritten; run_dir, fifo_name and [modules] path are set
+# for the installed layout, and the systemd unit and sipctl are
+# rewritten for PREFIX and SYSCONFDIR.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+INST_LIB := $(PREFIX)/lib/sipstage
+INST_CFG := $(SYSCONFDIR)/sipstage/sipstage.cfg
+INSTALL ?= install
+MAN8 := man/mid.8 man/sipctl.8
+MAN5 := man/sipstage.cfg.5
+
+.PHONY: install
+install: $(BINS) $(PROTO_LIBS)
+	$(INSTALL) -d $(DESTDIR)$(INST_LIB)/bin $(DESTDIR)$(INST_LIB)/lib \
+		$(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSCONFDIR)/sipstage
+	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(INST_LIB)/bin/
+	$(INSTALL) -m 0644 $(PROTO_LIBS) $(DESTDIR)$(INST_LIB)/lib/
+	ln -sfn ../lib/sipstage/bin/mid $(DESTDIR)$(PREFIX)/sbin/sipstage-mid
+	sed -e 's|^SIPCTL_BIN=[^ ]*|SIPCTL_BIN=../lib/sipstage/bin|' \
+		-e 's|^SIPCTL_CFG=[^ ]*|SIPCTL_CFG=$(INST_CFG)|' \
+		scripts/sipctl >$(DESTDIR)$(PREFIX)/sbin/sipctl.tmp
+	chmod 0755 $(DESTDIR)$(PREFIX)/sbin/sipctl.tmp
+	mv -f $(DESTDIR)$(PREFIX)/sbin/sipctl.tmp $(DESTDIR)$(PREFIX)/sbin/sipctl
+	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(INSTALL) -m 0644 etc/sipctl.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sipctl
+	sed -e 's|/usr/local/|$(PREFIX)/|g' \
+		-e 's|/etc/sipstage/|$(SYSCONFDIR)/sipstage/|g' \
+		etc/sipstage.service >$(DESTDIR)$(SYSTEMDDIR)/sipstage.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/sipstage.service
+	@if [ -e $(DESTDIR)$(INST_CFG) ]; then \
+		echo "install: $(DESTDIR)$(INST_CFG) exists: left alone"; \
+	else \
+		sed -e 's|^run_dir = .*|run_dir = /run/sipstage|' \
+		    -e 's|^fifo_name = .*|fifo_name = /run/sipstage/mi_fifo|' \
+		    -e 's|^#path = build/lib.*|path = $(INST_LIB)/lib|' \
+		    -e 's|build/bin/mid|$(PREFIX)/sbin/sipstage-mid|g' \
+		    etc/sipstage.cfg >$(DESTDIR)$(INST_CFG) && \
+		chmod 0644 $(DESTDIR)$(INST_CFG) && \
+		echo "install: $(DESTDIR)$(INST_CFG)"; \
+	fi
+
 check-style:
 	scripts/check-style
 
