@@ -13,8 +13,10 @@
  *
  *    Otherwise the new text goes into the segment (shm_cfg_set: the other
  *    slot, then a switch, so a stage starting meanwhile reads one whole
- *    text), mid takes the new struct, the live log level and the sipd
- *    count ([stages] sipd, as stage_scale) follow, and the stages are
+ *    text), mid takes the new struct, the live log level follows, and so
+ *    does the sipd count ([stages] sipd, as stage_scale) when the file
+ *    changed it: a count set with MI stage_scale is kept across reloads
+ *    of a file whose [stages] sipd is unchanged. Then the stages are
  *    restarted one at a time: dnsd, every sipd, netd, each only after the
  *    previous one is running again. Each reads the new text as it starts.
  *    The rings hold the traffic of a stage while it restarts, so nothing
@@ -176,7 +178,7 @@ int mid_reload(struct mid *m, char *why, size_t whylen)
     struct cfg *nc;
     char keys[256], *text = NULL;
     size_t len;
-    int n, rc;
+    int n, rc, file_sipd = m->cfg.stages_sipd;
 
     if ((nc = malloc(sizeof(*nc))) == NULL) {
         snprintf(why, whylen, "out of memory");
@@ -209,7 +211,10 @@ int mid_reload(struct mid *m, char *why, size_t whylen)
     __atomic_store_n(&m->shm.hdr->log_level,
                      m->verbose ? LOG_L_INFO + m->verbose - 1 : m->cfg.debug,
                      __ATOMIC_RELAXED);
-    if (m->cfg.stages_sipd != m->shm.hdr->nsipd)
+    /* The file's count wins only when the file changed it: a count an
+     * operator set with stage_scale survives reloads of the same file. */
+    if (m->cfg.stages_sipd != file_sipd
+        && m->cfg.stages_sipd != m->shm.hdr->nsipd)
         mid_spawn_scale(m, m->cfg.stages_sipd);
     n = mid_reload_roll(m);
     log_notice("reload: config %s accepted; restarting %d stages one at "

@@ -118,4 +118,42 @@ like($p->log, qr/reload: config .* accepted; restarting 3 stages/,
      'SIGHUP: the reload is logged');
 
 $p->stop;
+
+# -- a sipd count set with stage_scale survives a reload of a file whose
+# [stages] sipd did not change; a changed [stages] sipd wins
+{
+    my $q = Proxy->new(sipd => 1, children => 2);
+    my $qbase = $q->config_text;
+    my $nsipd = sub { scalar grep { $_->{Type} eq 'sipd' } @_ };
+    my $settled = sub {
+        my ($n) = @_;
+        return $q->wait_ps(sub { $nsipd->(@_) == $n
+            && !grep { $_->{State} ne 'running' } @_ }, 15);
+    };
+    my ($c, $why) = $q->mi('stage_scale', 'sipd', '3');
+    is($c, 200, 'scale: stage_scale sipd 3') or diag("$c $why");
+    ok($settled->(3), 'scale: three sipd running')
+        or diag(Proxy::ps_text($q->{last_ps}));
+    Proxy::spew($q->cfg, $qbase . "[route]\nrecord_route = 1\n");
+    ($c, $why) = $q->mi('reload');
+    is($c, 200, 'scale: reload of an unchanged [stages] sipd') or diag($why);
+    ok($settled->(3), 'scale: still three sipd after the reload')
+        or diag(Proxy::ps_text($q->{last_ps}));
+    kill('HUP', $q->pid);
+    sleep 1;
+    ok($settled->(3), 'scale: still three sipd after SIGHUP')
+        or diag(Proxy::ps_text($q->{last_ps}));
+    Proxy::spew($q->cfg, $qbase =~ s/^sipd = 1$/sipd = 2/mr);
+    my $until = time + 15;
+    ($c, $why) = $q->mi('reload');
+    while (defined $c && $c == 409 && $why =~ /in progress/ && time < $until) {
+        sleep 0.2;
+        ($c, $why) = $q->mi('reload');
+    }
+    is($c, 200, 'scale: reload with [stages] sipd = 2') or diag($why);
+    ok($settled->(2), 'scale: the file\'s new count wins: two sipd')
+        or diag(Proxy::ps_text($q->{last_ps}));
+    $q->stop;
+}
+
 done_testing();
