@@ -27,6 +27,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "priv.h"
 #include "srv.h"
 
 int srv_proc_slot(int stage, int instance)
@@ -132,30 +133,40 @@ static void srv_ctl_open(struct srv *s)
     ev_add(&s->ev, &s->sub_io, EPOLLIN);
 }
 
-/* srv_privs - chroot and change user, as [core] says; root only */
+/*
+ * srv_privs - chroot and change user and group, as [core] says; root
+ * only (mid warns at start when it is not root). mid checked the names
+ * when it loaded the config; this runs after init(), so sockets, rings,
+ * transports and resolv.conf are already open when the root changes.
+ */
 static void srv_privs(struct srv *s)
 {
-    struct passwd *pw = NULL;
-    struct group *gr = NULL;
+    uid_t uid = 0;
+    gid_t gid = 0, ugid = 0;
+    const char *u = s->cfg.user, *g = s->cfg.group;
 
     if (geteuid() != 0)
         return;
-    if (s->cfg.user[0] && (pw = getpwnam(s->cfg.user)) == NULL)
-        log_fatal("[core] user %s: no such user", s->cfg.user);
-    if (s->cfg.group[0] && (gr = getgrnam(s->cfg.group)) == NULL)
-        log_fatal("[core] group %s: no such group", s->cfg.group);
+    if (u[0] && priv_user(u, &uid, &ugid) < 0)
+        log_fatal("[core] user %s: no such user", u);
+    if (g[0] && priv_group(g, &gid) < 0)
+        log_fatal("[core] group %s: no such group", g);
     if (s->cfg.chroot_dir[0]
         && (chroot(s->cfg.chroot_dir) < 0 || chdir("/") < 0))
         log_fatal("chroot %s: %s", s->cfg.chroot_dir, strerror(errno));
-    if (gr != NULL && setgid(gr->gr_gid) < 0)
-        log_fatal("setgid %s: %s", s->cfg.group, strerror(errno));
-    if (pw != NULL) {
-        if (gr == NULL && setgid(pw->pw_gid) < 0)
-            log_fatal("setgid %s: %s", s->cfg.user, strerror(errno));
-        if (initgroups(pw->pw_name, gr ? gr->gr_gid : pw->pw_gid) < 0
-            || setuid(pw->pw_uid) < 0)
-            log_fatal("setuid %s: %s", s->cfg.user, strerror(errno));
+    if (g[0] && (setgroups(1, &gid) < 0 || setgid(gid) < 0))
+        log_fatal("setgid %s: %s", g, strerror(errno));
+    if (u[0]) {
+        struct passwd *pw = getpwuid(uid);
+
+        if (!g[0] && setgid(ugid) < 0)
+            log_fatal("setgid %s: %s", u, strerror(errno));
+        if ((pw != NULL && initgroups(pw->pw_name, g[0] ? gid : ugid) < 0)
+            || setuid(uid) < 0)
+            log_fatal("setuid %s: %s", u, strerror(errno));
     }
+    /* A set-id change makes the process undumpable: do_coredump wants
+     * its core all the same. */
     if (s->cfg.do_coredump)
         prctl(PR_SET_DUMPABLE, 1);
 }
@@ -163,6 +174,7 @@ static void srv_privs(struct srv *s)
 void srv_loop(struct srv *s, int (*work)(struct srv *s),
               int (*may_sleep)(struct srv *s))
 {
+    int64_t deadline;
     int busy = 0, rc;
 
     while (!s->stop) {
@@ -173,6 +185,13 @@ void srv_loop(struct srv *s, int (*work)(struct srv *s),
          * bounded): look again without blocking. */
         busy = work(s) > 0 || rc > 0;
     }
+    /* Drain: what already waits in the input rings was accepted by the
+     * stage before us; handle it (no new events: no new input) for at
+     * most SRV_DRAIN_MS, so that a stop or a planned restart loses
+     * nothing that was accepted. */
+    deadline = ev_now_ms() + SRV_DRAIN_MS;
+    while (work(s) > 0 && ev_now_ms() < deadline)
+        ;
 }
 
 int srv_main(int argc, char **argv, const struct srv_ops *ops)

@@ -53,11 +53,15 @@ struct srv {
 
 extern int srv_main(int argc, char **argv, const struct srv_ops *ops);
 
+#define SRV_DRAIN_MS 1000              /* stopping: input rings, at most */
+
 /*
  * srv_loop - the loop of a stage driven by rings: handle events, then
  * work() (returns how much it did); block in epoll only when the last
  * round did nothing and may_sleep() says every input ring is empty
- * (ring_sleep_prepare). Returns when s->stop is set.
+ * (ring_sleep_prepare). Once s->stop is set it handles no more events
+ * but calls work() until a round does nothing or SRV_DRAIN_MS passed
+ * (drain), then returns.
  */
 extern void srv_loop(struct srv *s, int (*work)(struct srv *s),
                      int (*may_sleep)(struct srv *s));

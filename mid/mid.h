@@ -141,8 +141,8 @@ struct mid {
 extern int mid_conf_load(struct mid *m, const char *path, char *err,
                          size_t errlen);
 extern int mid_conf_read(const char *path, char **text, size_t *len);
-extern int mid_conf_unbuilt(const struct cfg *c, const char *text,
-                            const char *path, char *err, size_t errlen);
+extern int mid_conf_check(const struct cfg *c, const char *text,
+                          const char *path, char *err, size_t errlen);
 extern void mid_conf_limits(struct mid *m);
 extern int mid_conf_pidlock(struct mid *m);
 extern int mid_conf_daemon(struct mid *m);

@@ -22,7 +22,10 @@
  *    (flock -n), not by the pid alone.
  * DIAGNOSTICS
  *    A config error is returned as "FILE:LINE: [section] key: reason".
- *    Failures to set limits only warn; failure to create run_dir, to
+ *    [core] user or group unknown, or chroot_dir not a directory, are
+ *    config errors (the stages apply them). Set as another user than
+ *    root they are ignored with a warning. Failures to set limits only
+ *    warn; failure to create run_dir, to
  *    open or lock the pid file, or to daemonize is fatal. A pid file
  *    locked by another mid: "pid_file FILE: locked by running mid pid
  *    N: not starting", exit 1, nothing touched.
@@ -41,6 +44,7 @@
 
 #include "log.h"
 #include "mid.h"
+#include "priv.h"
 
 #define MID_CONF_LOCK_TRIES 5           /* rides out a sipctl probe */
 #define MID_CONF_LOCK_WAIT_NS 20000000L
@@ -117,8 +121,8 @@ static int mid_conf_line(const char *text, const char *section,
  * Modules built into mid (mi_fifo) or loaded on demand (proto_udp,
  * proto_tcp) are accepted and ignored.
  */
-int mid_conf_unbuilt(const struct cfg *c, const char *text,
-                     const char *path, char *err, size_t errlen)
+static int mid_conf_unbuilt(const struct cfg *c, const char *text,
+                            const char *path, char *err, size_t errlen)
 {
     int i;
 
@@ -142,6 +146,47 @@ int mid_conf_unbuilt(const struct cfg *c, const char *text,
     return 0;
 }
 
+/*
+ * mid_conf_privs - [core] user and group must exist and chroot_dir must
+ * be a directory: the stages apply them (srv.c) and would otherwise each
+ * die at start, over and over, instead of mid refusing the file once.
+ */
+static int mid_conf_privs(const struct cfg *c, const char *text,
+                          const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    uid_t uid;
+    gid_t gid;
+
+    if (c->user[0] && priv_user(c->user, &uid, &gid) < 0) {
+        snprintf(err, errlen, "%s:%d: [core] user: %s: no such user", path,
+                 mid_conf_line(text, "core", "user", NULL), c->user);
+        return -1;
+    }
+    if (c->group[0] && priv_group(c->group, &gid) < 0) {
+        snprintf(err, errlen, "%s:%d: [core] group: %s: no such group",
+                 path, mid_conf_line(text, "core", "group", NULL), c->group);
+        return -1;
+    }
+    if (c->chroot_dir[0]
+        && (stat(c->chroot_dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
+        snprintf(err, errlen, "%s:%d: [core] chroot_dir: %s: not a "
+                 "directory", path,
+                 mid_conf_line(text, "core", "chroot_dir", NULL),
+                 c->chroot_dir);
+        return -1;
+    }
+    return 0;
+}
+
+int mid_conf_check(const struct cfg *c, const char *text, const char *path,
+                   char *err, size_t errlen)
+{
+    if (mid_conf_unbuilt(c, text, path, err, errlen) < 0)
+        return -1;
+    return mid_conf_privs(c, text, path, err, errlen);
+}
+
 int mid_conf_load(struct mid *m, const char *path, char *err,
                   size_t errlen)
 {
@@ -155,7 +200,7 @@ int mid_conf_load(struct mid *m, const char *path, char *err,
     }
     if (cfg_load_buf(&m->cfg, path, m->cfg_text, m->cfg_len, err,
                      errlen) < 0
-        || mid_conf_unbuilt(&m->cfg, m->cfg_text, path, err, errlen) < 0)
+        || mid_conf_check(&m->cfg, m->cfg_text, path, err, errlen) < 0)
         return -1;
     /* No pid_file: $run_dir/mid.pid, where scripts/sipctl looks. */
     if (m->pid_path[0] == 0 && m->cfg.pid_file[0] != 0)
@@ -179,11 +224,23 @@ void mid_conf_limits(struct mid *m)
             log_warn("[core] open_files %d: %s", m->cfg.open_files,
                      strerror(errno));
     }
-    if (m->cfg.do_coredump) {
-        rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+    /* The seed's do_coredump: whether a crash dumps core at all. 1: no
+     * size limit (or the hard one, for a user that may not raise it);
+     * 0: none. Stages inherit the limit. */
+    if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+        rl.rlim_cur = m->cfg.do_coredump ? RLIM_INFINITY : 0;
+        if (m->cfg.do_coredump && geteuid() == 0)
+            rl.rlim_max = RLIM_INFINITY;
+        else if (m->cfg.do_coredump)
+            rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_CORE, &rl) < 0)
-            log_warn("[core] do_coredump: %s", strerror(errno));
+            log_warn("[core] do_coredump %d: %s", m->cfg.do_coredump,
+                     strerror(errno));
     }
+    if (geteuid() != 0
+        && (m->cfg.user[0] || m->cfg.group[0] || m->cfg.chroot_dir[0]))
+        log_warn("[core] user, group, chroot_dir: mid is not root: the "
+                 "stages keep mid's user and root directory");
     if (mkdir(m->cfg.run_dir, 0755) < 0 && errno != EEXIST)
         log_fatal("[core] run_dir %s: %s", m->cfg.run_dir, strerror(errno));
     if (m->cfg.working_dir[0] && chdir(m->cfg.working_dir) < 0)

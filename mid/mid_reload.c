@@ -142,7 +142,7 @@ static int mid_reload_parse(struct mid *m, struct cfg *nc, char **text,
         return -1;
     }
     if (cfg_load_buf(nc, m->cfg_path, *text, *len, err, errlen) < 0
-        || mid_conf_unbuilt(nc, *text, m->cfg_path, err, errlen) < 0) {
+        || mid_conf_check(nc, *text, m->cfg_path, err, errlen) < 0) {
         free(*text);
         *text = NULL;
         return -1;

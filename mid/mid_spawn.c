@@ -286,6 +286,8 @@ static void mid_spawn_lost(struct mid *m, struct mid_proc *p)
     p->lost_charged = lost;
 }
 
+static int mid_spawn_sipd_alive(struct mid *m);
+
 static void mid_spawn_died(struct mid *m, struct mid_proc *p, int status)
 {
     int64_t now = ev_now_ms(), delay;
@@ -317,6 +319,9 @@ static void mid_spawn_died(struct mid *m, struct mid_proc *p, int status)
     if (m->stopping || p->state == PROC_S_DOWN) {
         p->state = PROC_S_DOWN;
         mid_spawn_mirror(m, p);
+        if (m->stopping && p->stage == STAGE_SIPD
+            && mid_spawn_sipd_alive(m) == 0)
+            mid_spawn_stop_all(m, SIGTERM); /* sipd drained: the rest */
         return;
     }
     if (p->planned) {                   /* asked to: not a crash */
@@ -354,10 +359,38 @@ void mid_spawn_reap(struct mid *m)
     }
 }
 
+/* mid_spawn_stop_stage - sig to every row of stage (-1: any), none
+ * restarts; returns how many were signalled */
+static int mid_spawn_stop_stage(struct mid *m, int stage, int sig)
+{
+    int i, n = 0;
+
+    for (i = 1; i < SHM_MAX_PROCS; i++) {
+        struct mid_proc *p = &m->procs[i];
+
+        if (!p->used || (stage >= 0 && p->stage != stage))
+            continue;
+        ev_timer_stop(&m->ev, &p->timer);
+        if (p->pid > 0) {
+            kill(p->pid, sig);
+            p->state = PROC_S_STOPPING;
+            n++;
+        } else {
+            p->state = PROC_S_DOWN;
+        }
+        mid_spawn_mirror(m, p);
+    }
+    return n;
+}
+
 /*
- * mid_spawn_shutdown - begin mid's own exit (SIGTERM, SIGINT, MI kill):
- * SIGTERM every stage, restart none; the loop ends when all are gone.
- * why is only logged. A second call does nothing.
+ * mid_spawn_shutdown - begin mid's own exit (SIGTERM, SIGINT, MI kill),
+ * restarting none. In pipeline order, so that what was accepted is
+ * forwarded: first every sipd (each drains its input ring, srv_loop());
+ * once none is left (mid_spawn_died) netd, which sends what they wrote,
+ * and dnsd. The loop ends when all are gone; mid.c's stop timer
+ * SIGKILLs what is left after MID_STOP_GRACE_MS. why is only logged. A
+ * second call does nothing.
  */
 void mid_spawn_shutdown(struct mid *m, const char *why)
 {
@@ -365,27 +398,25 @@ void mid_spawn_shutdown(struct mid *m, const char *why)
         return;
     log_notice("stopping: %s", why);
     m->stopping = 1;
-    mid_spawn_stop_all(m, SIGTERM);
+    if (mid_spawn_stop_stage(m, STAGE_SIPD, SIGTERM) == 0)
+        mid_spawn_stop_all(m, SIGTERM);
 }
 
 void mid_spawn_stop_all(struct mid *m, int sig)
 {
-    int i;
+    mid_spawn_stop_stage(m, -1, sig);
+}
 
-    for (i = 1; i < SHM_MAX_PROCS; i++) {
-        struct mid_proc *p = &m->procs[i];
+/* mid_spawn_sipd_alive - sipd processes not yet reaped */
+static int mid_spawn_sipd_alive(struct mid *m)
+{
+    int i, n = 0;
 
-        if (!p->used)
-            continue;
-        ev_timer_stop(&m->ev, &p->timer);
-        if (p->pid > 0) {
-            kill(p->pid, sig);
-            p->state = PROC_S_STOPPING;
-        } else {
-            p->state = PROC_S_DOWN;
-        }
-        mid_spawn_mirror(m, p);
-    }
+    for (i = 0; i < CFG_MAX_SIPD; i++)
+        if (m->procs[SHM_PROC_SIPD(i)].used
+            && m->procs[SHM_PROC_SIPD(i)].pid > 0)
+            n++;
+    return n;
 }
 
 int mid_spawn_alive(struct mid *m)
