@@ -25,7 +25,10 @@ CC ?= cc
 CFLAGS_STD := -std=c11 -D_GNU_SOURCE -O2 -g -pthread \
 	-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -fno-common -fPIC -MMD -MP
-INCS := -Icommon -Icommon/sip
+INCS := -Icommon -Icommon/sip -I$(B)/gen
+
+# The build id ps and version show (common/build.h); BUILD_ID=... names it.
+BUILD_ID ?= $(or $(shell git describe --always --dirty 2>/dev/null),unknown)
 ALL_CFLAGS := $(CFLAGS_STD) $(INCS) $(SANFLAGS) $(CFLAGS)
 LDLIBS_BASE := -pthread $(SANFLAGS)
 
@@ -53,7 +56,7 @@ endef
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%.t)
 
-.PHONY: all test unit run check bench clean deps check-style fuzz
+.PHONY: all test unit run check bench clean deps check-style fuzz FORCE
 
 all: $(BINS) $(PROTO_LIBS) $(UNIT_BIN)
 
@@ -73,6 +76,14 @@ $(foreach p,$(PROTOS),$(eval $(call proto_rules,$(p))))
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Rewritten only when the id changes: an unchanged tree does not relink.
+$(B)/gen/build_id.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define SIPSTAGE_BUILD_ID "$(BUILD_ID)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(B)/obj/common/build.o: $(B)/gen/build_id.h
+FORCE:
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(@D)

@@ -14,7 +14,7 @@
  *    name, or "sipd/1") so SUB filtering is by prefix-free parsing in the
  *    stage. The data plane never uses these sockets.
  * PROTOCOL
- *    stage -> mid:  "ready STAGE INSTANCE PID"   after init, once
+ *    stage -> mid:  "ready STAGE INSTANCE PID BUILD"   after init, once
  *                   "pong STAGE INSTANCE PID"    answer to a ping
  *                   "mi STAGE INSTANCE PID ID SEQ more|end [CODE REASON]"
  *                   then "\n" and "NAME:: VALUE\n" lines: a chunk of

@@ -104,10 +104,14 @@ struct shm_ring_ent {
  * SHM_LAYOUT - what a stage's build assumes about the segment. A stage
  * built from another tree than mid's (a relink under a running proxy)
  * refuses to attach instead of reading counters or rings at the wrong
- * offsets.
+ * offsets. It holds the stats row's capacity (STATS_CAP), not the
+ * number of counters: a build that appends counters (stats.h: append
+ * only) keeps the layout and may replace one stage at a time. mid asks
+ * a binary for its layout ("BIN --layout", srv.c) before it stops the
+ * running one (MI stage_restart, reload).
  */
 #define SHM_LAYOUT                                                     \
-    ((uint64_t)STAT__N << 48 | (uint64_t)SHM_MAX_PROCS << 40           \
+    ((uint64_t)STATS_CAP << 48 | (uint64_t)SHM_MAX_PROCS << 40         \
      | (uint64_t)SHM_THREADS << 32 | (uint64_t)sizeof(struct shm_hdr))
 
 struct shm_hdr {

@@ -7,8 +7,10 @@
  *    known), then signals (blocked before any thread is created so that
  *    every thread inherits the mask and only the loop sees them), then
  *    the daemon's init, then privileges are dropped, then "ready".
+ *    "BIN --layout" alone prints the segment layout and build id this
+ *    binary expects and exits, before any of that (mid's upgrade check).
  * PROTOCOL
- *    See ctl.h.
+ *    See ctl.h; "ready" carries the build id: "ready STAGE I PID BUILD".
  * DIAGNOSTICS
  *    Fatal: bad options, shm_attach() or cfg_load_buf() failure, init()
  *    failure, setuid failure. A lost control socket only warns: the data
@@ -25,6 +27,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "ctl.h"
 #include "log.h"
 #include "priv.h"
@@ -194,12 +197,28 @@ void srv_loop(struct srv *s, int (*work)(struct srv *s),
         ;
 }
 
+/*
+ * srv_layout - "BIN --layout": print the segment layout this build
+ * expects and its build id, and exit, before touching anything. mid
+ * asks a binary on disk this before it stops the running instance
+ * (mid_probe.c). Output: "layout 0xHEX build ID\n".
+ */
+static void srv_layout(int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[1], "--layout") != 0)
+        return;
+    printf("layout %#llx build %s\n", (unsigned long long)SHM_LAYOUT,
+           build_id());
+    exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
 int srv_main(int argc, char **argv, const struct srv_ops *ops)
 {
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, 0};
     static struct srv s;
     int shmfd, err;
 
+    srv_layout(argc, argv);
     s.ops = ops;
     log_set_name(ops->name);
     signal(SIGPIPE, SIG_IGN);
@@ -222,9 +241,9 @@ int srv_main(int argc, char **argv, const struct srv_ops *ops)
         log_fatal("init: %s", strerror(-err));
     srv_privs(&s);
     if (s.ctl_push >= 0)
-        ctl_send(s.ctl_push, "ready %s %d %d", ops->name, s.instance,
-                 (int)getpid());
-    log_info("%s/%d ready", ops->name, s.instance);
+        ctl_send(s.ctl_push, "ready %s %d %d %s", ops->name, s.instance,
+                 (int)getpid(), build_id());
+    log_info("%s/%d ready, build %s", ops->name, s.instance, build_id());
     ops->run(&s);
     if (ops->fini != NULL)
         ops->fini(&s);

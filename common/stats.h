@@ -14,6 +14,17 @@
  *    Names follow OpenSIPS where a counter exists there
  *    (core:rcv_requests ...); the rest are grouped net:, tcp:, dns:,
  *    db:, ring:.
+ *
+ *    APPEND ONLY. A counter is its index in STATS_LIST, and a row has
+ *    room for STATS_CAP of them, more than STAT__N. The segment's layout
+ *    fingerprint (SHM_LAYOUT) holds STATS_CAP, not STAT__N, so a stage
+ *    rebuilt with more counters still attaches to a running segment
+ *    and can be restarted alone (live upgrade). That only works when
+ *    the new counters come after the old ones: never reorder, remove or
+ *    insert in the middle (retire a counter by leaving it, unused, in
+ *    place). mid sums and names the counters of its own build (its
+ *    STAT__N); counters a newer stage added are counted in the row but
+ *    not shown until mid itself runs the new build.
  */
 #include <stdint.h>
 
@@ -86,8 +97,14 @@ struct stats_def {
 
 extern const struct stats_def stats_defs[STAT__N];
 
+#define STATS_CAP 128                   /* counters a row has room for */
+
+_Static_assert(STAT__N <= STATS_CAP,
+               "STATS_LIST outgrew STATS_CAP: raising it changes the "
+               "segment layout (a full restart)");
+
 struct stats_slot {
-    uint64_t v[STAT__N];
+    uint64_t v[STATS_CAP];              /* [STAT__N, STATS_CAP): headroom */
 } __attribute__((aligned(64)));
 
 /* stats_inc / stats_add - single writer per slot */

@@ -3,6 +3,7 @@
  *    mid - the sipstage supervisor
  * SYNOPSIS
  *    mid -f FILE [-c] [-d|-F] [-P PIDFILE] [-v]...
+ *    mid --layout
  * DESCRIPTION
  *    mid parses and validates the whole config (nothing starts on an
  *    error), creates the shared segment with its rings, the listening
@@ -15,6 +16,7 @@
  *    -c checks the config and exits (0, or 1 with "FILE:LINE: ..."),
  *    -d daemonizes, -F stays in the foreground (both override [core]
  *    daemon), -P overrides [core] pid_file, -v raises the log level.
+ *    --layout prints the segment layout and the build id and exits.
  * PROTOCOL
  *    ctl.h (control sockets), shm.h (segment), the FIFO MI (mid_fifo.c).
  * DIAGNOSTICS
@@ -157,6 +159,11 @@ int main(int argc, char **argv)
     char err[512];
     int check;
 
+    if (argc == 2 && strcmp(argv[1], "--layout") == 0) {
+        printf("layout %#llx build %s\n", (unsigned long long)SHM_LAYOUT,
+               build_id());             /* as the stages answer it */
+        return 0;
+    }
     m.argc = argc;
     m.argv = argv;
     log_set_name("mid");
@@ -180,9 +187,9 @@ int main(int argc, char **argv)
     m.start_time = time(NULL);
     signal(SIGPIPE, SIG_IGN);
     mid_start(&m);
-    log_notice("sipstage %s started: %d listen, %d sipd x %d children",
-               MID_VERSION, m.cfg.nlisten, m.cfg.stages_sipd,
-               m.cfg.children);
+    log_notice("sipstage %s (build %s) started: %d listen, %d sipd x %d "
+               "children", MID_VERSION, build_id(), m.cfg.nlisten,
+               m.cfg.stages_sipd, m.cfg.children);
     mid_loop(&m);
     mid_fifo_close(&m);
     mid_ctl_close(&m);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "build.h"
 #include "cfg.h"
 #include "ev.h"
 #include "shm.h"
@@ -29,6 +30,7 @@
                                          * [stages] hang_ms it is killed */
 #define MID_STOP_GRACE_MS 5000
 #define MID_SCALE_GRACE_MS 1000         /* netd moves off, queues drain */
+#define MID_PROBE_MS 2000               /* "BIN --layout" answers by then */
 
 struct mid;
 
@@ -44,6 +46,7 @@ struct mid_proc {
                                          * stage_restart): the next start
                                          * is not a crash restart */
     int hung;                           /* killed for missing pings */
+    char build[BUILD_ID_MAX];           /* its "ready" said; "" unknown */
     uint64_t lost_charged;              /* sipd: in flight at deaths so far */
     int64_t forked_ms;
     int64_t last_pong_ms;
@@ -203,6 +206,14 @@ extern void mid_reply_line(struct mid_mi_reply *r, const char *name,
 extern void mid_reply_status(struct mid_mi_reply *r, int code,
                           const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * mid_probe.c: mid_probe - run "BIN --layout" for stage's binary in
+ * bin_dir (at most MID_PROBE_MS) and compare with the segment: 0 when
+ * it may be started; -EPROTO another layout, -ENOEXEC no answer or not
+ * executable, with the reason in why[whylen] for an MI 409.
+ */
+extern int mid_probe(struct mid *m, int stage, char *why, size_t whylen);
 
 /* mid_reload.c */
 extern int mid_reload(struct mid *m, char *why, size_t whylen);

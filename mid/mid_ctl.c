@@ -25,7 +25,7 @@
 
 static void mid_ctl_report(struct mid *m, const char *msg)
 {
-    char what[16], stage[16];
+    char what[16], stage[16], bid[BUILD_ID_MAX];
     int inst, pid;
     struct mid_proc *p;
 
@@ -33,7 +33,9 @@ static void mid_ctl_report(struct mid *m, const char *msg)
         mid_relay_chunk(m, msg);
         return;
     }
-    if (sscanf(msg, "%15s %15s %d %d", what, stage, &inst, &pid) != 4) {
+    bid[0] = 0;
+    if (sscanf(msg, "%15s %15s %d %d %63s", what, stage, &inst, &pid,
+               bid) < 4) {
         log_warn_rl("ctl: malformed report \"%.64s\"", msg);
         return;
     }
@@ -46,10 +48,12 @@ static void mid_ctl_report(struct mid *m, const char *msg)
         mid_spawn_live(m);
     if (strcmp(what, "ready") == 0 && !p->ready) {
         p->ready = 1;
+        snprintf(p->build, sizeof(p->build), "%s", bid);
         if (p->state == PROC_S_STARTING)
             p->state = PROC_S_RUNNING;
         m->shm.hdr->procs[p - m->procs].state = p->state;
-        log_info("%s/%d: pid %d ready", stage, inst, pid);
+        log_info("%s/%d: pid %d ready, build %s", stage, inst, pid,
+                 bid[0] ? bid : "unknown");
         mid_spawn_live(m);
         mid_reload_kick(m);
     }

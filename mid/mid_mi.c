@@ -65,13 +65,21 @@ static void mid_mi_version(struct mid *m, char **a, int n,
                            struct mid_mi_reply *r)
 {
     struct utsname u;
+    int i;
 
-    (void)m;
     (void)a;
     (void)n;
     uname(&u);
     mid_reply_line(r, "Server", "sipstage %s (%s/%s)", MID_VERSION, u.machine,
                 u.sysname);
+    mid_reply_line(r, "Build", "mid %s", build_id());
+    for (i = 1; i < SHM_MAX_PROCS; i++) {
+        const struct mid_proc *p = &m->procs[i];
+
+        if (p->used && p->build[0])
+            mid_reply_line(r, "Build", "%s/%d %s", shm_stage_name(p->stage),
+                           p->instance, p->build);
+    }
 }
 
 static void mid_mi_pwd(struct mid *m, char **a, int n,
@@ -118,9 +126,11 @@ static void mid_mi_ps(struct mid *m, char **a, int n,
         if (i != SHM_PROC_MID && mid_spawn_stalled(p, now))
             state = "stalled";
         mid_reply_line(r, "Process",
-                    "ID=%d PID=%d Type=%s Instance=%d State=%s Restarts=%d",
-                    i, (int)p->pid, shm_stage_name(p->stage), p->instance,
-                    state, p->restarts);
+                    "ID=%d PID=%d Type=%s Instance=%d State=%s Restarts=%d "
+                    "Build=%s", i, (int)p->pid, shm_stage_name(p->stage),
+                    p->instance, state, p->restarts,
+                    i == SHM_PROC_MID ? build_id()
+                    : p->build[0] ? p->build : "-");
     }
 }
 
@@ -270,6 +280,7 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
                                  struct mid_mi_reply *r)
 {
     struct mid_proc *p;
+    char why[256];
     int stage, inst;
 
     (void)n;
@@ -285,6 +296,11 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
     if (m->roll_n > 0) {
         mid_reply_status(r, 409, "reload in progress: try again when ps "
                       "shows every stage running");
+        return;
+    }
+    if (mid_probe(m, stage, why, sizeof(why)) < 0) {
+        log_warn("stage_restart %s refused: %s", a[0], why);
+        mid_reply_status(r, 409, "%.120s", why);
         return;
     }
     mid_spawn_bounce(m, p, "MI stage_restart");

@@ -28,8 +28,11 @@
  * PROTOCOL
  *    None here: the caller's MI reply is "200 OK" + "Reload:: N stages
  *    restart one at a time"; 400 with the config error (FILE:LINE:
- *    [section] key: reason); 409 "KEY changed: needs a full restart" or
- *    "reload in progress".
+ *    [section] key: reason); 409 "KEY changed: needs a full restart",
+ *    "reload in progress", or a stage binary on disk that does not fit
+ *    the running segment ("sipd binary layout X does not match the
+ *    running segment Y: full restart needed", mid_probe.c), checked
+ *    before any stage stops.
  * DIAGNOSTICS
  *    A stage that does not come back within MID_RELOAD_WAIT_MS stops the
  *    rolling restart with a warning; the stages not reached keep running
@@ -151,6 +154,22 @@ static int mid_reload_parse(struct mid *m, struct cfg *nc, char **text,
 }
 
 /*
+ * mid_reload_probe - every stage binary the rolling restart will start
+ * must fit the running segment (mid_probe.c): one that does not is
+ * refused before any stage stops. 0, or -1 with why.
+ */
+static int mid_reload_probe(struct mid *m, char *why, size_t whylen)
+{
+    static const int stages[] = {STAGE_DNSD, STAGE_SIPD, STAGE_NETD};
+    size_t i;
+
+    for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+        if (mid_probe(m, stages[i], why, whylen) < 0)
+            return -1;
+    return 0;
+}
+
+/*
  * mid_reload_kick - a stage said "ready": move the rolling restart on now
  * rather than at the next poll, so that once "ps" shows every stage
  * running again the reload is over and another one may start.
@@ -199,6 +218,11 @@ int mid_reload(struct mid *m, char *why, size_t whylen)
         snprintf(why, whylen, "%s changed: needs a full restart", keys);
         log_warn("reload refused, config unchanged: %s (scripts/sipctl "
                  "restart)", why);
+        rc = -EPERM;
+        goto out;
+    }
+    if (mid_reload_probe(m, why, whylen) < 0) {
+        log_warn("reload refused, config unchanged: %s", why);
         rc = -EPERM;
         goto out;
     }

@@ -249,6 +249,7 @@ void mid_spawn_restart(struct mid *m, struct mid_proc *p)
     p->hung = 0;
     p->pid = pid;
     p->ready = 0;
+    p->build[0] = 0;                    /* until its "ready" says */
     p->forked_ms = now;
     p->last_pong_ms = now;
     p->state = PROC_S_STARTING;

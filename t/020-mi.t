@@ -76,7 +76,7 @@ my %before;
     my @l = mi_ok('ps', 'ps');
     is(scalar @l, 4, 'ps: one line per process (mid, netd, sipd, dnsd)');
     for (@l) {
-        like($_, qr/^Process:: ID=\d+ PID=\d+ Type=(?:mid|netd|sipd|dnsd) Instance=\d+ State=(?:starting|running|backoff|down|stopping) Restarts=\d+$/,
+        like($_, qr/^Process:: ID=\d+ PID=\d+ Type=(?:mid|netd|sipd|dnsd) Instance=\d+ State=(?:starting|running|backoff|down|stopping) Restarts=\d+ Build=\S+$/,
              "ps line format: $_");
     }
     %before = map { $_->{Type} => $_->{PID} } $p->ps;

@@ -1,0 +1,128 @@
+/*
+ * SUMMARY
+ *    mid_probe - ask a stage binary on disk for its layout before a
+ *    planned restart
+ * DESCRIPTION
+ *    A planned restart (MI stage_restart, reload's rolling restart)
+ *    stops the running instance and starts the binary that is on disk
+ *    now, which may be a rebuild (a live upgrade). A build whose segment
+ *    layout (SHM_LAYOUT) differs from mid's would refuse to attach and
+ *    crash-loop while the old instance is already gone. So mid first
+ *    runs "BIN --layout" (srv.c answers it before anything else) with a
+ *    bounded wait, and refuses the restart when the answer is missing
+ *    or differs: the old instance keeps running.
+ *
+ *    The wait blocks mid's loop for at most MID_PROBE_MS; a stage
+ *    binary answers in a few milliseconds. The child is reaped here, so
+ *    mid_spawn_reap() never sees it.
+ * PROTOCOL
+ *    The child's stdout: "layout 0xHEX build ID\n".
+ * DIAGNOSTICS
+ *    None logged here: the caller reports why[] (MI 409, a refused
+ *    reload's warning).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "log.h"
+#include "mid.h"
+
+/* mid_probe_exec - child side: only async-signal-safe calls until exec */
+static void mid_probe_exec(const char *path, int out)
+{
+    char *argv[3];
+
+    argv[0] = (char *)path;
+    argv[1] = "--layout";
+    argv[2] = NULL;
+    ev_signals_unblock();
+    signal(SIGPIPE, SIG_DFL);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (dup2(out, STDOUT_FILENO) < 0)
+        _exit(127);
+    execv(path, argv);
+    _exit(127);
+}
+
+/* mid_probe_read - the child's answer into buf, waiting until deadline */
+static void mid_probe_read(int fd, char *buf, size_t cap, int64_t deadline)
+{
+    struct pollfd pfd = {fd, POLLIN, 0};
+    size_t len = 0;
+    ssize_t n;
+    int64_t left;
+
+    buf[0] = 0;
+    while (len + 1 < cap && (left = deadline - ev_now_ms()) > 0) {
+        if (poll(&pfd, 1, (int)left) <= 0)
+            break;
+        if ((n = read(fd, buf + len, cap - 1 - len)) <= 0)
+            break;                      /* EOF: the child is done */
+        len += (size_t)n;
+        buf[len] = 0;
+        if (memchr(buf, '\n', len) != NULL)
+            break;
+    }
+}
+
+/* mid_probe_run - "path --layout" into buf (empty: no answer in time) */
+static int mid_probe_run(const char *path, char *buf, size_t cap)
+{
+    int fds[2], status;
+    pid_t pid;
+
+    if (access(path, X_OK) < 0)
+        return -errno;
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    if ((pid = fork()) < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -errno;
+    }
+    if (pid == 0)
+        mid_probe_exec(path, fds[1]);
+    close(fds[1]);
+    mid_probe_read(fds[0], buf, cap, ev_now_ms() + MID_PROBE_MS);
+    close(fds[0]);
+    kill(pid, SIGKILL);                 /* done or late: either way */
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+int mid_probe(struct mid *m, int stage, char *why, size_t whylen)
+{
+    char path[PATH_MAX + 16], out[256], bid[BUILD_ID_MAX];
+    const char *name = shm_stage_name(stage);
+    unsigned long long layout;
+    int err;
+
+    snprintf(path, sizeof(path), "%s/%s", m->bin_dir, name);
+    if ((err = mid_probe_run(path, out, sizeof(out))) < 0) {
+        snprintf(why, whylen, "%s binary %.200s: %s", name, path,
+                 strerror(-err));
+        return -ENOEXEC;
+    }
+    if (sscanf(out, "layout %llx build %63s", &layout, bid) != 2) {
+        snprintf(why, whylen, "%s binary did not tell its layout within "
+                 "%d ms: not restarted", name, MID_PROBE_MS);
+        return -ENOEXEC;
+    }
+    if (layout != m->shm.hdr->layout) {
+        snprintf(why, whylen, "%s binary layout %#llx does not match the "
+                 "running segment %#llx: full restart needed", name, layout,
+                 (unsigned long long)m->shm.hdr->layout);
+        return -EPROTO;
+    }
+    log_debug("%s binary: layout %#llx, build %s", name, layout, bid);
+    return 0;
+}
