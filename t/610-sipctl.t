@@ -129,7 +129,8 @@ my $MID = $p->pid;
     is_deeply([ sort keys %t ], [qw(dnsd mid netd sipd)], 'ps --json: types');
     is($t{mid}{pid}, $MID, 'ps --json: mid pid, a number');
     is_deeply([ sort keys %{ $t{sipd} || {} } ],
-              [qw(id instance pid restarts state type)], 'ps --json: fields');
+              [qw(build id instance pid restarts state type)],
+              'ps --json: fields');
 
     # stats
     $r = sipctl('stats', '-f', $C);
