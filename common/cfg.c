@@ -19,7 +19,8 @@
  *      the field of "children", so setting both is an error too).
  *
  *      After the last line the whole is checked: at least one listen line,
- *      and [route] db_aliases needs a [db] url.
+ *      and [route] db_aliases needs a [db] url. [mi] http_allow, when no
+ *      line gives it, becomes 127.0.0.0/8 and ::1/128.
  * PROTOCOL
  *      None: cfg reads a file or a buffer into the caller's struct cfg.
  *      Nothing here crosses a ring or a ctl socket.
@@ -64,6 +65,8 @@ static cfg_set_fn *const cfg_setters[] = {
     [CFG_T_HOSTPORT] = cfg_addr_hostport,
     [CFG_T_IPPORT] = cfg_addr_hostport,
     [CFG_T_STRS] = cfg_value_strs,
+    [CFG_T_SOCKADDR] = cfg_addr_sockaddr,
+    [CFG_T_NET] = cfg_addr_net,
 };
 
 /* --- lines ---------------------------------------------------------- */
@@ -236,6 +239,7 @@ static int cfg_check(struct cfg_parse *p)
         snprintf(p->key, sizeof(p->key), "db_aliases");
         return cfg_value_err(p, "needs a [db] url");
     }
+    cfg_addr_net_defaults(p->c);
     return 0;
 }
 

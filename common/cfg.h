@@ -6,7 +6,8 @@
  * DESCRIPTION
  *    Format: "[section]" lines, "key = value" lines, "#" comments to the
  *    end of the line (outside double quotes), double-quoted strings with
- *    \" and \\ escapes, repeatable keys (listen, alias, load, servers).
+ *    \" and \\ escapes, repeatable keys (listen, alias, load, servers,
+ *    http_allow).
  *    Every key of the seed and of DESIGN.md is a row of one table
  *    {section, key, type, offset, min, max, default} (cfg_keys.c; the
  *    reader is cfg.c, the value types cfg_value.c and cfg_addr.c);
@@ -31,6 +32,7 @@
 #define CFG_MAX_DNS 8
 #define CFG_MAX_SIPD 16
 #define CFG_MAX_CHILDREN 64
+#define CFG_MAX_HTTP_ALLOW 16
 #define CFG_PATH 256
 #define CFG_NAME 64
 #define CFG_HOST 256
@@ -53,6 +55,21 @@ struct cfg_listen {
 struct cfg_hostport {
     char host[CFG_HOST];                /* lower-cased */
     uint16_t port;                      /* 0 = any port */
+};
+
+/* A numeric IP:PORT, e.g. [mi] http_listen; port 0 / family 0 = unset */
+struct cfg_sockaddr {
+    char host[CFG_NAME];                /* as written, without brackets */
+    uint16_t port;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+};
+
+/* A network NET/LEN, e.g. [mi] http_allow; host bits are cleared */
+struct cfg_net {
+    int family;                         /* AF_INET or AF_INET6 */
+    int prefix;                         /* 0..32 or 0..128 */
+    unsigned char addr[16];             /* network order, 4 or 16 used */
 };
 
 struct cfg {
@@ -117,6 +134,9 @@ struct cfg {
     /* [mi] */
     char fifo_name[CFG_PATH];           /* "/tmp/sipstage_fifo" */
     int fifo_mode;                      /* 0600, written in octal */
+    struct cfg_sockaddr http_listen;    /* HTTP management; port 0 = off */
+    struct cfg_net http_allow[CFG_MAX_HTTP_ALLOW]; /* who may use it; */
+    int nhttp_allow;                    /* none written: 127/8 and ::1 */
 };
 
 /* cfg_defaults - every field to its default; no listen lines. */
@@ -158,6 +178,14 @@ struct cfg_change {
  */
 extern int cfg_diff(const struct cfg *a, const struct cfg *b,
                     struct cfg_change *out, int max);
+
+/*
+ * cfg_net_match - address a (struct sockaddr_in or _in6, an IPv4-mapped
+ * IPv6 address counting as IPv4) lies in one of the n networks;
+ * 1 or 0.
+ */
+extern int cfg_net_match(const struct cfg_net *nets, int n,
+                         const struct sockaddr *a);
 
 /* cfg_proto_name - "udp" or "tcp" */
 extern const char *cfg_proto_name(int proto);

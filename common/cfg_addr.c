@@ -11,6 +11,9 @@
  *                    Record-Route), required for 0.0.0.0 and [::]
  *          hostport  host[:port], a name or IP, lower-cased; port 0 = any
  *          ipport    IP[:port], numeric
+ *          sockaddr  IP:PORT, numeric, the port required (http_listen)
+ *          net       IP[/LEN], IPv6 with or without brackets; host bits
+ *                    past LEN are cleared (http_allow)
  *      One function per grammar rule: cfg_addr_split() splits host and
  *      port, cfg_addr_ip() makes the address.
  * PROTOCOL
@@ -286,6 +289,140 @@ int cfg_addr_hostport(struct cfg_parse *p, const struct cfg_key *k,
     hpo->host[j] = '\0';
     hpo->port = (uint16_t)(hp.port < 0 ? k->dflt : hp.port);
     (*cfg_count(p->c, k))++;
+    return 0;
+}
+
+/* cfg_addr_sockaddr - IP:PORT, one value (not repeatable) */
+int cfg_addr_sockaddr(struct cfg_parse *p, const struct cfg_key *k,
+                      const char *v, size_t len)
+{
+    struct cfg_sockaddr *sa = cfg_field(p->c, k);
+    struct cfg_addr_hp hp;
+
+    (void)len;
+    if (cfg_addr_split(p, v, &hp) < 0)
+        return -1;
+    if (hp.port < 0)
+        return cfg_value_err(p, "missing port (IP:PORT)");
+    if (strlen(hp.host) >= sizeof(sa->host))
+        return cfg_value_err(p, "address too long");
+    memset(sa, 0, sizeof(*sa));
+    if (cfg_addr_ip(p, &hp, (int)hp.port, &sa->addr, &sa->addrlen) < 0)
+        return -1;
+    cfg_value_copy(sa->host, sizeof(sa->host), hp.host, strlen(hp.host));
+    sa->port = (uint16_t)hp.port;
+    return 0;
+}
+
+/* cfg_addr_net_mask - clear the bits of a past prefix */
+static void cfg_addr_net_mask(struct cfg_net *n)
+{
+    int i, bytes = n->family == AF_INET ? 4 : 16;
+
+    for (i = 0; i < bytes; i++) {
+        int keep = n->prefix - i * 8;
+
+        if (keep <= 0)
+            n->addr[i] = 0;
+        else if (keep < 8)
+            n->addr[i] &= (unsigned char)(0xff << (8 - keep));
+    }
+}
+
+/* cfg_addr_net_parse - "IP[/LEN]" into *n; 0, or -1 with p's error */
+static int cfg_addr_net_parse(struct cfg_parse *p, const char *v,
+                              struct cfg_net *n)
+{
+    char ip[INET6_ADDRSTRLEN + 2];
+    const char *slash = strchr(v, '/'), *a = ip;
+    size_t iplen = slash ? (size_t)(slash - v) : strlen(v);
+    long len = -1;
+
+    memset(n, 0, sizeof(*n));
+    if (iplen == 0 || iplen >= sizeof(ip))
+        return cfg_value_err(p, "bad network \"" CFG_ECHO "\" (IP/LEN)", v);
+    cfg_value_copy(ip, sizeof(ip), v, iplen);
+    if (ip[0] == '[' && ip[iplen - 1] == ']') {
+        ip[iplen - 1] = '\0';
+        a = ip + 1;
+    }
+    if (inet_pton(AF_INET, a, n->addr) == 1)
+        n->family = AF_INET;
+    else if (inet_pton(AF_INET6, a, n->addr) == 1)
+        n->family = AF_INET6;
+    else
+        return cfg_value_err(p, "bad network \"" CFG_ECHO "\" (IP/LEN)", v);
+    n->prefix = n->family == AF_INET ? 32 : 128;
+    if (slash != NULL
+        && (slash[1] == '\0' || strlen(slash + 1) > 3
+            || strspn(slash + 1, "0123456789") != strlen(slash + 1)
+            || cfg_value_strtol(slash + 1, 10, &len) < 0
+            || len > n->prefix))
+        return cfg_value_err(p, "bad prefix length in \"" CFG_ECHO "\" "
+                             "(0..%d)", v, n->prefix);
+    if (len >= 0)
+        n->prefix = (int)len;
+    cfg_addr_net_mask(n);
+    return 0;
+}
+
+/* cfg_addr_net - NET/LEN, repeatable */
+int cfg_addr_net(struct cfg_parse *p, const struct cfg_key *k, const char *v,
+                 size_t len)
+{
+    struct cfg_net n;
+    int i;
+
+    (void)len;
+    if (cfg_addr_net_parse(p, v, &n) < 0 || (i = cfg_value_room(p, k)) < 0)
+        return -1;
+    *(struct cfg_net *)cfg_value_elem(p, k, i) = n;
+    (*cfg_count(p->c, k))++;
+    return 0;
+}
+
+/* cfg_addr_net_defaults - no http_allow line: loopback only */
+void cfg_addr_net_defaults(struct cfg *c)
+{
+    struct cfg_net *n = c->http_allow;
+
+    if (c->nhttp_allow > 0)
+        return;
+    memset(n, 0, 2 * sizeof(*n));
+    n[0].family = AF_INET;
+    n[0].prefix = 8;
+    n[0].addr[0] = 127;
+    n[1].family = AF_INET6;
+    n[1].prefix = 128;
+    n[1].addr[15] = 1;
+    c->nhttp_allow = 2;
+}
+
+/* cfg_net_match - a in one of nets[0..n-1] (cfg.h) */
+int cfg_net_match(const struct cfg_net *nets, int n, const struct sockaddr *a)
+{
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)a;
+    struct cfg_net x = {0};
+    int i;
+
+    x.family = a->sa_family;
+    if (a->sa_family == AF_INET)
+        memcpy(x.addr, &((const struct sockaddr_in *)a)->sin_addr, 4);
+    else if (a->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+        x.family = AF_INET;
+        memcpy(x.addr, s6->sin6_addr.s6_addr + 12, 4);
+    } else if (a->sa_family == AF_INET6)
+        memcpy(x.addr, &s6->sin6_addr, 16);
+    else
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (nets[i].family != x.family)
+            continue;
+        x.prefix = nets[i].prefix;
+        cfg_addr_net_mask(&x);
+        if (memcmp(x.addr, nets[i].addr, 16) == 0)
+            return 1;
+    }
     return 0;
 }
 

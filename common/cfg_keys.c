@@ -104,6 +104,11 @@ const struct cfg_key cfg_keys[] = {
     CFG_STR("mi", "fifo_name", CFG_T_STR, fifo_name, 1, "/tmp/sipstage_fifo",
             CFG_RESTART),
     CFG_MODE("mi", "fifo_mode", fifo_mode, 0600, CFG_RESTART),
+    /* mid binds it at start; the allow list is read per request */
+    {"mi", "http_listen", CFG_T_SOCKADDR, CFG_FLD(http_listen), 0, 0, 0,
+     NULL, CFG_RESTART},
+    CFG_REP("mi", "http_allow", CFG_T_NET, http_allow, nhttp_allow, 0,
+            CFG_RELOAD),
 };
 
 #define CFG_KEYS_N (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -135,6 +140,8 @@ void cfg_defaults(struct cfg *c)
         k = &cfg_keys[i];
         if (cfg_repeatable(k))
             continue;                   /* memset left the counts at 0 */
+        if (k->type == CFG_T_SOCKADDR)
+            continue;                   /* memset: unset */
         if (k->dstr != NULL)
             cfg_value_copy(cfg_field(c, k), k->size, k->dstr, strlen(k->dstr));
         else
@@ -158,6 +165,7 @@ static int cfg_keys_same(const struct cfg_key *k, const struct cfg *a,
     case CFG_T_LISTEN:
     case CFG_T_HOSTPORT:
     case CFG_T_IPPORT:
+    case CFG_T_NET:
         /* elements are zeroed before they are filled: memcmp is exact */
         n = *(const int *)((const char *)a + k->noff);
         if (n != *(const int *)((const char *)b + k->noff))

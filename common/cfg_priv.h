@@ -30,6 +30,8 @@ enum cfg_type {
     CFG_T_HOSTPORT,
     CFG_T_IPPORT,
     CFG_T_STRS,
+    CFG_T_SOCKADDR,
+    CFG_T_NET,
 };
 
 struct cfg_key {
@@ -97,6 +99,8 @@ cfg_set_fn cfg_value_int, cfg_value_bool, cfg_value_mode, cfg_value_str,
     cfg_value_url, cfg_value_facility, cfg_value_strs;
 
 /* cfg_addr.c */
-cfg_set_fn cfg_addr_listen, cfg_addr_hostport;
+cfg_set_fn cfg_addr_listen, cfg_addr_hostport, cfg_addr_sockaddr,
+    cfg_addr_net;
+void cfg_addr_net_defaults(struct cfg *c);
 
 #endif

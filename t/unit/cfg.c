@@ -32,6 +32,7 @@ enum cfg_t_kind {
     CFG_TK_U16,                          /* uint16_t field */
     CFG_TK_STR,                          /* char[] field */
     CFG_TK_ADDR,                         /* sockaddr_storage as "IP port" */
+    CFG_TK_NET,                          /* struct cfg_net as "IP/LEN" */
 };
 
 struct cfg_t_exp {
@@ -46,6 +47,7 @@ struct cfg_t_exp {
 #define XP(f, v) {CFG_TK_U16, offsetof(struct cfg, f), v, NULL, #f}
 #define XS(f, v) {CFG_TK_STR, offsetof(struct cfg, f), 0, v, #f}
 #define XA(f, v) {CFG_TK_ADDR, offsetof(struct cfg, f), 0, v, #f}
+#define XN(f, v) {CFG_TK_NET, offsetof(struct cfg, f), 0, v, #f}
 
 struct cfg_t_case {
     const char *name;
@@ -391,6 +393,41 @@ static const struct cfg_t_case cfg_t_cases[] = {
      "t.cfg:4: [mi] fifo_mode: bad mode \"-600\" (octal, 0000..0777)",
      {{0}}},
 
+    /* [mi] http_listen, http_allow */
+    {"http off", L, 0, NULL,
+     {XP(http_listen.port, 0), XI(http_listen.addr.ss_family, 0),
+      XI(nhttp_allow, 2), XN(http_allow[0], "127.0.0.0/8"),
+      XN(http_allow[1], "::1/128")}},
+    {"http_listen", L "[mi]\nhttp_listen = 127.0.0.1:8888\n", 0, NULL,
+     {XS(http_listen.host, "127.0.0.1"), XP(http_listen.port, 8888),
+      XA(http_listen.addr, "127.0.0.1 8888"),
+      XI(http_listen.addrlen, sizeof(struct sockaddr_in))}},
+    {"http_listen v6", L "[mi]\nhttp_listen = [::1]:9000\n", 0, NULL,
+     {XS(http_listen.host, "::1"), XA(http_listen.addr, "::1 9000")}},
+    {"http_listen no port", L "[mi]\nhttp_listen = 127.0.0.1\n", 0,
+     "t.cfg:4: [mi] http_listen: missing port (IP:PORT)", {{0}}},
+    {"http_listen name", L "[mi]\nhttp_listen = localhost:80\n", 0,
+     "t.cfg:4: [mi] http_listen: \"localhost\" is not a numeric IP address "
+     "(http_listen takes no host names)", {{0}}},
+    {"http_listen twice", L "[mi]\nhttp_listen = 127.0.0.1:1\n"
+     "http_listen = 127.0.0.1:2\n", 0,
+     "t.cfg:5: [mi] http_listen: already set at line 4", {{0}}},
+    {"http_allow", L "[mi]\nhttp_allow = 10.1.2.3/16\nhttp_allow = 192.0.2.7\n"
+     "http_allow = 2001:db8::1/32\nhttp_allow = [::1]\n"
+     "http_allow = 0.0.0.0/0\n", 0, NULL,
+     {XI(nhttp_allow, 5), XN(http_allow[0], "10.1.0.0/16"),
+      XN(http_allow[1], "192.0.2.7/32"), XN(http_allow[2], "2001:db8::/32"),
+      XN(http_allow[3], "::1/128"), XN(http_allow[4], "0.0.0.0/0")}},
+    {"http_allow bad prefix", L "[mi]\nhttp_allow = 10.0.0.0/33\n", 0,
+     "t.cfg:4: [mi] http_allow: bad prefix length in \"10.0.0.0/33\" "
+     "(0..32)", {{0}}},
+    {"http_allow empty prefix", L "[mi]\nhttp_allow = ::/\n", 0,
+     "t.cfg:4: [mi] http_allow: bad prefix length in \"::/\" (0..128)",
+     {{0}}},
+    {"http_allow name", L "[mi]\nhttp_allow = example.com/8\n", 0,
+     "t.cfg:4: [mi] http_allow: bad network \"example.com/8\" (IP/LEN)",
+     {{0}}},
+
     /* syntax */
     {"unknown section", L "[core]\n[foo]\nbar = 1\n", 0,
      "t.cfg:4: [foo]: unknown section", {{0}}},
@@ -465,6 +502,14 @@ static int cfg_t_addr(const struct sockaddr_storage *ss, char *buf,
     return snprintf(buf, size, "family %d", ss->ss_family);
 }
 
+static void cfg_t_net(const struct cfg_net *n, char *buf, size_t size)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+
+    inet_ntop(n->family, n->addr, ip, sizeof(ip));
+    snprintf(buf, size, "%s/%d", ip, n->prefix);
+}
+
 static void cfg_t_expect(const char *name, const struct cfg *c,
                          const struct cfg_t_exp *e)
 {
@@ -483,6 +528,10 @@ static void cfg_t_expect(const char *name, const struct cfg *c,
         break;
     case CFG_TK_ADDR:
         cfg_t_addr((const struct sockaddr_storage *)f, buf, sizeof(buf));
+        is_str(buf, e->s, "%s: %s", name, e->what);
+        break;
+    case CFG_TK_NET:
+        cfg_t_net((const struct cfg_net *)f, buf, sizeof(buf));
         is_str(buf, e->s, "%s: %s", name, e->what);
         break;
     case CFG_TK_END:
@@ -617,6 +666,8 @@ static void cfg_t_defaults(void)
     is_int(c.db_aliases, 0, "default db_aliases");
     is_str(c.fifo_name, "/tmp/sipstage_fifo", "default fifo_name");
     is_int(c.fifo_mode, 0600, "default fifo_mode");
+    is_int(c.http_listen.port, 0, "default http_listen: off");
+    is_int(c.nhttp_allow, 0, "default http_allow: none before a load");
     is_str(c.file, "", "default file");
 }
 
@@ -742,6 +793,10 @@ static const struct cfg_t_diff {
      "[mi]\nfifo_name = /tmp/f\n[core]\nchildren = 2\n[dns]\ncache = 0\n",
      "core children,dns cache,mi fifo_name!"},
     {"a compatibility key", "[log]\nmemlog = 1\n", "log memlog"},
+    {"http", "[mi]\nhttp_listen = 127.0.0.1:8080\nhttp_allow = 10.0.0.0/8\n",
+     "mi http_listen!,mi http_allow"},
+    {"http_allow spelt as its default", "[mi]\nhttp_allow = 127.0.0.1/8\n"
+     "http_allow = ::1\n", ""},
 };
 
 /* cfg_t_diff_load - DIFF_BASE plus text into *c; 0 or -1 */
@@ -790,6 +845,45 @@ static void cfg_t_diff(void)
     ok(ch[1].key == NULL, "diff: nothing past max");
 }
 
+/* cfg_net_match: addresses against the default list and a /20 */
+static void cfg_t_match(void)
+{
+    static const struct {
+        const char *ip;
+        int want;
+    } t[] = {
+        {"127.0.0.1", 1},        {"127.255.0.9", 1},   {"128.0.0.1", 0},
+        {"::1", 1},              {"::2", 0},           {"::ffff:127.0.0.2", 1},
+        {"::ffff:10.0.0.1", 0},  {"10.1.16.1", 1},     {"10.1.31.255", 1},
+        {"10.1.32.0", 0},        {"10.1.15.255", 0},
+    };
+    char err[256];
+    struct sockaddr_storage ss;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    struct cfg c;
+    size_t i;
+
+    static const char text[] = L "[mi]\nhttp_allow = 10.1.17.0/20\n"
+                               "http_allow = 127.0.0.0/8\nhttp_allow = ::1\n";
+
+    if (cfg_load_buf(&c, "t.cfg", text, strlen(text), err, sizeof(err)) < 0)
+        diag("%s", err);
+    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        memset(&ss, 0, sizeof(ss));
+        if (inet_pton(AF_INET, t[i].ip, &s4->sin_addr) == 1)
+            ss.ss_family = AF_INET;
+        else if (inet_pton(AF_INET6, t[i].ip, &s6->sin6_addr) == 1)
+            ss.ss_family = AF_INET6;
+        is_int(cfg_net_match(c.http_allow, c.nhttp_allow,
+                             (struct sockaddr *)&ss),
+               t[i].want, "match %s", t[i].ip);
+    }
+    ss.ss_family = AF_UNIX;
+    is_int(cfg_net_match(c.http_allow, c.nhttp_allow, (struct sockaddr *)&ss),
+           0, "match: not an IP address");
+}
+
 static void cfg_t_misc(void)
 {
     char err[8];
@@ -820,5 +914,6 @@ int main(void)
     cfg_t_files();
     cfg_t_misc();
     cfg_t_diff();
+    cfg_t_match();
     return done_testing();
 }
