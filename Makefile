@@ -39,7 +39,7 @@ LIBCOMMON := $(B)/lib/libcommon.a
 DAEMONS := mid netd sipd dnsd
 BINS := $(DAEMONS:%=$(B)/bin/%)
 
-mid_LIBS := -lnanomsg
+mid_LIBS := -lnanomsg -lmicrohttpd -ljansson
 netd_LIBS := -lnanomsg -ldl -rdynamic
 sipd_LIBS := -lnanomsg
 dnsd_LIBS := -lnanomsg -lcares

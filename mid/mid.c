@@ -9,7 +9,8 @@
  *    error), creates the shared segment with its rings, the listening
  *    sockets and the control sockets, then fork+execs every stage:
  *    netd, sipd x [stages] sipd, dnsd. A stage that dies is restarted
- *    with back-off while the others run on. mid serves the FIFO MI.
+ *    with back-off while the others run on. mid serves the FIFO MI,
+ *    and HTTP (/metrics, JSON-RPC) when [mi] http_listen is set.
  *    SIGTERM or SIGINT stop every stage, remove the FIFO, the ipc files
  *    and the pid files, and mid exits 0.
  *
@@ -18,7 +19,8 @@
  *    daemon), -P overrides [core] pid_file, -v raises the log level.
  *    --layout prints the segment layout and the build id and exits.
  * PROTOCOL
- *    ctl.h (control sockets), shm.h (segment), the FIFO MI (mid_fifo.c).
+ *    ctl.h (control sockets), shm.h (segment), the FIFO MI (mid_fifo.c),
+ *    HTTP (mid_http.c).
  * DIAGNOSTICS
  *    Config errors and failures to create the segment, the sockets or
  *    the FIFO are fatal at start. Nothing after start is fatal: a stage
@@ -132,6 +134,9 @@ static void mid_start(struct mid *m)
                   strerror(-err));
     if ((err = mid_fifo_open(m)) < 0)
         log_fatal("fifo %s: %s", m->cfg.fifo_name, strerror(-err));
+    if ((err = mid_http_open(m)) < 0)
+        log_fatal("[mi] http_listen %s:%u: %s", m->cfg.http_listen.host,
+                  m->cfg.http_listen.port, strerror(-err));
     mid_spawn_init(m);
     mid_spawn_all(m);
 }
@@ -191,6 +196,7 @@ int main(int argc, char **argv)
                "children", MID_VERSION, build_id(), m.cfg.nlisten,
                m.cfg.stages_sipd, m.cfg.children);
     mid_loop(&m);
+    mid_http_close(&m);                 /* before the relay's requests go */
     mid_fifo_close(&m);
     mid_ctl_close(&m);
     mid_sock_close_all(&m);

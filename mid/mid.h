@@ -60,6 +60,7 @@ struct mid_proc {
 };
 
 struct mid_fifo_reply;
+struct mid_http;
 
 /* An MI request a stage answers (mid_relay.c). */
 #define MID_RELAY_MAX 8                 /* MI requests waiting on stages */
@@ -126,6 +127,7 @@ struct mid {
     struct mid_fifo_reply *replies;     /* pending, newest first */
     uint64_t fifo_drops;                /* replies given up on */
     struct mid_relay relay[MID_RELAY_MAX]; /* MI answered by stages */
+    struct mid_http *http;              /* HTTP management, NULL: off */
     uint32_t relay_seq;
     int stopping;
     struct ev_timer stop_timer;
@@ -198,6 +200,21 @@ extern void mid_relay_close(struct mid *m);
 /* mid_mi.c */
 extern void mid_mi_run(struct mid *m, const char *cmd, char **args,
                        int nargs, struct mid_mi_reply *r);
+extern int mid_mi_exists(const char *cmd);
+extern uint64_t mid_mi_ring_backlog(struct mid *m, int idx);
+
+/* mid_jsonrpc.c */
+extern char *mid_jsonrpc_run(struct mid *m, const char *body, size_t len,
+                             char *id, size_t idcap, uint32_t *defer);
+extern char *mid_jsonrpc_reply(const char *id, const struct mid_mi_reply *r);
+extern char *mid_jsonrpc_error(const char *id, int code, const char *msg);
+
+/* mid_metrics.c */
+extern char *mid_metrics_text(struct mid *m, size_t *len);
+
+/* mid_http.c */
+extern int mid_http_open(struct mid *m);
+extern void mid_http_close(struct mid *m);
 
 /* mid_reply.c */
 extern void mid_reply_line(struct mid_mi_reply *r, const char *name,

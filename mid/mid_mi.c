@@ -170,10 +170,24 @@ static uint64_t mid_mi_stat_value(struct mid *m, int id)
                      (enum stats_id)id) - m->stats_base[id];
 }
 
+/*
+ * mid_mi_ring_backlog - bytes waiting in ring idx (SHM_RING()) of the
+ *    segment; a bare handle that only reads positions: attaching would
+ *    claim a side of a ring that a stage owns.
+ */
+uint64_t mid_mi_ring_backlog(struct mid *m, int idx)
+{
+    struct ring rg;
+
+    memset(&rg, 0, sizeof(rg));
+    rg.shm = (struct ring_shm *)((char *)m->shm.hdr
+                                 + m->shm.hdr->rings[idx].off);
+    return ring_used(&rg);
+}
+
 /* mid_mi_ring_gauges - bytes waiting in each sipd's rings */
 static void mid_mi_ring_gauges(struct mid *m, struct mid_mi_reply *r)
 {
-    struct ring rg;
     char name[64];
     int i, k;
 
@@ -181,15 +195,10 @@ static void mid_mi_ring_gauges(struct mid *m, struct mid_mi_reply *r)
         for (k = 0; k < SHM_R_PER_SIPD; k++) {
             int idx = SHM_RING(i, k);
 
-            /* A bare handle that only reads positions: attaching would
-             * claim a side of a ring that a stage owns. */
-            memset(&rg, 0, sizeof(rg));
-            rg.shm = (struct ring_shm *)((char *)m->shm.hdr
-                                         + m->shm.hdr->rings[idx].off);
             snprintf(name, sizeof(name), "ring:%s_backlog",
                      m->shm.hdr->rings[idx].name);
             mid_reply_line(r, name, "%llu",
-                        (unsigned long long)ring_used(&rg));
+                        (unsigned long long)mid_mi_ring_backlog(m, idx));
         }
     }
 }
@@ -426,6 +435,17 @@ static void mid_mi_notimpl(struct mid *m, char **a, int n,
     (void)a;
     (void)n;
     (void)r;
+}
+
+/* mid_mi_exists - cmd is a command of the table (mid_mi_run knows it) */
+int mid_mi_exists(const char *cmd)
+{
+    size_t i;
+
+    for (i = 0; i < MID_MI_NCMDS; i++)
+        if (strcmp(mid_mi_cmds[i].name, cmd) == 0)
+            return 1;
+    return 0;
 }
 
 void mid_mi_run(struct mid *m, const char *cmd, char **args, int nargs,
