@@ -28,7 +28,7 @@ use Tcp;
 my $H = Tcp::free_port();
 my $p = Proxy->new(sipd => 1, children => 2, extra => { mi => [
     "http_listen = 127.0.0.1:$H", 'http_allow = 127.0.0.1/32',
-    'http_allow = ::1/128' ] });
+    'http_allow = ::1/128' ], stages => [ 'hang_ms = 30000' ] });
 my $base = "http://127.0.0.1:$H";
 my $http = HTTP::Tiny->new(timeout => 10);
 my $json = JSON::PP->new->canonical;
@@ -149,6 +149,26 @@ is($p->stat('core:rcv_requests'), $N, "rcv_requests = $N");
          'dns_cache_dump: dnsd answered (Entries)');
     $r = rpc('dns_blacklist_dump', []);
     like($r->{result}{Entries} // '', qr/^\d+$/, 'dns_blacklist_dump: Entries');
+
+    # dnsd frozen: the deferred call ends with the relay's error, and
+    # HTTP serves others meanwhile (the waiting connection is suspended)
+    my ($dnsd) = map { $_->{PID} } grep { $_->{Type} eq 'dnsd' } $p->ps;
+    kill('STOP', $dnsd);
+    my $pid = fork() // die "fork: $!";
+    if (!$pid) {
+        my $x = rpc('dns_cache_dump', undef, 'frozen');
+        _exit(($x->{error}{code} // 0) == 500
+              && ($x->{error}{message} // '') =~ /dnsd did not answer/
+              && $x->{id} eq 'frozen' ? 0 : 1);
+    }
+    sleep 0.5;
+    my $t0 = time;
+    $r = rpc('uptime');
+    ok(defined $r->{result} && time - $t0 < 2,
+       'another call is served while one waits on dnsd');
+    waitpid($pid, 0);
+    is($? >> 8, 0, 'dnsd silent: the waiting call gets 500 dnsd did not answer');
+    kill('CONT', $dnsd);
 
     $r = rpc('which');
     ok(ref $r->{result} eq 'ARRAY' && grep({ $_ eq 'ps' } @{ $r->{result} }),
