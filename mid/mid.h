@@ -117,6 +117,7 @@ struct mid {
     struct ev_io pull_io;
     struct ev_timer ping_timer;
     uint64_t ping_seq;
+    int64_t ping_last_ms;               /* when the ping timer last ran */
     int fifo_fd;
     int fifo_wfd;                       /* keeps the FIFO from EOF storms */
     uid_t fifo_uid;                     /* its owner: reply FIFOs' too */

@@ -59,23 +59,52 @@ static void mid_ctl_report(struct mid *m, const char *msg)
     }
 }
 
-static void mid_ctl_on_pull(struct ev *ev, struct ev_io *io, uint32_t e)
+/* mid_ctl_drain - every report waiting on the PULL socket */
+static void mid_ctl_drain(struct mid *m)
 {
-    struct mid *m = io->arg;
     char msg[CTL_MSG_MAX];
 
-    (void)ev;
-    (void)e;
     while (ctl_recv(m->ctl_pull, msg, sizeof(msg)) >= 0)
         mid_ctl_report(m, msg);
+}
+
+static void mid_ctl_on_pull(struct ev *ev, struct ev_io *io, uint32_t e)
+{
+    (void)ev;
+    (void)e;
+    mid_ctl_drain(io->arg);
+}
+
+/*
+ * mid_ctl_excuse - the ping timer ran late by gap ms: mid itself was busy
+ * (a layout probe, a stall of the host), so no ping went out meanwhile.
+ * A stage is not blamed for silence mid caused: its last pong moves on
+ * by the gap.
+ */
+static void mid_ctl_excuse(struct mid *m, int64_t gap)
+{
+    int i;
+
+    log_notice("mid's loop was busy for %lld ms: ping deadlines moved",
+               (long long)gap);
+    for (i = 1; i < SHM_MAX_PROCS; i++)
+        if (m->procs[i].used && m->procs[i].pid > 0)
+            m->procs[i].last_pong_ms += gap;
 }
 
 static void mid_ctl_on_ping(struct ev *ev, struct ev_timer *t)
 {
     struct mid *m = t->arg;
+    int64_t now = ev_now_ms();
 
+    if (now - m->ping_last_ms > 2 * MID_PING_MS)
+        mid_ctl_excuse(m, now - m->ping_last_ms - MID_PING_MS);
+    m->ping_last_ms = now;
     if (!m->stopping)
         ctl_send(m->ctl_pub, "ping %llu", (unsigned long long)++m->ping_seq);
+    /* Pongs that arrived while mid's own loop was busy (a layout probe
+     * waits up to 2 s per binary) count before anyone is judged hung. */
+    mid_ctl_drain(m);
     mid_spawn_watch(m);
     ev_timer_start(ev, t, MID_PING_MS);
 }
@@ -97,6 +126,7 @@ int mid_ctl_open(struct mid *m)
     m->pull_io.arg = m;
     m->ping_timer.fn = mid_ctl_on_ping;
     m->ping_timer.arg = m;
+    m->ping_last_ms = ev_now_ms();
     ev_timer_start(&m->ev, &m->ping_timer, MID_PING_MS);
     return ev_add(&m->ev, &m->pull_io, EPOLLIN);
 }

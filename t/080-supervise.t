@@ -194,4 +194,22 @@ sub missing { my ($want, $seen) = @_; grep { !$seen->{$_} } sort keys %$want }
     $p->stop;
 }
 
+# -- 5. mid itself stalled (SIGSTOP past hang_ms): no stage is blamed
+{
+    my $p = Proxy->new(sipd => 1, children => 2, debug => 2,
+                       extra => { stages => [ 'hang_ms = 2000' ] });
+    my %pid0 = map { ("$_->{Type}/$_->{Instance}" => $_->{PID}) } $p->ps;
+    kill 'STOP', $p->pid;
+    sleep 3.5;
+    kill 'CONT', $p->pid;
+    sleep 2.5;                          # two ping periods after the stall
+    my %pid1 = map { ("$_->{Type}/$_->{Instance}" => $_->{PID}) } $p->ps;
+    is_deeply(\%pid1, \%pid0, 'after mid stalled 3.5 s, every stage keeps '
+              . 'its pid') or diag(Proxy::ps_text($p->{last_ps}));
+    unlike($p->log, qr/answered no ping/, 'no stage was killed as hung');
+    like($p->log, qr/mid's loop was busy for \d+ ms: ping deadlines moved/,
+         'mid says its own loop was late');
+    $p->stop;
+}
+
 done_testing();
