@@ -10,8 +10,13 @@
  * DIAGNOSTICS
  *    None.
  */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "build.h"
 #include "build_id.h"
+#include "shm.h"
 
 /* Marker and id in one object: patching the id keeps the marker. */
 static const char build_field[sizeof(BUILD_MARK) - 1 + BUILD_ID_MAX] =
@@ -27,4 +32,13 @@ const char *build_id(void)
     const char *volatile p = build_field + sizeof(BUILD_MARK) - 1;
 
     return p;
+}
+
+void build_layout_answer(int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[1], "--layout") != 0)
+        return;
+    printf("layout %#llx build %s\n", (unsigned long long)SHM_LAYOUT,
+           build_id());
+    _exit(fflush(stdout) == 0 ? 0 : 1);
 }

@@ -21,4 +21,14 @@
 /* build_id - this binary's build id, never NULL */
 extern const char *build_id(void);
 
+/*
+ * build_layout_answer - "BIN --layout" (argv exactly that): print the
+ * segment layout this build expects and its build id, "layout 0xHEX
+ * build ID\n", and _exit at once, before touching anything and without
+ * exit handlers (a sanitizer's leak check would outlive mid's wait).
+ * mid asks a binary on disk this before it stops the running instance
+ * (mid_probe.c). Returns (does nothing) for any other argv.
+ */
+extern void build_layout_answer(int argc, char **argv);
+
 #endif

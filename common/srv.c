@@ -197,28 +197,13 @@ void srv_loop(struct srv *s, int (*work)(struct srv *s),
         ;
 }
 
-/*
- * srv_layout - "BIN --layout": print the segment layout this build
- * expects and its build id, and exit, before touching anything. mid
- * asks a binary on disk this before it stops the running instance
- * (mid_probe.c). Output: "layout 0xHEX build ID\n".
- */
-static void srv_layout(int argc, char **argv)
-{
-    if (argc != 2 || strcmp(argv[1], "--layout") != 0)
-        return;
-    printf("layout %#llx build %s\n", (unsigned long long)SHM_LAYOUT,
-           build_id());
-    exit(fflush(stdout) == 0 ? 0 : 1);
-}
-
 int srv_main(int argc, char **argv, const struct srv_ops *ops)
 {
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, 0};
     static struct srv s;
     int shmfd, err;
 
-    srv_layout(argc, argv);
+    build_layout_answer(argc, argv);   /* mid_probe.c asks */
     s.ops = ops;
     log_set_name(ops->name);
     signal(SIGPIPE, SIG_IGN);

@@ -164,11 +164,7 @@ int main(int argc, char **argv)
     char err[512];
     int check;
 
-    if (argc == 2 && strcmp(argv[1], "--layout") == 0) {
-        printf("layout %#llx build %s\n", (unsigned long long)SHM_LAYOUT,
-               build_id());             /* as the stages answer it */
-        return 0;
-    }
+    build_layout_answer(argc, argv);    /* as the stages answer it */
     m.argc = argc;
     m.argv = argv;
     log_set_name("mid");

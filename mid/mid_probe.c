@@ -77,7 +77,8 @@ static void mid_probe_read(int fd, char *buf, size_t cap, int64_t deadline)
 static int mid_probe_run(const char *path, char *buf, size_t cap)
 {
     int fds[2], status;
-    pid_t pid;
+    int64_t deadline;
+    pid_t pid, r;
 
     if (access(path, X_OK) < 0)
         return -errno;
@@ -91,11 +92,20 @@ static int mid_probe_run(const char *path, char *buf, size_t cap)
     if (pid == 0)
         mid_probe_exec(path, fds[1]);
     close(fds[1]);
-    mid_probe_read(fds[0], buf, cap, ev_now_ms() + MID_PROBE_MS);
+    deadline = ev_now_ms() + MID_PROBE_MS;
+    mid_probe_read(fds[0], buf, cap, deadline);
     close(fds[0]);
-    kill(pid, SIGKILL);                 /* done or late: either way */
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    /* It exits by itself once it has answered: let it (a SIGKILL in the
+     * middle of its exit could orphan a sanitizer's helper task); kill
+     * only one that is late. */
+    while ((r = waitpid(pid, &status, WNOHANG)) == 0
+           && ev_now_ms() < deadline)
+        usleep(1000);
+    if (r == 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
     return 0;
 }
 
