@@ -11,7 +11,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Temp qw(tempdir);
 use Proxy;
 use Sip;
 use Tcp;
@@ -20,20 +19,15 @@ use Dnsmasq;
 plan skip_all => 'dnsmasq not installed (scripts/deps installs it)'
     unless Dnsmasq::binary();
 
-my $tmp = tempdir('sipstage-dnstcp-XXXXXXXX', TMPDIR => 1,
-                  CLEANUP => !$ENV{T_LEAVE});
 my $uas = Tcp->listen;
 my $UP = $uas->port;
-my $dport = Tcp::free_port();
-my $dm = Dnsmasq::start($tmp, $dport,
+my $dport = Dnsmasq::serve(
     '--host-record=uas-t.test,127.0.0.1',
     '--naptr-record=tcp-only.test,10,10,S,SIP+D2T,,_sip._tcp.tcp-only.test',
     "--srv-host=_sip._tcp.tcp-only.test,uas-t.test,$UP,10,0");
-BAIL_OUT('dnsmasq did not start') unless $dm;
-END { Dnsmasq::stop($dm) if $dm }
 
 my $p = Proxy->new(sipd => 1, children => 2, tcp => 1, extra => {
-    dns => [ "servers = 127.0.0.1:$dport", 'timeout_ms = 1000', 'tries = 1' ],
+    dns => Dnsmasq::dns_cfg($dport),
 });
 my $P = $p->port;
 

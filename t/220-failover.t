@@ -31,7 +31,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Temp qw(tempdir);
 use Time::HiRes qw(time sleep);
 use Proxy;
 use Sip;
@@ -41,8 +40,6 @@ use Dnsmasq;
 plan skip_all => 'dnsmasq not installed (scripts/deps installs it)'
     unless Dnsmasq::binary();
 
-my $tmp = tempdir('sipstage-failover-XXXXXXXX', TMPDIR => 1,
-                  CLEANUP => !$ENV{T_LEAVE});
 
 # Targets: dead ports are free ones nothing listens on (TCP: RST; UDP:
 # ICMP port unreachable on loopback).
@@ -56,8 +53,7 @@ my $DU = Tcp::free_port();
 my $sipp_dead = Tcp::free_port();
 my $sipp_port = Tcp::free_port();
 
-my $dport = Tcp::free_port();
-my $dm = Dnsmasq::start($tmp, $dport,
+my $dport = Dnsmasq::serve(
     '--host-record=tgt.test,127.0.0.1',
     "--srv-host=_sip._tcp.fo.test,tgt.test,$DT,10,0",
     "--srv-host=_sip._tcp.fo.test,tgt.test,$LT,20,0",
@@ -67,11 +63,9 @@ my $dm = Dnsmasq::start($tmp, $dport,
     "--srv-host=_sip._tcp.down.test,tgt.test,$DT2,20,0",
     "--srv-host=_sip._udp.calls.test,tgt.test,$sipp_dead,10,0",
     "--srv-host=_sip._udp.calls.test,tgt.test,$sipp_port,20,0");
-BAIL_OUT('dnsmasq did not start') unless $dm;
-END { Dnsmasq::stop($dm) if $dm }
 
 my $p = Proxy->new(sipd => 1, children => 2, tcp => 1, extra => {
-    dns => [ "servers = 127.0.0.1:$dport", 'timeout_ms = 1000', 'tries = 1' ],
+    dns => Dnsmasq::dns_cfg($dport),
 });
 my $P = $p->port;
 

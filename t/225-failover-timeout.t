@@ -12,7 +12,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 use Proxy;
@@ -23,8 +22,6 @@ use Dnsmasq;
 plan skip_all => 'dnsmasq not installed (scripts/deps installs it)'
     unless Dnsmasq::binary();
 
-my $tmp = tempdir('sipstage-fotime-XXXXXXXX', TMPDIR => 1,
-                  CLEANUP => !$ENV{T_LEAVE});
 
 # A listener that never accepts, its queue filled by connections of our
 # own: further SYNs are dropped, a connect to it hangs.
@@ -46,16 +43,13 @@ plan skip_all => 'this kernel still completes connects to a full backlog'
 
 my $live = Tcp->listen;
 my $LT = $live->port;
-my $dport = Tcp::free_port();
-my $dm = Dnsmasq::start($tmp, $dport,
+my $dport = Dnsmasq::serve(
     '--host-record=tgt.test,127.0.0.1',
     "--srv-host=_sip._tcp.slow.test,tgt.test,$FULL,10,0",
     "--srv-host=_sip._tcp.slow.test,tgt.test,$LT,20,0");
-BAIL_OUT('dnsmasq did not start') unless $dm;
-END { Dnsmasq::stop($dm) if $dm }
 
 my $p = Proxy->new(sipd => 1, children => 2, tcp => 1, extra => {
-    dns => [ "servers = 127.0.0.1:$dport", 'timeout_ms = 1000', 'tries = 1' ],
+    dns => Dnsmasq::dns_cfg($dport),
 });
 my $P = $p->port;
 my $uac = $p->udp_socket;

@@ -5,14 +5,21 @@ package Dnsmasq;
 #   my $pid = Dnsmasq::start($dir, $port, '--host-record=...', ...);
 #   Dnsmasq::stop($pid);
 #
+#   my $port = Dnsmasq::serve('--host-record=...', ...);   # the usual case:
+#   a temp dir and a port of its own, BAIL_OUT when it does not start,
+#   stopped when the test ends; its [dns] config lines, for a proxy's
+#   extra => { dns => [...] }, from Dnsmasq::dns_cfg($port [, LINES]).
+#
 # It runs in the foreground (a child of the test), answers only for
 # *.test, logs queries to $dir/dnsmasq.log, and start() returns once its
 # TCP socket accepts (undef, with a diagnostic, when it does not).
 
 use strict;
 use warnings;
+use File::Temp ();
 use IO::Socket::INET;
 use POSIX qw(WNOHANG _exit);
+use Proxy ();
 use Test::More ();
 use Time::HiRes qw(time sleep);
 
@@ -64,6 +71,30 @@ sub stop
     return unless $pid;
     kill('TERM', $pid);
     waitpid($pid, 0);
+}
+
+my @served;                             # stopped at the end of the test
+END { stop($_) for @served }
+
+sub serve
+{
+    my (@rec) = @_;
+    my $dir = File::Temp::tempdir('sipstage-dnsmasq-XXXXXXXX', TMPDIR => 1,
+                                  CLEANUP => !$ENV{T_LEAVE});
+    my $port = Proxy::free_port_both();   # dnsmasq binds UDP and TCP
+    my $pid = start($dir, $port, @rec)
+        or Test::More::BAIL_OUT('dnsmasq did not start');
+    push @served, $pid;
+    return $port;
+}
+
+# dns_cfg(PORT [, LINES]) - [dns] lines for a proxy using it: a short
+# timeout and one try (a test waits on them), then LINES
+sub dns_cfg
+{
+    my ($port, @more) = @_;
+    return [ "servers = 127.0.0.1:$port", 'timeout_ms = 1000', 'tries = 1',
+             @more ];
 }
 
 1;
