@@ -36,13 +36,15 @@ COMMON_SRC := $(wildcard common/*.c common/sip/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 LIBCOMMON := $(B)/lib/libcommon.a
 
-DAEMONS := mid netd sipd dnsd
+# dbd joins when its folder has a main (dbd/dbd.c).
+DAEMONS := mid netd sipd dnsd $(if $(wildcard dbd/dbd.c),dbd)
 BINS := $(DAEMONS:%=$(B)/bin/%)
 
 mid_LIBS := -lnanomsg -lmicrohttpd -ljansson
 netd_LIBS := -lnanomsg -ldl -rdynamic
-sipd_LIBS := -lnanomsg
+sipd_LIBS := -lnanomsg -lurcu-memb -lurcu-cds
 dnsd_LIBS := -lnanomsg -lcares
+dbd_LIBS := -lnanomsg -ldl -rdynamic
 
 PROTOS := udp tcp
 PROTO_LIBS := $(PROTOS:%=$(B)/lib/proto_%.so)
@@ -53,12 +55,34 @@ $$(B)/lib/proto_$(1).so: $$(proto_$(1)_OBJ)
 	$$(CC) -shared -o $$@ $$(proto_$(1)_OBJ) $$(LDLIBS_BASE)
 endef
 
+# DB backends: build/lib/db_NAME.so from dbd/db/db_NAME.c and
+# dbd/db/db_NAME_*.c, dlopened by dbd for its URL's scheme; each links
+# only its own client library.
+DBS := $(filter postgres mysql,$(patsubst dbd/db/db_%.c,%,$(wildcard dbd/db/db_*.c)))
+DB_LIBS := $(DBS:%=$(B)/lib/db_%.so)
+db_postgres_LDLIBS := -lpq
+db_mysql_LDLIBS := -lmariadb
+define db_rules
+db_$(1)_OBJ := $$(patsubst %.c,$$(B)/obj/%.o,$$(wildcard dbd/db/db_$(1).c dbd/db/db_$(1)_*.c))
+$$(B)/lib/db_$(1).so: $$(db_$(1)_OBJ) $$(LIBCOMMON)
+	@mkdir -p $$(@D)
+	$$(CC) -shared -o $$@ $$(db_$(1)_OBJ) $$(db_$(1)_LDLIBS) $$(LDLIBS_BASE)
+endef
+
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%.t)
 
 .PHONY: all test unit run check bench clean deps check-style fuzz FORCE
 
-all: $(BINS) $(PROTO_LIBS) $(UNIT_BIN)
+TOOLS := $(B)/t/db_try
+
+all: $(BINS) $(PROTO_LIBS) $(DB_LIBS) $(UNIT_BIN) $(TOOLS)
+
+# Test tools: programs the .t files run (t/tools/NAME.c).
+$(B)/t/%: t/tools/%.c $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBCOMMON) -ldl $(LDLIBS_BASE)
+
 
 define daemon_rules
 $(1)_SRC := $$(wildcard $(1)/*.c)
@@ -72,6 +96,7 @@ $(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
 # Transport libraries: build/lib/proto_NAME.so from netd/proto/proto_NAME*.c,
 # dlopened by netd (which exports its symbols to them: -rdynamic).
 $(foreach p,$(PROTOS),$(eval $(call proto_rules,$(p))))
+$(foreach d,$(DBS),$(eval $(call db_rules,$(d))))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -101,8 +126,8 @@ unit_objs = $(if $(call unit_daemon,$(1)),$(filter-out \
 .SECONDEXPANSION:
 $(B)/t/unit/%.t: t/unit/%.c $(LIBCOMMON) $$(call unit_objs,$$*)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -It -Isipd -Idnsd -Inetd -o $@ $< $(call unit_objs,$*) \
-		$(LIBCOMMON) -lnanomsg -lcares $(LDLIBS_BASE)
+	$(CC) $(ALL_CFLAGS) -It -Isipd -Idnsd -Inetd -Idbd -o $@ $< $(call unit_objs,$*) \
+		$(LIBCOMMON) -lnanomsg -lcares -lurcu-memb -lurcu-cds -ldl $(LDLIBS_BASE)
 
 deps:
 	@scripts/deps
@@ -180,14 +205,14 @@ MAN8 := man/mid.8 man/sipctl.8
 MAN5 := man/sipstage.cfg.5
 
 .PHONY: install
-install: $(BINS) $(PROTO_LIBS)
+install: $(BINS) $(PROTO_LIBS) $(DB_LIBS)
 	$(INSTALL) -d $(DESTDIR)$(INST_LIB)/bin $(DESTDIR)$(INST_LIB)/lib \
 		$(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSCONFDIR)/sipstage
 	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(INST_LIB)/bin/
-	$(INSTALL) -m 0644 $(PROTO_LIBS) $(DESTDIR)$(INST_LIB)/lib/
+	$(INSTALL) -m 0644 $(PROTO_LIBS) $(DB_LIBS) $(DESTDIR)$(INST_LIB)/lib/
 	ln -sfn ../lib/sipstage/bin/mid $(DESTDIR)$(PREFIX)/sbin/sipstage-mid
 	sed -e 's|^SIPCTL_BIN=[^ ]*|SIPCTL_BIN=../lib/sipstage/bin|' \
 		-e 's|^SIPCTL_CFG=[^ ]*|SIPCTL_CFG=$(INST_CFG)|' \
@@ -221,4 +246,5 @@ clean:
 	rm -rf build build-*
 
 -include $(COMMON_OBJ:.o=.d) $(foreach d,$(DAEMONS),$($(d)_OBJ:.o=.d)) \
-	$(foreach p,$(PROTOS),$(proto_$(p)_OBJ:.o=.d)) $(UNIT_BIN:.t=.d)
+	$(foreach p,$(PROTOS),$(proto_$(p)_OBJ:.o=.d)) \
+	$(foreach d,$(DBS),$(db_$(d)_OBJ:.o=.d)) $(UNIT_BIN:.t=.d)

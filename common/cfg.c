@@ -19,7 +19,7 @@
  *      the field of "children", so setting both is an error too).
  *
  *      After the last line the whole is checked: at least one listen line,
- *      and [route] db_aliases needs a [db] url. [mi] http_allow, when no
+ *      and [route] db_aliases and db_allow need a [db] url. [mi] http_allow, when no
  *      line gives it, becomes 127.0.0.0/8 and ::1/128.
  * PROTOCOL
  *      None: cfg reads a file or a buffer into the caller's struct cfg.
@@ -234,9 +234,10 @@ static int cfg_check(struct cfg_parse *p)
         return cfg_value_err(p,
                              "missing (at least one listen line is required)");
     }
-    if (p->c->db_aliases && p->c->db_url[0] == '\0') {
+    if ((p->c->db_aliases || p->c->db_allow) && p->c->ndb_url == 0) {
         snprintf(p->sect, sizeof(p->sect), "route");
-        snprintf(p->key, sizeof(p->key), "db_aliases");
+        snprintf(p->key, sizeof(p->key),
+                 p->c->db_aliases ? "db_aliases" : "db_allow");
         return cfg_value_err(p, "needs a [db] url");
     }
     cfg_addr_net_defaults(p->c);

@@ -33,6 +33,7 @@
 #define CFG_MAX_SIPD 16
 #define CFG_MAX_CHILDREN 64
 #define CFG_MAX_HTTP_ALLOW 16
+#define CFG_MAX_DB_URL 4
 #define CFG_PATH 256
 #define CFG_NAME 64
 #define CFG_HOST 256
@@ -126,11 +127,16 @@ struct cfg {
     int dns_tries;                      /* 2 */
     int dns_blacklist_s;                /* 60: failed targets skipped; 0 off */
     /* [db] */
-    char db_url[CFG_PATH];              /* "" = no database, no dbd */
-    int db_pool;                        /* 4 */
+    char db_url[CFG_MAX_DB_URL][CFG_PATH]; /* none = no database, no dbd; */
+    int ndb_url;                        /* [0] first, the rest replicas */
+    int db_pool;                        /* 4 connections per URL */
+    int db_queue_max;                   /* 1024 queries waiting in dbd */
+    int db_timeout_ms;                  /* 500: per query */
+    int db_cache_ttl;                   /* 0 s: sipd's alias cache off */
     /* [route] */
     int record_route;                   /* 0 */
     int db_aliases;                     /* 0 */
+    int db_allow;                       /* 0 */
     /* [mi] */
     char fifo_name[CFG_PATH];           /* "/tmp/sipstage_fifo" */
     int fifo_mode;                      /* 0600, written in octal */

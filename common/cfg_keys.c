@@ -54,7 +54,7 @@ const struct cfg_key cfg_keys[] = {
     CFG_STR("core", "group", CFG_T_STR, group, 0, "", CFG_RELOAD),
     CFG_BOOL("core", "do_coredump", do_coredump, 0, CFG_RESTART),
     /* accepted for compatibility, no effect: rt_coredump, memlog, memdump,
-     * log_name (the ident is the stage's name), [db] pool (no dbd yet) */
+     * log_name (the ident is the stage's name) */
     CFG_BOOL("core", "rt_coredump", rt_coredump, 0, CFG_RELOAD),
     CFG_INT("core", "open_files", open_files, 0, 1048576, 0, CFG_RESTART),
     CFG_STR("core", "pid_file", CFG_T_STR, pid_file, 0, "", CFG_RESTART),
@@ -97,10 +97,14 @@ const struct cfg_key cfg_keys[] = {
     CFG_INT("dns", "timeout_ms", dns_timeout_ms, 1, 60000, 2000, CFG_RELOAD),
     CFG_INT("dns", "tries", dns_tries, 1, 10, 2, CFG_RELOAD),
     CFG_INT("dns", "blacklist_s", dns_blacklist_s, 0, 86400, 60, CFG_RELOAD),
-    CFG_STR("db", "url", CFG_T_URL, db_url, 0, "", CFG_RELOAD),
+    CFG_REP("db", "url", CFG_T_URL, db_url, ndb_url, 0, CFG_RELOAD),
     CFG_INT("db", "pool", db_pool, 1, 64, 4, CFG_RELOAD),
+    CFG_INT("db", "queue_max", db_queue_max, 1, 1048576, 1024, CFG_RELOAD),
+    CFG_INT("db", "timeout_ms", db_timeout_ms, 10, 60000, 500, CFG_RELOAD),
+    CFG_INT("db", "cache_ttl", db_cache_ttl, 0, 86400, 0, CFG_RELOAD),
     CFG_BOOL("route", "record_route", record_route, 0, CFG_RELOAD),
     CFG_BOOL("route", "db_aliases", db_aliases, 0, CFG_RELOAD),
+    CFG_BOOL("route", "db_allow", db_allow, 0, CFG_RELOAD),
     CFG_STR("mi", "fifo_name", CFG_T_STR, fifo_name, 1, "/tmp/sipstage_fifo",
             CFG_RESTART),
     CFG_MODE("mi", "fifo_mode", fifo_mode, 0600, CFG_RESTART),
@@ -158,10 +162,10 @@ static int cfg_keys_same(const struct cfg_key *k, const struct cfg *a,
 
     switch (k->type) {
     case CFG_T_STR:
-    case CFG_T_URL:
     case CFG_T_FACILITY:
         return strncmp(fa, fb, k->size) == 0;
     case CFG_T_STRS:
+    case CFG_T_URL:
     case CFG_T_LISTEN:
     case CFG_T_HOSTPORT:
     case CFG_T_IPPORT:

@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #include "cfg_priv.h"
+#include "db.h"
 
 /* --- shared helpers ------------------------------------------------- */
 
@@ -151,29 +152,6 @@ int cfg_value_str(struct cfg_parse *p, const struct cfg_key *k, const char *v,
     return 0;
 }
 
-/* cfg_value_url - a db url; never echoed, it holds a password */
-int cfg_value_url(struct cfg_parse *p, const struct cfg_key *k, const char *v,
-                  size_t len)
-{
-    static const char *const cfg_value_schemes[] = {
-        "postgres://", "postgresql://", "mysql://",
-    };
-    size_t i;
-
-    if (cfg_value_fits(p, k, len) < 0)
-        return -1;
-    if (len == 0)                       /* url = "": no database */
-        return cfg_value_str(p, k, v, len);
-    for (i = 0; i < sizeof(cfg_value_schemes) / sizeof(*cfg_value_schemes);
-         i++) {
-        if (strncasecmp(v, cfg_value_schemes[i], strlen(cfg_value_schemes[i]))
-            == 0)
-            return cfg_value_str(p, k, v, len);
-    }
-    return cfg_value_err(p, "bad url scheme (postgres://, postgresql:// or "
-                            "mysql://)");
-}
-
 int cfg_value_facility(struct cfg_parse *p, const struct cfg_key *k,
                        const char *v, size_t len)
 {
@@ -222,6 +200,30 @@ int cfg_value_strs(struct cfg_parse *p, const struct cfg_key *k, const char *v,
 
     if (cfg_value_fits(p, k, len) < 0 || (i = cfg_value_room(p, k)) < 0)
         return -1;
+    cfg_value_copy(cfg_value_elem(p, k, i), k->size, v, len);
+    (*cfg_count(p->c, k))++;
+    return 0;
+}
+
+/*
+ * cfg_value_url - one more [db] url (repeatable: the first reachable
+ * serves, the rest are replicas); "" adds none. Checked by
+ * db_url_parse(); never echoed, it holds a password.
+ */
+int cfg_value_url(struct cfg_parse *p, const struct cfg_key *k, const char *v,
+                  size_t len)
+{
+    struct db_url u;
+    char why[DB_ERR_TEXT];
+    int i;
+
+    if (len == 0)                       /* url = "": no database */
+        return 0;
+    if (cfg_value_fits(p, k, len) < 0 || (i = cfg_value_room(p, k)) < 0)
+        return -1;
+    if (db_url_parse(v, len, &u, why, sizeof(why)) < 0)
+        return cfg_value_err(p, "%s", why);
+    explicit_bzero(u.password, sizeof(u.password));
     cfg_value_copy(cfg_value_elem(p, k, i), k->size, v, len);
     (*cfg_count(p->c, k))++;
     return 0;

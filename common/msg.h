@@ -20,6 +20,9 @@
  *                        ring it came from; UDP: destination only)
  *    sipd[i] -> dnsd     MSG_T_DNS_FAILED a target failed: skip it for a
  *                        while in later answers
+ *    sipd[i] -> dbd      MSG_T_DB_QUERY  a query by number, with values
+ *    dbd -> sipd[i]      MSG_T_DB_ROWS   its status and rows, in one or
+ *                        more records
  */
 #include <stdint.h>
 #include <sys/socket.h>
@@ -30,6 +33,8 @@
 #define MSG_T_DNS_QUERY 3
 #define MSG_T_DNS_ANSWER 4
 #define MSG_T_DNS_FAILED 5
+#define MSG_T_DB_QUERY 6
+#define MSG_T_DB_ROWS 7
 
 #define MSG_V1 1
 
@@ -164,5 +169,64 @@ struct msg_dns_failed {
     uint8_t pad[3];
     uint32_t reason;                    /* MSG_FAIL_* */
 };
+
+/*
+ * MSG_T_DB_QUERY: run query number "query" (MSG_DB_Q_*: dbd owns the SQL
+ * text; sipd only names it) with nparams values. data[] holds the
+ * values one after another, each a uint16_t length (host order;
+ * MSG_DB_NULL for NULL) and that many bytes, unaligned. dbd answers
+ * MSG_DB_TIMEOUT, without running it, a query whose stamp_ms is older
+ * than [db] timeout_ms when a connection frees up for it.
+ */
+struct msg_db_query {
+    uint64_t qid;                       /* chosen by sipd, echoed back */
+    uint16_t query;                     /* MSG_DB_Q_* */
+    uint16_t nparams;                   /* <= MSG_DB_PARAMS_MAX */
+    uint32_t stamp_ms;                  /* sipd's monotonic ms, mod 2^32 */
+    char data[];
+};
+
+#define MSG_DB_NULL 0xffffu
+#define MSG_DB_PARAMS_MAX 8
+#define MSG_DB_VAL_MAX 4096             /* longest value either way */
+
+/*
+ * The queries. Each names its SQL text in dbd (dbd_sql.c) and the
+ * columns its rows carry, in this order.
+ *   MSG_DB_Q_ALIAS    (alias_username, alias_domain) ->
+ *                     (username, domain) from dbaliases, at most one row
+ *   MSG_DB_Q_ADDRESS  () -> (grp, ip_addr, mask, port) from address,
+ *                     every row (allow-list load)
+ */
+#define MSG_DB_Q_ALIAS 1
+#define MSG_DB_Q_ADDRESS 2
+
+#define MSG_DB_OK 0
+#define MSG_DB_ERROR 1                  /* the query failed: 503 */
+#define MSG_DB_TIMEOUT 2                /* not answered in time: 503 */
+#define MSG_DB_BUSY 3                   /* dbd's queue is full: 503 */
+#define MSG_DB_DOWN 4                   /* no URL is reachable: 503 */
+
+/*
+ * MSG_T_DB_ROWS: the answer to one query, in records of at most
+ * MSG_DB_ROWS_MAX bytes; every record but the last has MSG_DB_F_MORE.
+ * seq counts a query's records from 0 (a gap means a record was lost:
+ * the receiver fails the query). data[] holds nrows x ncols values,
+ * row by row, encoded as in a query. A status other than MSG_DB_OK
+ * comes in one record with no rows.
+ */
+struct msg_db_rows {
+    uint64_t qid;
+    uint16_t status;                    /* MSG_DB_* */
+    uint16_t flags;                     /* MSG_DB_F_* */
+    uint16_t ncols;
+    uint16_t pad;
+    uint32_t nrows;                     /* in this record */
+    uint32_t seq;
+    char data[];
+};
+
+#define MSG_DB_F_MORE 0x01
+#define MSG_DB_ROWS_MAX (16u << 10)
 
 #endif

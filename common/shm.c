@@ -54,6 +54,12 @@ static void shm_ring_name(char *buf, size_t cap, int sipd, int kind)
     case SHM_R_SIPD_DNSD:
         snprintf(buf, cap, "sipd.%d>dnsd", sipd);
         break;
+    case SHM_R_SIPD_DBD:
+        snprintf(buf, cap, "sipd.%d>dbd", sipd);
+        break;
+    case SHM_R_DBD_SIPD:
+        snprintf(buf, cap, "dbd>sipd.%d", sipd);
+        break;
     default:
         snprintf(buf, cap, "dnsd>sipd.%d", sipd);
         break;

@@ -68,13 +68,15 @@ enum shm_stage {
 #define SHM_R_SIPD_NETD 1
 #define SHM_R_SIPD_DNSD 2
 #define SHM_R_DNSD_SIPD 3
-#define SHM_R_PER_SIPD 4
+#define SHM_R_SIPD_DBD 4                /* formatted always, used when */
+#define SHM_R_DBD_SIPD 5                /* [db] url is set */
+#define SHM_R_PER_SIPD 6
 #define SHM_RING(sipd, kind) ((sipd) * SHM_R_PER_SIPD + (kind))
 #define SHM_MAX_RINGS (CFG_MAX_SIPD * SHM_R_PER_SIPD)
 
 #define SHM_CFG_MAX (1u << 20)          /* largest config file */
 #define SHM_RING_SIP_BYTES (4u << 20)   /* netd<->sipd data area */
-#define SHM_RING_DNS_BYTES (256u << 10) /* sipd<->dnsd data area */
+#define SHM_RING_DNS_BYTES (256u << 10) /* sipd<->dnsd, sipd<->dbd */
 
 #define PROC_S_DOWN 0                   /* not running, not scheduled */
 #define PROC_S_STARTING 1               /* forked, not ready yet */

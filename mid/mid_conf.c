@@ -126,10 +126,12 @@ static int mid_conf_unbuilt(const struct cfg *c, const char *text,
 {
     int i;
 
-    if (c->db_aliases) {
-        snprintf(err, errlen, "%s:%d: [route] db_aliases: not implemented "
+    if (c->db_aliases || c->db_allow) {
+        const char *key = c->db_aliases ? "db_aliases" : "db_allow";
+
+        snprintf(err, errlen, "%s:%d: [route] %s: not implemented "
                  "(dbd is not built yet)", path,
-                 mid_conf_line(text, "route", "db_aliases", NULL));
+                 mid_conf_line(text, "route", key, NULL), key);
         return -1;
     }
     for (i = 0; i < c->nload; i++) {
@@ -215,7 +217,7 @@ void mid_conf_limits(struct mid *m)
 {
     struct rlimit rl;
 
-    if (m->cfg.db_url[0] != 0)
+    if (m->cfg.ndb_url > 0)
         log_warn("[db] url: dbd is not implemented yet: no database "
                  "connection is made");
     if (m->cfg.open_files > 0) {

@@ -369,12 +369,26 @@ static const struct cfg_t_case cfg_t_cases[] = {
      "mysql://)", {{0}}},
     {"db url junk is not echoed", L "[db]\nurl = mysql://u:pass word@h/s\n",
      0, "t.cfg:4: [db] url: trailing junk after value", {{0}}},
+    {"db url repeatable", L "[db]\nurl = postgres://a/s\n"
+     "url = mysql://b:3306/s\nqueue_max = 5\ntimeout_ms = 250\n"
+     "cache_ttl = 30\n", 0, NULL,
+     {XS(db_url, "postgres://a/s"), XI(ndb_url, 2), XI(db_queue_max, 5),
+      XI(db_timeout_ms, 250), XI(db_cache_ttl, 30)}},
+    {"db url bad port", L "[db]\nurl = postgres://u:secret@h:99999/s\n", 0,
+     "t.cfg:4: [db] url: bad url port", {{0}}},
+    {"db url five", L "[db]\nurl = postgres://a/s\nurl = postgres://b/s\n"
+     "url = postgres://c/s\nurl = postgres://d/s\nurl = postgres://e/s\n", 0,
+     "t.cfg:8: [db] url: too many (max 4)", {{0}}},
+    {"db timeout_ms 5", L "[db]\ntimeout_ms = 5\n", 0,
+     "t.cfg:4: [db] timeout_ms: \"5\" out of range (10..60000)", {{0}}},
     {"db pool 0", L "[db]\npool = 0\n", 0,
      "t.cfg:4: [db] pool: \"0\" out of range (1..64)", {{0}}},
     {"route", L "[db]\nurl = mysql://h/s\n[route]\nrecord_route = 1\n"
      "db_aliases = 1\n", 0, NULL, {XI(record_route, 1), XI(db_aliases, 1)}},
     {"db_aliases needs url", L "[route]\ndb_aliases = 1\n", 0,
      "t.cfg:0: [route] db_aliases: needs a [db] url", {{0}}},
+    {"db_allow needs url", L "[route]\ndb_allow = 1\n", 0,
+     "t.cfg:0: [route] db_allow: needs a [db] url", {{0}}},
 
     /* [mi] */
     {"mi", L "[mi]\nfifo_name = /tmp/f\nfifo_mode = 0660\n", 0, NULL,
@@ -660,7 +674,7 @@ static void cfg_t_defaults(void)
     is_int(c.dns_try_ipv6, 0, "default dns try_ipv6");
     is_int(c.dns_timeout_ms, 2000, "default dns timeout_ms");
     is_int(c.dns_tries, 2, "default dns tries");
-    is_str(c.db_url, "", "default db url");
+    is_str(c.db_url[0], "", "default db url");
     is_int(c.db_pool, 4, "default db pool");
     is_int(c.record_route, 0, "default record_route");
     is_int(c.db_aliases, 0, "default db_aliases");
@@ -730,7 +744,7 @@ static void cfg_t_full(void)
     is_int(c.dns_try_ipv6, 1, "full: try_ipv6");
     is_int(c.dns_timeout_ms, 500, "full: timeout_ms");
     is_int(c.dns_tries, 4, "full: tries");
-    is_str(c.db_url, "mysql://sip:p#ss@127.0.0.1:3306/sipstage", "full: url");
+    is_str(c.db_url[0], "mysql://sip:p#ss@127.0.0.1:3306/sipstage", "full: url");
     is_int(c.db_pool, 8, "full: pool");
     is_int(c.record_route, 1, "full: record_route");
     is_int(c.db_aliases, 1, "full: db_aliases");
@@ -764,7 +778,7 @@ static void cfg_t_files(void)
     is_int(c.stages_sipd, 1, "etc: sipd");
     is_str(c.run_dir, "/tmp/sipstage", "etc: run_dir");
     is_str(c.fifo_name, "/tmp/sipstage_fifo", "etc: fifo_name");
-    is_str(c.db_url, "", "etc: no db");
+    is_str(c.db_url[0], "", "etc: no db");
 }
 
 /*
