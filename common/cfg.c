@@ -19,8 +19,8 @@
  *      the field of "children", so setting both is an error too).
  *
  *      After the last line the whole is checked: at least one listen line,
- *      and [route] db_aliases and db_allow need a [db] url. [mi] http_allow, when no
- *      line gives it, becomes 127.0.0.0/8 and ::1/128.
+ *      and [route] db_aliases and db_allow need a [db] url. [mi]
+ *      http_allow, when no line gives it, becomes 127.0.0.0/8 and ::1/128.
  * PROTOCOL
  *      None: cfg reads a file or a buffer into the caller's struct cfg.
  *      Nothing here crosses a ring or a ctl socket.

@@ -744,7 +744,8 @@ static void cfg_t_full(void)
     is_int(c.dns_try_ipv6, 1, "full: try_ipv6");
     is_int(c.dns_timeout_ms, 500, "full: timeout_ms");
     is_int(c.dns_tries, 4, "full: tries");
-    is_str(c.db_url[0], "mysql://sip:p#ss@127.0.0.1:3306/sipstage", "full: url");
+    is_str(c.db_url[0], "mysql://sip:p#ss@127.0.0.1:3306/sipstage",
+           "full: url");
     is_int(c.db_pool, 8, "full: pool");
     is_int(c.record_route, 1, "full: record_route");
     is_int(c.db_aliases, 1, "full: db_aliases");
