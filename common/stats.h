@@ -84,7 +84,24 @@
     X(TCP_SND_MSGS, "tcp", "snd_messages")                         \
     X(TCP_SND_DROPS, "tcp", "snd_drops")                           \
     X(TCP_KEEPALIVES, "tcp", "keepalives")                         \
-    X(TCP_ALIASES, "tcp", "aliases")
+    X(TCP_ALIASES, "tcp", "aliases")                               \
+    X(DB_QUERIES, "db", "queries")                                 \
+    X(DB_ERRORS, "db", "errors")                                   \
+    X(DB_TIMEOUTS, "db", "timeouts")                               \
+    X(DB_QUEUE_LEN, "db", "queue_len")                             \
+    X(DB_QUEUE_FULL, "db", "queue_full")                           \
+    X(DB_RECONNECTS, "db", "reconnects")                           \
+    X(DB_FAILOVERS, "db", "failovers")                             \
+    X(DB_BACKLOGGED, "db", "backlogged")                           \
+    X(DB_CACHE_HITS, "db", "cache_hits")                           \
+    X(DB_CACHE_MISSES, "db", "cache_misses")                       \
+    X(DB_CACHE_ENTRIES, "db", "cache_entries")                     \
+    X(DB_ALIASED, "db", "aliased")                                 \
+    X(DB_UNAVAILABLE, "db", "unavailable_replies")                 \
+    X(DB_ALLOW_DENIED, "db", "allow_denied")                       \
+    X(DB_ALLOW_ROWS, "db", "allow_rows")                           \
+    X(SIPD_DB_PARKED, "sipd", "db_parked")                         \
+    X(SIPD_DB_EXPIRED, "sipd", "db_expired")
 
 #define STATS_ENUM_(id, g, n) STAT_##id,
 enum stats_id { STATS_LIST(STATS_ENUM_) STAT__N };

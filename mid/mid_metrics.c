@@ -7,7 +7,8 @@
  *    sipstage_GROUP_NAME (core:rcv_requests -> sipstage_core_rcv_requests)
  *    with the MI name as HELP. Statistics are counters except the
  *    gauges of mid_metrics_gauges[] (tcp:connections_open,
- *    dns:blacklist_size). Counters are the raw sums over every slot:
+ *    dns:blacklist_size, db:queue_len, db:cache_entries,
+ *    db:allow_rows). Counters are the raw sums over every slot:
  *    MI reset_statistics moves the MI's baseline only, so what
  *    Prometheus sees never goes down.
  *
@@ -46,7 +47,10 @@ struct mid_metrics_buf {
     int oom;
 };
 
-static const int mid_metrics_gauges[] = {STAT_TCP_OPEN, STAT_DNS_BL_SIZE};
+static const int mid_metrics_gauges[] = {STAT_TCP_OPEN, STAT_DNS_BL_SIZE,
+                                         STAT_DB_QUEUE_LEN,
+                                         STAT_DB_CACHE_ENTRIES,
+                                         STAT_DB_ALLOW_ROWS};
 
 static void mid_metrics_put(struct mid_metrics_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
