@@ -62,6 +62,9 @@ DBS := $(filter postgres mysql,$(patsubst dbd/db/db_%.c,%,$(wildcard dbd/db/db_*
 DB_LIBS := $(DBS:%=$(B)/lib/db_%.so)
 db_postgres_LDLIBS := -lpq
 db_mysql_LDLIBS := -lmariadb
+$(B)/obj/dbd/db/db_postgres.o $(B)/obj/dbd/db/db_postgres_%.o: \
+	ALL_CFLAGS += $(or $(shell pkg-config --cflags libpq 2>/dev/null),\
+	-I/usr/include/postgresql)
 define db_rules
 db_$(1)_OBJ := $$(patsubst %.c,$$(B)/obj/%.o,$$(wildcard dbd/db/db_$(1).c dbd/db/db_$(1)_*.c))
 $$(B)/lib/db_$(1).so: $$(db_$(1)_OBJ) $$(LIBCOMMON)
