@@ -100,6 +100,7 @@ $(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
 # dlopened by netd (which exports its symbols to them: -rdynamic).
 $(foreach p,$(PROTOS),$(eval $(call proto_rules,$(p))))
 $(foreach d,$(DBS),$(eval $(call db_rules,$(d))))
+$(db_mysql_OBJ): ALL_CFLAGS += $(shell pkg-config --cflags libmariadb)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
