@@ -27,17 +27,12 @@
  *      (DB_STR), MYSQL_TYPE_LONGLONG (DB_INT: compared exactly, not
  *      through a double) or is_null (DB_NULL); they never become SQL
  *      text. Then mysql_stmt_execute_start/_cont; a statement with a
- *      result set goes on with mysql_stmt_store_result_start/_cont
- *      (STMT_ATTR_UPDATE_MAX_LENGTH, so the longest value of each column
- *      is known), binds one MYSQL_TYPE_STRING buffer per column of that
- *      size (the library writes numbers and dates as text), and fetches
- *      every row (mysql_stmt_fetch_start/_cont; the rows are already in
- *      client memory) into this module's own storage: one byte arena and
- *      a cell (offset, length or NULL) per value, so get() is random
- *      access and the library's copy is freed at once
- *      (mysql_stmt_free_result: no I/O for a stored result). A value
- *      longer than its buffer after all is read again whole with
- *      mysql_stmt_fetch_column.
+ *      result set goes on with mysql_stmt_store_result_start/_cont, and
+ *      fetches every row (mysql_stmt_fetch_start/_cont; the rows are in
+ *      client memory by then) into this module's own storage
+ *      (db_mysql_rows.c), so get() is random access; the library's copy
+ *      is freed at once (mysql_stmt_free_result: no I/O for a stored
+ *      result).
  *
  *      Waits: MYSQL_WAIT_READ and MYSQL_WAIT_EXCEPT become DB_WAIT_READ,
  *      MYSQL_WAIT_WRITE DB_WAIT_WRITE; a MYSQL_WAIT_TIMEOUT alone (only
@@ -69,73 +64,14 @@
  *      a wrong number of parameters) are DB_ERR_QUERY on a connection
  *      that stays usable.
  */
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <errmsg.h>
-#include <mysql.h>
 #include <mysqld_error.h>
 
-#include "db.h"
-
-#define DB_MYSQL_NULL ((size_t)-1)      /* cell length of a NULL */
-#define DB_MYSQL_MINBUF 64              /* result buffer, at least */
-
-enum db_mysql_op {
-    DB_MYSQL_IDLE,                      /* connected, nothing running */
-    DB_MYSQL_CONNECT,
-    DB_MYSQL_UNPREPARE,                 /* closing a stmt for new SQL */
-    DB_MYSQL_PREPARE,
-    DB_MYSQL_EXECUTE,
-    DB_MYSQL_STORE,
-    DB_MYSQL_FETCH,
-    DB_MYSQL_BROKEN                     /* DB_ERR_CONN seen: close it */
-};
-
-struct db_mysql_stmt {
-    MYSQL_STMT *st;                     /* NULL: not prepared here */
-    char *sql;                          /* what st was prepared from */
-};
-
-struct db_mysql_cell {
-    size_t off;                         /* into data */
-    size_t len;                         /* DB_MYSQL_NULL for NULL */
-};
-
-struct db_conn {
-    MYSQL *my;
-    enum db_mysql_op op;
-    int ret;                            /* of the int _start/_cont calls */
-    my_bool bret;                       /* of mysql_stmt_close_start */
-    MYSQL *cret;                        /* of mysql_real_connect_start */
-    MYSQL_STMT *old;                    /* being closed (UNPREPARE) */
-    int stmt;                           /* the running statement's id */
-    char host[128], user[64], password[128], dbname[64];
-    /* parameters, copied at query_start */
-    int nparams;
-    MYSQL_BIND pbind[DB_PARAMS_MAX];
-    unsigned long plen[DB_PARAMS_MAX];
-    long long pint[DB_PARAMS_MAX];
-    char *pbuf;
-    /* result buffers, one per column */
-    unsigned rcols;
-    MYSQL_BIND *rbind;
-    unsigned long *rlen;
-    my_bool *rnull, *rerr;
-    char *rbuf;
-    /* the finished query's rows */
-    int nrows, ncols;
-    char *data;
-    size_t dlen, dcap;
-    struct db_mysql_cell *cells;
-    size_t ncells, ccap;
-    struct db_mysql_stmt stmts[DB_STMT_MAX];
-};
-
-static const my_bool db_mysql_true = 1;
+#include "db_mysql.h"
 
 /* db_mysql_err - one line into err, the password (if any) as "***" */
 static void db_mysql_err(struct db_conn *c, char *err, size_t errlen,
@@ -260,20 +196,6 @@ static int db_mysql_fail_count(struct db_conn *c, MYSQL_STMT *st, char *err,
     return db_mysql_fail_local(c, DB_ERR_QUERY, err, errlen, why);
 }
 
-static void db_mysql_free_result_bufs(struct db_conn *c)
-{
-    free(c->rbind);
-    free(c->rlen);
-    free(c->rnull);
-    free(c->rerr);
-    free(c->rbuf);
-    c->rbind = NULL;
-    c->rlen = NULL;
-    c->rnull = c->rerr = NULL;
-    c->rbuf = NULL;
-    c->rcols = 0;
-}
-
 static void db_mysql_close(struct db_conn *c)
 {
     int i;
@@ -373,169 +295,6 @@ static int db_mysql_fd(struct db_conn *c)
     return s == MARIADB_INVALID_SOCKET ? -1 : (int)s;
 }
 
-/* db_mysql_params - copy and bind params (the caller's may not live on) */
-static int db_mysql_params(struct db_conn *c, int n, const struct db_val *v)
-{
-    size_t total = 0, off = 0;
-    int i;
-
-    for (i = 0; i < n; i++)
-        if (v[i].type == DB_STR)
-            total += v[i].len;
-    free(c->pbuf);
-    if ((c->pbuf = malloc(total + 1)) == NULL)
-        return -1;
-    memset(c->pbind, 0, sizeof(c->pbind));
-    for (i = 0; i < n; i++) {
-        MYSQL_BIND *b = &c->pbind[i];
-
-        if (v[i].type == DB_INT) {
-            c->pint[i] = (long long)v[i].i;
-            b->buffer_type = MYSQL_TYPE_LONGLONG;
-            b->buffer = &c->pint[i];
-        } else {
-            b->buffer_type = MYSQL_TYPE_STRING;
-            b->buffer = c->pbuf + off;
-            if (v[i].type == DB_STR) {
-                if (v[i].len > 0)
-                    memcpy(c->pbuf + off, v[i].s, v[i].len);
-                c->plen[i] = (unsigned long)v[i].len;
-                off += v[i].len;
-            } else {
-                c->plen[i] = 0;
-                b->is_null = (my_bool *)&db_mysql_true;
-            }
-            b->buffer_length = c->plen[i];
-            b->length = &c->plen[i];
-        }
-    }
-    c->nparams = n;
-    return 0;
-}
-
-/* db_mysql_bind_result - one string buffer per column, its longest */
-static int db_mysql_bind_result(struct db_conn *c, MYSQL_STMT *st)
-{
-    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
-    MYSQL_FIELD *f;
-    size_t total = 0, off = 0, *cap;
-    unsigned i, n = mysql_stmt_field_count(st);
-
-    if (meta == NULL)
-        return -1;
-    f = mysql_fetch_fields(meta);
-    db_mysql_free_result_bufs(c);
-    c->rbind = calloc(n, sizeof(*c->rbind));
-    c->rlen = calloc(n, sizeof(*c->rlen));
-    c->rnull = calloc(n, sizeof(*c->rnull));
-    c->rerr = calloc(n, sizeof(*c->rerr));
-    cap = calloc(n, sizeof(*cap));
-    for (i = 0; cap != NULL && i < n; i++) {
-        cap[i] = f[i].max_length + 1;
-        if (cap[i] < DB_MYSQL_MINBUF)
-            cap[i] = DB_MYSQL_MINBUF;
-        total += cap[i];
-    }
-    c->rbuf = malloc(total + 1);
-    mysql_free_result(meta);
-    if (c->rbind == NULL || c->rlen == NULL || c->rnull == NULL
-        || c->rerr == NULL || cap == NULL || c->rbuf == NULL) {
-        free(cap);
-        return -1;
-    }
-    for (i = 0; i < n; i++) {
-        c->rbind[i].buffer_type = MYSQL_TYPE_STRING;
-        c->rbind[i].buffer = c->rbuf + off;
-        c->rbind[i].buffer_length = cap[i];
-        c->rbind[i].length = &c->rlen[i];
-        c->rbind[i].is_null = &c->rnull[i];
-        c->rbind[i].error = &c->rerr[i];
-        off += cap[i];
-    }
-    free(cap);
-    c->rcols = n;
-    c->ncols = (int)n;
-    return mysql_stmt_bind_result(st, c->rbind) ? -1 : 0;
-}
-
-/*
- * db_mysql_store - append len bytes at p (NULL: room only) to the arena,
- *      their offset in *off; 0, or -1 when out of memory
- */
-static int db_mysql_store(struct db_conn *c, const void *p, size_t len,
-                          size_t *off)
-{
-    if (c->dlen + len > c->dcap) {
-        size_t cap = c->dcap ? c->dcap : 4096;
-        char *d;
-
-        while (cap < c->dlen + len)
-            cap *= 2;
-        if ((d = realloc(c->data, cap)) == NULL)
-            return -1;
-        c->data = d;
-        c->dcap = cap;
-    }
-    if (len > 0 && p != NULL)
-        memcpy(c->data + c->dlen, p, len);
-    *off = c->dlen;
-    c->dlen += len;
-    return 0;
-}
-
-/* db_mysql_cell - column i of the fetched row into the next cell */
-static int db_mysql_cell(struct db_conn *c, MYSQL_STMT *st, unsigned i)
-{
-    struct db_mysql_cell *cell;
-
-    if (c->ncells == c->ccap) {
-        size_t cap = c->ccap ? c->ccap * 2 : 64;
-
-        if ((cell = realloc(c->cells, cap * sizeof(*cell))) == NULL)
-            return -1;
-        c->cells = cell;
-        c->ccap = cap;
-    }
-    cell = &c->cells[c->ncells];
-    if (c->rnull[i]) {
-        cell->off = 0;
-        cell->len = DB_MYSQL_NULL;
-    } else if (c->rlen[i] <= c->rbind[i].buffer_length) {
-        cell->len = c->rlen[i];
-        if (db_mysql_store(c, c->rbind[i].buffer, cell->len, &cell->off))
-            return -1;
-    } else {                            /* longer after all: read it again */
-        MYSQL_BIND b = c->rbind[i];
-        unsigned long got = 0;
-        size_t len = c->rlen[i];
-
-        if (db_mysql_store(c, NULL, len, &cell->off) < 0)
-            return -1;
-        b.buffer = c->data + cell->off;
-        b.buffer_length = len;
-        b.length = &got;
-        if (mysql_stmt_fetch_column(st, &b, i, 0) != 0)
-            return -1;
-        cell->len = len;
-    }
-    c->ncells++;
-    return 0;
-}
-
-/* db_mysql_row - copy the fetched row; -1 when out of memory */
-static int db_mysql_row(struct db_conn *c, MYSQL_STMT *st)
-{
-    unsigned i;
-
-    if (c->nrows == INT32_MAX)
-        return -1;
-    for (i = 0; i < c->rcols; i++)
-        if (db_mysql_cell(c, st, i) < 0)
-            return -1;
-    c->nrows++;
-    return 0;
-}
-
 /*
  * db_mysql_step - go on with the running query after status (0: the
  *      last _start/_cont call finished), until it waits or ends.
@@ -544,6 +303,7 @@ static int db_mysql_step(struct db_conn *c, int status, char *err,
                          size_t errlen)
 {
     struct db_mysql_stmt *s = &c->stmts[c->stmt];
+    my_bool one = 1;
 
     for (;;) {
         if (status != 0)
@@ -565,8 +325,7 @@ static int db_mysql_step(struct db_conn *c, int status, char *err,
                 s->st = NULL;
                 return r;
             }
-            mysql_stmt_attr_set(s->st, STMT_ATTR_UPDATE_MAX_LENGTH,
-                                &db_mysql_true);
+            mysql_stmt_attr_set(s->st, STMT_ATTR_UPDATE_MAX_LENGTH, &one);
             /* fall through */
         case DB_MYSQL_IDLE:             /* prepared before */
             if (mysql_stmt_param_count(s->st) != (unsigned long)c->nparams)
@@ -695,33 +454,6 @@ static int db_mysql_query_cont(struct db_conn *c, int events, char *err,
                                    "query_cont: no query running");
     }
     return db_mysql_step(c, status, err, errlen);
-}
-
-static int db_mysql_nrows(struct db_conn *c)
-{
-    return c->op == DB_MYSQL_IDLE ? c->nrows : 0;
-}
-
-static int db_mysql_ncols(struct db_conn *c)
-{
-    return c->op == DB_MYSQL_IDLE ? c->ncols : 0;
-}
-
-static void db_mysql_get(struct db_conn *c, int row, int col,
-                         struct db_val *v)
-{
-    const struct db_mysql_cell *cell;
-
-    memset(v, 0, sizeof(*v));
-    v->type = DB_NULL;
-    if (row < 0 || row >= db_mysql_nrows(c) || col < 0 || col >= c->ncols)
-        return;
-    cell = &c->cells[(size_t)row * (size_t)c->ncols + (size_t)col];
-    if (cell->len == DB_MYSQL_NULL)
-        return;
-    v->type = DB_STR;
-    v->s = c->data != NULL ? c->data + cell->off : "";
-    v->len = cell->len;
 }
 
 const struct db_backend db_backend = {
