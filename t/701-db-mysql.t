@@ -21,6 +21,12 @@
 #                   within the 30 s bound; back after a restart
 #   big             5,000 rows all read, in order; a 1 MB value; a
 #                   100 kB parameter
+#   one connection  with build/t/db_seq (several queries on one
+#                   connection; skipped where it is not built): a
+#                   statement prepared once and executed three times
+#                   (the server's general log), a query error leaves the
+#                   connection usable, a killed connection is a
+#                   connection error
 #
 # Needs mariadb-server and mariadb-client (scripts/deps test installs
 # them); Maria.pm bails without.
@@ -37,6 +43,7 @@ use Maria;
 
 my $lib = Proxy::build_dir() . '/lib';
 my $try = Proxy::build_dir() . '/t/db_try';
+my $seq = Proxy::build_dir() . '/t/db_seq';
 -x $try or BAIL_OUT("$try not built (run make)");
 -f "$lib/db_mysql.so" or BAIL_OUT("$lib/db_mysql.so not built");
 
@@ -46,10 +53,13 @@ my $url = $my->url;
 my $pw = $my->password;
 
 # db(URL, SQL, VALUES...) - db_try, bounded; {exit, out, err}
-sub db
+sub db { return tool($try, @_) }
+
+# tool(TOOL, URL, ARGS...) - db_try or db_seq, bounded
+sub tool
 {
-    my ($u, @args) = @_;
-    my $r = Proxy::run_cmd([$try, $lib, $u, @args], timeout => 30);
+    my ($tool, $u, @args) = @_;
+    my $r = Proxy::run_cmd([$tool, $lib, $u, @args], timeout => 30);
     fail("$args[0]: no end in 30 s, killed") if $r->{timed_out};
     $r->{exit} //= -1;
     return $r;
@@ -218,5 +228,35 @@ my $long = join('', map { chr(32 + $_ % 90) } 0 .. 102399);
 $r = db($url, 'SELECT LENGTH(?), MD5(?)', $long, $long);
 is($r->{out}, "102400\t" . md5_hex($long) . "\n",
    'a 100 kB parameter reaches the server whole') or diag($r->{err});
+
+# --- one connection (db_seq) ----------------------------------------------
+SKIP: {
+    skip("$seq not built (t/tools/db_seq.c)", 9) unless -x $seq;
+    my $q = 'SELECT username FROM dbaliases WHERE alias_username = ?';
+    $my->sql("SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = 1");
+    $r = tool($seq, $url, $q, 'alice', '--', $q, 'alice', '--', $q,
+            'nobody');
+    is($r->{exit}, 0, 'one statement three times: exit 0') or diag($r->{err});
+    is($r->{out}, "bob\n= ok\nbob\n= ok\n= ok\n", '... the rows of each');
+    $my->sql('SET GLOBAL general_log = 0');
+    my $log = $my->sql("SELECT command_type FROM mysql.general_log WHERE "
+                       . "argument LIKE '%alias_username = %'");
+    is(scalar(() = $log =~ /^Prepare$/mg), 1, '... prepared once')
+        or diag($log);
+    is(scalar(() = $log =~ /^Execute$/mg), 3, '... executed three times');
+
+    $r = tool($seq, $url, 'SELECT * FROM no_such_table', '--',
+            'SELECT ?', 'still here');
+    is($r->{exit}, 1, 'a query error, then a query: exit 1');
+    like($r->{out},
+         qr/^= error: mysql: prepare: .*no_such_table.*\nstill here\n= ok\n\z/,
+         '... the error, then the next query on the same connection');
+
+    $r = tool($seq, $url, 'SELECT 1', '--', 'KILL CONNECTION_ID()',
+            '--', 'SELECT 2');
+    is($r->{exit}, 2, 'the connection killed on the server: exit 2');
+    like($r->{out}, qr/^1\n= ok\n/, '... after the query before it');
+    unlike($r->{out}, qr/^2$/m, '... and nothing after it');
+}
 
 done_testing;

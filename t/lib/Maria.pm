@@ -26,7 +26,7 @@ package Maria;
 # gets in over the socket, which sits in a 0700 dir anyway; TCP
 # connections need a password: user sip has a real one, which the URL
 # carries. Stopped (SIGTERM, waited for) when the test ends; T_LEAVE=1
-# keeps the dir; the server's log is $m->dir/run/log.
+# keeps the dir; the server's log is $m->log (DIR/run/error.log).
 
 use strict;
 use warnings;
@@ -109,7 +109,7 @@ sub _cnf
 datadir = $d/data
 socket = $d/run/sock
 pid-file = $d/run/pid
-log-error = $d/run/log
+log-error = $d/run/error.log
 tmpdir = $d/run/tmp
 bind-address = 127.0.0.1
 port = $self->{port}
@@ -132,6 +132,9 @@ sub dir { $_[0]{dir} }
 sub port { $_[0]{port} }
 sub password { $_[0]{password} }
 sub pid { $_[0]{pid} }
+
+# log - the server's error log so far
+sub log { return Proxy::slurp("$_[0]{dir}/run/error.log") // '' }
 
 # url([PORT]) - the proxy's [db] url; PORT for a URL that names another
 sub url
@@ -175,8 +178,7 @@ sub start
         return if $ok;
         sleep 0.1;
     }
-    my $log = (Proxy::slurp("$d/run/log") // '')
-              . (Proxy::slurp("$d/server.out") // '');
+    my $log = $self->log . (Proxy::slurp("$d/server.out") // '');
     $self->stop;
     Test::More::BAIL_OUT("mariadbd did not start: $out\n$log");
 }
