@@ -195,8 +195,9 @@ fuzz:
 # beside it in PREFIX/lib/sipstage/lib, the layout of build/: the default
 # [modules] path "build/lib" (BIN/../lib) finds them too. Operators get
 # PREFIX/sbin/sipstage-mid (a relative symlink to mid) and
-# PREFIX/sbin/sipctl. The config goes to DESTDIR/SYSCONFDIR/sipstage and
-# is never overwritten; run_dir, fifo_name and [modules] path are set
+# PREFIX/sbin/sipctl; the schema files "sipctl db init" runs go to
+# PREFIX/share/sipstage/db. The config goes to DESTDIR/SYSCONFDIR/sipstage
+# and is never overwritten; run_dir, fifo_name and [modules] path are set
 # for the installed layout, and the systemd unit and sipctl are
 # rewritten for PREFIX and SYSCONFDIR.
 PREFIX ?= /usr/local
@@ -214,17 +215,21 @@ install: $(BINS) $(PROTO_LIBS) $(DB_LIBS)
 		$(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/sipstage/db \
 		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSCONFDIR)/sipstage
 	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(INST_LIB)/bin/
 	$(INSTALL) -m 0644 $(PROTO_LIBS) $(DB_LIBS) $(DESTDIR)$(INST_LIB)/lib/
 	ln -sfn ../lib/sipstage/bin/mid $(DESTDIR)$(PREFIX)/sbin/sipstage-mid
 	sed -e 's|^SIPCTL_BIN=[^ ]*|SIPCTL_BIN=../lib/sipstage/bin|' \
 		-e 's|^SIPCTL_CFG=[^ ]*|SIPCTL_CFG=$(INST_CFG)|' \
+		-e 's|^SIPCTL_DB=[^ ]*|SIPCTL_DB=../share/sipstage/db|' \
 		scripts/sipctl >$(DESTDIR)$(PREFIX)/sbin/sipctl.tmp
 	chmod 0755 $(DESTDIR)$(PREFIX)/sbin/sipctl.tmp
 	mv -f $(DESTDIR)$(PREFIX)/sbin/sipctl.tmp $(DESTDIR)$(PREFIX)/sbin/sipctl
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(INSTALL) -m 0644 etc/db/postgres.sql etc/db/mysql.sql \
+		$(DESTDIR)$(PREFIX)/share/sipstage/db/
 	$(INSTALL) -m 0644 etc/sipctl.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sipctl
 	sed -e 's|/usr/local/|$(PREFIX)/|g' \

@@ -3,9 +3,11 @@
 # four daemons together in PREFIX/lib/sipstage/bin (mid execs the stages
 # from its own directory), the transports in PREFIX/lib/sipstage/lib,
 # sbin/sipstage-mid (a symlink to mid) and sbin/sipctl, the man pages,
-# the bash completion, the systemd unit, and DESTDIR/etc/sipstage/
-# sipstage.cfg (run_dir /run/sipstage, the FIFO in it, [modules] path
-# the installed lib dir), which a second install leaves alone. Then the
+# the bash completion, the systemd unit, the schema files in
+# share/sipstage/db (which the installed sipctl db init runs), and
+# DESTDIR/etc/sipstage/sipstage.cfg (run_dir /run/sipstage, the FIFO in
+# it, [modules] path the installed lib dir), which a second install
+# leaves alone. Then the
 # INSTALLED mid runs on a config of the test's (loopback port, run_dir
 # in a temp dir, [modules] path inside DESTDIR), its stages run from
 # DESTDIR, it forwards a SIP OPTIONS, and the installed sipctl talks to
@@ -61,6 +63,28 @@ like(slurp("$D/sbin/sipctl"), qr{^SIPCTL_CFG=/etc/sipstage/sipstage\.cfg\s}m,
 ok(-f "$D/share/man/man8/$_", "man page $_") for qw(mid.8 sipctl.8);
 ok(-f "$D/share/man/man5/sipstage.cfg.5", 'man page sipstage.cfg.5');
 ok(-f "$D/share/bash-completion/completions/sipctl", 'bash completion');
+for my $f (qw(postgres.sql mysql.sql)) {
+    is(slurp("$D/share/sipstage/db/$f"), slurp("$ROOT/etc/db/$f"),
+       "schema $f in PREFIX/share/sipstage/db");
+}
+# the installed sipctl runs the installed schema: a stand-in psql first
+# in PATH records the file it is given
+{
+    my $bin = "$DEST/fake-bin";
+    mkdir($bin);
+    Proxy::spew("$bin/psql", "#!/bin/sh\nprintf '%s\\n' \"\$@\" "
+                . ">$DEST/psql.argv\n");
+    chmod(0755, "$bin/psql");
+    Proxy::spew("$DEST/db.cfg", "[db]\nurl = postgres://u\@127.0.0.1/d\n");
+    local $ENV{PATH} = "$bin:$ENV{PATH}";
+    my $r = run_cmd([ "$D/sbin/sipctl", '-f', "$DEST/db.cfg", 'db', 'init' ],
+                    timeout => 20);
+    is($r->{exit}, 0, 'installed sipctl db init (stand-in psql): exit 0')
+        or diag($r->{out} . $r->{err});
+    like(slurp("$DEST/psql.argv") // '',
+         qr{^-f\n\Q$D\E/share/sipstage/db/postgres\.sql$}m,
+         '... runs PREFIX/share/sipstage/db/postgres.sql');
+}
 my $unit = "$D/lib/systemd/system/sipstage.service";
 ok(-f $unit, 'systemd unit in PREFIX/lib/systemd/system');
 

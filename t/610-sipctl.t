@@ -64,10 +64,13 @@ my $IC = $idle->cfg;
     is(sipctl('status', '-f', $idle->dir . '/no-such.cfg')->{exit}, 4,
        'unreadable config, status: exit 4');
 
+    # db init against real servers: t/705-db-init.t
     $r = sipctl('db', 'init', '-f', $IC);
-    is($r->{exit}, 1, 'db init: exit 1');
-    like($r->{err}, qr/not implemented: dbd is not built/,
-         'db init: "not implemented: dbd is not built"');
+    is($r->{exit}, 1, 'db init, no [db] url: exit 1');
+    like($r->{err}, qr/^sipctl: db init: no \[db\] url in \Q$IC\E$/m,
+         'db init, no [db] url: says so');
+    is(sipctl('db', 'init', '-f', $idle->dir . '/no-such.cfg')->{exit}, 4,
+       'db init, unreadable config: exit 4');
 
     $r = sipctl('status', '-f', $IC);
     is($r->{exit}, 3, 'status, not running: exit 3');
