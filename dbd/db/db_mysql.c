@@ -406,8 +406,6 @@ static int db_mysql_query_start(struct db_conn *c, int stmt, const char *sql,
                                 int nparams, const struct db_val *params,
                                 char *err, size_t errlen)
 {
-    c->nrows = c->ncols = 0;
-    c->dlen = c->ncells = 0;
     if (c->op == DB_MYSQL_BROKEN)
         return db_mysql_fail_local(c, DB_ERR_CONN, err, errlen,
                                    "connection is broken");
@@ -415,6 +413,8 @@ static int db_mysql_query_start(struct db_conn *c, int stmt, const char *sql,
         db_mysql_err(c, err, errlen, "mysql: connection is busy");
         return DB_ERR_QUERY;            /* the running one goes on */
     }
+    c->nrows = c->ncols = 0;            /* the last rows are gone now */
+    c->dlen = c->ncells = 0;
     if (stmt < 0 || stmt >= DB_STMT_MAX || nparams < 0
         || nparams > DB_PARAMS_MAX || sql == NULL
         || (nparams > 0 && params == NULL))
