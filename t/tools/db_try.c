@@ -109,6 +109,7 @@ int main(int argc, char **argv)
     }
     if (r < 0) {
         fprintf(stderr, "db_try: %s: %s\n", masked, err);
+        be->close(c);
         return 2;
     }
     r = be->query_start(c, 0, argv[3], np, params, err, sizeof(err));
