@@ -17,8 +17,11 @@
 #                   the server's reason
 #   connection      wrong password: exit 2, the reason, no password in
 #                   it (raw or percent-encoded); a user named like the
-#                   password: "***" instead; stopped server: exit 2 well
-#                   within the 30 s bound; back after a restart
+#                   password: "***" instead; a server that never answers
+#                   and a query slower than the tool's 10 s: the tool
+#                   times out (4), the module never blocks; stopped
+#                   server: exit 2 well within the 30 s bound; back
+#                   after a restart
 #   big             5,000 rows all read, in order; a 1 MB value; a
 #                   100 kB parameter
 #   one connection  with build/t/db_seq (several queries on one
@@ -37,6 +40,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Digest::MD5 qw(md5_hex);
+use IO::Socket::INET;
 use Time::HiRes qw(time);
 use Proxy ();
 use Maria;
@@ -196,6 +200,23 @@ is($r->{exit}, 2, 'user named like the password: exit 2');
 like($text, qr/^mysql: connect: Access denied for user '\*\*\*'/,
      '... the module\'s text has "***" for the name') or diag($r->{err});
 unlike($text, qr/\Q$pw\E|\Q$pwenc\E/, '... and not the password');
+
+# a server that accepts and never says a word, and a query that takes
+# longer than db_try waits: the module hands back a wait each time, and
+# the tool's own 10 s timeout ends it (exit 4), not the 30 s kill
+my $mute = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                 Proto => 'tcp', Listen => 5)
+    or die "listen: $!";
+(my $muteurl = $url) =~ s/:\d+\//:${\ $mute->sockport }\//;
+$r = db($muteurl, 'SELECT 1');
+is($r->{exit}, 4, 'a server that never answers: the tool times out (4)')
+    or diag($r->{err});
+ok(!$r->{timed_out}, '... the module never blocked it');
+close($mute);
+$r = db($url, 'SELECT SLEEP(12)');
+is($r->{exit}, 4, 'a query slower than the tool waits: it times out (4)')
+    or diag($r->{err});
+ok(!$r->{timed_out}, '... the module never blocked it');
 
 $my->stop;
 my $t0 = time;
