@@ -77,7 +77,7 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%.t)
 
 .PHONY: all test unit run check bench clean deps check-style fuzz FORCE
 
-TOOLS := $(B)/t/db_try
+TOOLS := $(B)/t/db_try $(B)/t/db_seq
 
 all: $(BINS) $(PROTO_LIBS) $(DB_LIBS) $(UNIT_BIN) $(TOOLS)
 
