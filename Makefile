@@ -46,13 +46,18 @@ sipd_LIBS := -lnanomsg -lurcu-memb -lurcu-cds
 dnsd_LIBS := -lnanomsg -lcares
 dbd_LIBS := -lnanomsg -ldl -rdynamic
 
-PROTOS := udp tcp
+PROTOS := udp tcp tls
 PROTO_LIBS := $(PROTOS:%=$(B)/lib/proto_%.so)
+# proto_tls.so is the stream transport of proto_tcp.so (proto_tcp.c,
+# proto_tcp_out.c, linked as they are) under OpenSSL; only it links
+# libssl. -Bsymbolic: each library binds its own copy of those symbols.
+proto_tls_SHARED := netd/proto/proto_tcp.c netd/proto/proto_tcp_out.c
+proto_tls_LDLIBS := -lssl -lcrypto
 define proto_rules
-proto_$(1)_OBJ := $$(patsubst %.c,$$(B)/obj/%.o,$$(wildcard netd/proto/proto_$(1).c netd/proto/proto_$(1)_*.c))
+proto_$(1)_OBJ := $$(patsubst %.c,$$(B)/obj/%.o,$$(wildcard netd/proto/proto_$(1).c netd/proto/proto_$(1)_*.c) $$(proto_$(1)_SHARED))
 $$(B)/lib/proto_$(1).so: $$(proto_$(1)_OBJ)
 	@mkdir -p $$(@D)
-	$$(CC) -shared -o $$@ $$(proto_$(1)_OBJ) $$(LDLIBS_BASE)
+	$$(CC) -shared -Wl,-Bsymbolic -o $$@ $$(proto_$(1)_OBJ) $$(proto_$(1)_LDLIBS) $$(LDLIBS_BASE)
 endef
 
 # DB backends: build/lib/db_NAME.so from dbd/db/db_NAME.c and

@@ -67,6 +67,7 @@ static cfg_set_fn *const cfg_setters[] = {
     [CFG_T_STRS] = cfg_value_strs,
     [CFG_T_SOCKADDR] = cfg_addr_sockaddr,
     [CFG_T_NET] = cfg_addr_net,
+    [CFG_T_TLSVER] = cfg_value_tlsver,
 };
 
 /* --- lines ---------------------------------------------------------- */
@@ -224,6 +225,47 @@ static int cfg_line(struct cfg_parse *p, const char *buf, size_t len)
     return cfg_setting(p, s);
 }
 
+/* cfg_tls_listen - the config has a tls listen line */
+static int cfg_tls_listen(const struct cfg *c)
+{
+    int i;
+
+    for (i = 0; i < c->nlisten; i++)
+        if (c->listen[i].proto == CFG_PROTO_TLS)
+            return 1;
+    return 0;
+}
+
+/*
+ * cfg_check_tls - a tls listen line needs [tls] certificate and
+ *    private_key; verify_client needs ca_list (the CAs whose names the
+ *    server sends and against which client chains are checked). The
+ *    files themselves are mid's to check (mid_tls.c): cfg reads no file
+ *    but its own.
+ */
+static int cfg_check_tls(struct cfg_parse *p)
+{
+    const struct cfg *c = p->c;
+    const char *key = NULL;
+
+    if (!cfg_tls_listen(c))
+        return 0;
+    if (c->tls_certificate[0] == '\0')
+        key = "certificate";
+    else if (c->tls_private_key[0] == '\0')
+        key = "private_key";
+    else if (c->tls_verify_client > 0 && c->tls_ca_list[0] == '\0')
+        key = "ca_list";
+    if (key == NULL)
+        return 0;
+    snprintf(p->sect, sizeof(p->sect), "tls");
+    snprintf(p->key, sizeof(p->key), "%s", key);
+    return cfg_value_err(p, strcmp(key, "ca_list") == 0
+                                ? "missing (verify_client needs the CAs "
+                                  "that sign client certificates)"
+                                : "missing (a tls listen line needs it)");
+}
+
 /* cfg_check - the whole file, after the last line */
 static int cfg_check(struct cfg_parse *p)
 {
@@ -241,7 +283,7 @@ static int cfg_check(struct cfg_parse *p)
         return cfg_value_err(p, "needs a [db] url");
     }
     cfg_addr_net_defaults(p->c);
-    return 0;
+    return cfg_check_tls(p);
 }
 
 /* --- interface ------------------------------------------------------ */

@@ -40,6 +40,11 @@
 
 #define CFG_PROTO_UDP 1                 /* == MSG_PROTO_UDP */
 #define CFG_PROTO_TCP 2                 /* == MSG_PROTO_TCP */
+#define CFG_PROTO_TLS 3                 /* == MSG_PROTO_TLS */
+
+/* [tls] min_version values: the TLS wire versions */
+#define CFG_TLS_V12 0x0303
+#define CFG_TLS_V13 0x0304
 
 struct cfg_listen {
     int proto;                          /* CFG_PROTO_* */
@@ -137,6 +142,15 @@ struct cfg {
     int record_route;                   /* 0 */
     int db_aliases;                     /* 0 */
     int db_allow;                       /* 0 */
+    /* [tls]: used by netd's proto_tls.so when a listen line is tls */
+    char tls_certificate[CFG_PATH];     /* PEM chain, leaf first */
+    char tls_private_key[CFG_PATH];     /* PEM; never logged */
+    char tls_ca_list[CFG_PATH];         /* PEM CAs; "" = system store */
+    int tls_verify_client;              /* 0 off, 1 if offered, 2 required */
+    int tls_verify_server;              /* 1: outgoing chain and name */
+    int tls_min_version;                /* CFG_TLS_V12 */
+    char tls_ciphers[CFG_PATH];         /* TLS <= 1.2 list; "" = default */
+    int tls_handshake_timeout_ms;       /* 5000 */
     /* [mi] */
     char fifo_name[CFG_PATH];           /* "/tmp/sipstage_fifo" */
     int fifo_mode;                      /* 0600, written in octal */
@@ -193,7 +207,7 @@ extern int cfg_diff(const struct cfg *a, const struct cfg *b,
 extern int cfg_net_match(const struct cfg_net *nets, int n,
                          const struct sockaddr *a);
 
-/* cfg_proto_name - "udp" or "tcp" */
+/* cfg_proto_name - "udp", "tcp" or "tls" */
 extern const char *cfg_proto_name(int proto);
 
 #endif

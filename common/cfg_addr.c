@@ -5,8 +5,8 @@
  *      The setters of three types of cfg_keys[] row, called by the reader
  *      (cfg.c) with the unquoted value:
  *          listen    [proto:]IP[:port] [as HOST[:PORT]], numeric IP
- *                    only, IPv6 in brackets; proto udp (the default) or
- *                    tcp; a second line with the same proto, IP and port
+ *                    only, IPv6 in brackets; proto udp (the default),
+ *                    tcp or tls (default port 5061); a second line with the same proto, IP and port
  *                    is an error; "as" is the advertised address (Via,
  *                    Record-Route), required for 0.0.0.0 and [::]
  *          hostport  host[:port], a name or IP, lower-cased; port 0 = any
@@ -136,9 +136,11 @@ static int cfg_addr_proto(struct cfg_parse *p, const char **v, int *proto)
         *proto = CFG_PROTO_UDP;
     else if (n == 3 && strncasecmp(*v, "tcp", 3) == 0)
         *proto = CFG_PROTO_TCP;
+    else if (n == 3 && strncasecmp(*v, "tls", 3) == 0)
+        *proto = CFG_PROTO_TLS;
     else
-        return cfg_value_err(p, "unknown transport \"%.*s\" (udp or tcp)",
-                             (int)n, *v);
+        return cfg_value_err(p, "unknown transport \"%.*s\" (udp, tcp or "
+                             "tls)", (int)n, *v);
     *v += n + 1;
     return 0;
 }
@@ -242,7 +244,9 @@ int cfg_addr_listen(struct cfg_parse *p, const struct cfg_key *k, const char *v,
     v += n;
     if (cfg_addr_proto(p, &a, &l.proto) < 0 || cfg_addr_split(p, a, &hp) < 0)
         return -1;
-    l.port = (uint16_t)(hp.port < 0 ? k->dflt : hp.port);
+    /* RFC 3261 19.1.2: 5061 is the default port of TLS */
+    l.port = (uint16_t)(hp.port >= 0 ? hp.port
+                        : l.proto == CFG_PROTO_TLS ? 5061 : k->dflt);
     if (cfg_addr_ip(p, &hp, l.port, &l.addr, &l.addrlen) < 0)
         return -1;
     cfg_value_copy(l.host, sizeof(l.host), hp.host, strlen(hp.host));
@@ -426,10 +430,12 @@ int cfg_net_match(const struct cfg_net *nets, int n, const struct sockaddr *a)
     return 0;
 }
 
-/* cfg_proto_name - "udp", "tcp", or "?" for anything else */
+/* cfg_proto_name - "udp", "tcp", "tls", or "?" for anything else */
 const char *cfg_proto_name(int proto)
 {
     if (proto == CFG_PROTO_UDP)
         return "udp";
+    if (proto == CFG_PROTO_TLS)
+        return "tls";
     return proto == CFG_PROTO_TCP ? "tcp" : "?";
 }

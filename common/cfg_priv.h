@@ -32,6 +32,7 @@ enum cfg_type {
     CFG_T_STRS,
     CFG_T_SOCKADDR,
     CFG_T_NET,
+    CFG_T_TLSVER,
 };
 
 struct cfg_key {
@@ -96,7 +97,7 @@ int cfg_value_strtol(const char *v, int base, long *n);
 int cfg_value_room(struct cfg_parse *p, const struct cfg_key *k);
 void *cfg_value_elem(struct cfg_parse *p, const struct cfg_key *k, int i);
 cfg_set_fn cfg_value_int, cfg_value_bool, cfg_value_mode, cfg_value_str,
-    cfg_value_url, cfg_value_facility, cfg_value_strs;
+    cfg_value_url, cfg_value_facility, cfg_value_strs, cfg_value_tlsver;
 
 /* cfg_addr.c */
 cfg_set_fn cfg_addr_listen, cfg_addr_hostport, cfg_addr_sockaddr,

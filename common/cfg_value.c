@@ -176,6 +176,28 @@ int cfg_value_facility(struct cfg_parse *p, const struct cfg_key *k,
     return cfg_value_err(p, "unknown facility \"" CFG_ECHO "\"", v);
 }
 
+/*
+ * cfg_value_tlsver - [tls] min_version: TLSv1.2 or TLSv1.3 (any case,
+ *    "TLSv" optional), stored as the wire version (CFG_TLS_V12/13).
+ *    Older versions are refused: TLS 1.0 and 1.1 are deprecated (RFC
+ *    8996).
+ */
+int cfg_value_tlsver(struct cfg_parse *p, const struct cfg_key *k,
+                     const char *v, size_t len)
+{
+    const char *n = strncasecmp(v, "TLSv", 4) == 0 ? v + 4 : v;
+
+    (void)len;
+    if (strcmp(n, "1.2") == 0)
+        *(int *)cfg_field(p->c, k) = CFG_TLS_V12;
+    else if (strcmp(n, "1.3") == 0)
+        *(int *)cfg_field(p->c, k) = CFG_TLS_V13;
+    else
+        return cfg_value_err(p, "bad TLS version \"" CFG_ECHO "\" (TLSv1.2 "
+                                "or TLSv1.3)", v);
+    return 0;
+}
+
 /* --- repeatable types ----------------------------------------------- */
 
 /* cfg_value_room - index of the next free element, or -1 when full */

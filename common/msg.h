@@ -40,6 +40,13 @@
 
 #define MSG_PROTO_UDP 1
 #define MSG_PROTO_TCP 2
+#define MSG_PROTO_TLS 3                 /* TLS over TCP (proto_tls.so) */
+
+/* msg_proto_stream - TCP or TLS: framed, connection-oriented */
+static inline int msg_proto_stream(int proto)
+{
+    return proto == MSG_PROTO_TCP || proto == MSG_PROTO_TLS;
+}
 
 /* Largest SIP message the pipeline carries (datagram or TCP). */
 #define MSG_SIP_MAX 65535
@@ -60,7 +67,9 @@ struct msg_addr {
  * found), used to pick the sipd process and worker. For TCP, netd has
  * already framed the message: hdr_len is the length of start line plus
  * headers plus the empty line, body_len the Content-Length it found, so
- * sipd does not scan the message a second time to find its end.
+ * sipd does not scan the message a second time to find its end. TLS
+ * (MSG_PROTO_TLS) is framed and addressed exactly as TCP: conn_id names
+ * the TLS connection.
  */
 struct msg_sip {
     uint8_t proto;                      /* MSG_PROTO_* */
@@ -77,7 +86,12 @@ struct msg_sip {
                                          * (mod 2^32) at receipt; sipd
                                          * drops it when older than
                                          * [stages] max_queue_ms */
-    uint32_t pad;
+    uint32_t name_len;                  /* SIP_OUT over TLS: the bytes
+                                         * after data[len] are the host
+                                         * name the server certificate
+                                         * must match (RFC 5922); 0: the
+                                         * peer's IP (its IP SAN). Was
+                                         * pad (always 0). */
     char data[];
 };
 

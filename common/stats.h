@@ -13,7 +13,9 @@
  *
  *    Names follow OpenSIPS where a counter exists there
  *    (core:rcv_requests ...); the rest are grouped net:, tcp:, dns:,
- *    db:, ring:.
+ *    db:, ring:, tls:. A TLS connection is a TCP connection too: the
+ *    tcp: counters count it (accepts, limits, messages), and tls: counts
+ *    what TLS adds (handshakes, certificates, renegotiation).
  *
  *    APPEND ONLY. A counter is its index in STATS_LIST, and a row has
  *    room for STATS_CAP of them, more than STAT__N. The segment's layout
@@ -101,7 +103,14 @@
     X(DB_ALLOW_DENIED, "db", "allow_denied")                       \
     X(DB_ALLOW_ROWS, "db", "allow_rows")                           \
     X(SIPD_DB_PARKED, "sipd", "db_parked")                         \
-    X(SIPD_DB_EXPIRED, "sipd", "db_expired")
+    X(SIPD_DB_EXPIRED, "sipd", "db_expired")                       \
+    X(TLS_HANDSHAKES, "tls", "handshakes")                         \
+    X(TLS_HANDSHAKE_FAILED, "tls", "handshake_failed")             \
+    X(TLS_HANDSHAKE_TIMEOUTS, "tls", "handshake_timeouts")         \
+    X(TLS_VERIFY_FAILED, "tls", "verify_failed")                   \
+    X(TLS_RENEGOTIATIONS, "tls", "renegotiations_refused")         \
+    X(TLS_CLOSED_ERROR, "tls", "closed_error")                     \
+    X(SIPD_SIPS_REFUSED, "sipd", "sips_refused")
 
 #define STATS_ENUM_(id, g, n) STAT_##id,
 enum stats_id { STATS_LIST(STATS_ENUM_) STAT__N };

@@ -32,7 +32,7 @@ static void mid_sock_opts(struct mid *m, int fd, const struct cfg_listen *l)
     int one = 1, tos = m->cfg.net_tos, buf = m->cfg.udp_maxbuffer;
 
     /* Not for UDP: there it would let a second proxy share the port. */
-    if (l->proto == CFG_PROTO_TCP)
+    if (l->proto == CFG_PROTO_TCP || l->proto == CFG_PROTO_TLS)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     /* mid may still be privileged here: FORCE passes net.core.rmem_max,
      * which caps plain SO_RCVBUF (212992 bytes on a stock kernel). */
@@ -55,7 +55,7 @@ static void mid_sock_opts(struct mid *m, int fd, const struct cfg_listen *l)
 
 static int mid_sock_open(struct mid *m, const struct cfg_listen *l)
 {
-    int type = l->proto == CFG_PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    int type = l->proto == CFG_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
     int fd, err;
 
     fd = socket(l->addr.ss_family, type | SOCK_NONBLOCK, 0);

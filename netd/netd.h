@@ -23,7 +23,7 @@
 #define NETD_RECV_ROUNDS 8              /* batches per socket per turn */
 #define NETD_DGRAM_MAX 65535
 #define NETD_TICK_MS 250                /* transport ticks (idle sweeps) */
-#define NETD_PROTO_N 3                  /* MSG_PROTO_* + 1 */
+#define NETD_PROTO_N 4                  /* MSG_PROTO_* + 1 */
 
 struct netd;
 struct netd_proto;

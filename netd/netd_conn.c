@@ -9,7 +9,9 @@
  *
  *      Lookup by remote address is an open-addressing hash (linear
  *      probing, backward-shift deletion, no tombstones), grown to keep
- *      the load under one half. An entry points at a connection and says
+ *      the load under one half. The key is the transport (TCP or TLS:
+ *      both live in this one table, under one set of limits) and the
+ *      address, so a TLS destination never gets a plain TCP connection. An entry points at a connection and says
  *      which of its keys it is: the peer address, or the RFC 5923 alias
  *      (the sent-by of a Via with ;alias, when [net] tcp_via_alias is
  *      on). A newer connection to an address replaces the older one's
@@ -41,7 +43,7 @@
 #define NETD_CONN_MIN_HASH 128u
 #define NETD_CONN_MIN_IPS 64u
 
-static uint32_t netd_conn_hash(const struct msg_addr *a)
+static uint32_t netd_conn_hash(int proto, const struct msg_addr *a)
 {
     const unsigned char *p = a->ip;
     size_t n = a->family == AF_INET6 ? 16 : 4;
@@ -53,6 +55,7 @@ static uint32_t netd_conn_hash(const struct msg_addr *a)
     h = (h ^ (a->port & 0xff)) * 16777619u;
     h = (h ^ (a->port >> 8)) * 16777619u;
     h = (h ^ a->family) * 16777619u;
+    h = (h ^ (uint32_t)proto) * 16777619u;
     return h ? h : 1;
 }
 
@@ -157,14 +160,15 @@ struct netd_conn *netd_conn_by_id(const struct netd_conn_tab *t, uint64_t id)
     return c != NULL && c->id == id ? c : NULL;
 }
 
-static uint32_t netd_conn_find(const struct netd_conn_tab *t,
+static uint32_t netd_conn_find(const struct netd_conn_tab *t, int proto,
                                const struct msg_addr *a, uint32_t h)
 {
     uint32_t mask = t->hcap - 1;
     uint32_t i = h & mask;
 
     while (t->ht[i].c != NULL) {
-        if (t->ht[i].h == h && netd_addr_eq(netd_conn_hkey(&t->ht[i]), a))
+        if (t->ht[i].h == h && t->ht[i].c->proto == proto
+            && netd_addr_eq(netd_conn_hkey(&t->ht[i]), a))
             return i;
         i = (i + 1) & mask;
     }
@@ -172,9 +176,9 @@ static uint32_t netd_conn_find(const struct netd_conn_tab *t,
 }
 
 struct netd_conn *netd_conn_by_addr(const struct netd_conn_tab *t,
-                                    const struct msg_addr *a)
+                                    int proto, const struct msg_addr *a)
 {
-    uint32_t i = netd_conn_find(t, a, netd_conn_hash(a));
+    uint32_t i = netd_conn_find(t, proto, a, netd_conn_hash(proto, a));
 
     return t->ht[i].c;
 }
@@ -205,12 +209,12 @@ static int netd_conn_rehash(struct netd_conn_tab *t)
 int netd_conn_key(struct netd_conn_tab *t, struct netd_conn *c, int alias)
 {
     const struct msg_addr *a = alias ? &c->alias : &c->peer;
-    uint32_t h = netd_conn_hash(a);
+    uint32_t h = netd_conn_hash(c->proto, a);
     uint32_t i;
 
     if ((t->hcount + 1) * 2 > t->hcap && netd_conn_rehash(t) < 0)
         return -ENOMEM;
-    i = netd_conn_find(t, a, h);
+    i = netd_conn_find(t, c->proto, a, h);
     if (t->ht[i].c == NULL)
         t->hcount++;
     t->ht[i] = (struct netd_conn_hent){c, h, (uint32_t)(alias != 0)};
@@ -222,7 +226,7 @@ static void netd_conn_unkey(struct netd_conn_tab *t, struct netd_conn *c,
                             const struct msg_addr *a)
 {
     uint32_t mask = t->hcap - 1;
-    uint32_t i = netd_conn_find(t, a, netd_conn_hash(a));
+    uint32_t i = netd_conn_find(t, c->proto, a, netd_conn_hash(c->proto, a));
     uint32_t j, k;
 
     if (t->ht[i].c != c)

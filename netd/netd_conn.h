@@ -19,6 +19,9 @@
 #define NETD_CONN_OPEN 2
 #define NETD_CONN_DRAIN 3               /* no more reading; close when
                                          * the write queue is empty */
+#define NETD_CONN_HANDSHAKE 4           /* TLS handshake in flight: only
+                                         * its own bytes move; messages
+                                         * wait in the write queue */
 
 /* Bytes received and not consumed yet, and where framing stands. */
 struct netd_frame {
@@ -37,6 +40,11 @@ struct netd_conn {
     int state;                          /* NETD_CONN_* */
     int outgoing;                       /* we connected */
     int ip_held;                        /* counted in the per-IP table */
+    int proto;                          /* MSG_PROTO_TCP or _TLS: part of
+                                         * the address key */
+    void *tls;                          /* proto_tls's state; NULL */
+    uint32_t hs_want;                   /* HANDSHAKE: EPOLLIN/OUT the
+                                         * handshake waits for */
     struct msg_addr peer;
     struct msg_addr alias;              /* family 0: none (RFC 5923) */
     int64_t last_ms;                    /* last SIP message in or out
@@ -130,13 +138,19 @@ extern void netd_conn_del(struct netd_conn_tab *t, struct netd_conn *c);
 extern struct netd_conn *netd_conn_by_id(const struct netd_conn_tab *t,
                                          uint64_t id);
 
-/* netd_conn_by_addr - the connection registered under a, or NULL */
+/*
+ * netd_conn_by_addr - the connection of transport proto (c->proto)
+ *      registered under a, or NULL. TCP and TLS connections share the
+ *      table and never stand in for each other: a TLS destination is
+ *      never served by a plain TCP connection to the same address.
+ */
 extern struct netd_conn *netd_conn_by_addr(const struct netd_conn_tab *t,
+                                           int proto,
                                            const struct msg_addr *a);
 
 /*
- * netd_conn_key - register c under c->peer (alias 0) or c->alias
- *      (alias 1), replacing an older connection registered there (the
+ * netd_conn_key - register c under c->proto and c->peer (alias 0) or
+ *      c->alias (alias 1), replacing an older connection registered there (the
  *      newest connection to an address wins). 0 or -ENOMEM.
  */
 extern int netd_conn_key(struct netd_conn_tab *t, struct netd_conn *c,

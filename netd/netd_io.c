@@ -170,14 +170,14 @@ static int netd_send_one(struct netd *n, const struct ring_rec *rec)
     const struct netd_proto *p;
 
     if (rec->type != MSG_T_SIP_OUT || rec->len < sizeof(*m)
-        || m->len > rec->len - sizeof(*m) || m->sock >= n->nsocks)
-        return 0;
+        || m->len > rec->len - sizeof(*m) || m->sock >= n->nsocks
+        || m->name_len > rec->len - sizeof(*m) - m->len)
+        return 0;                       /* name_len: TLS server name */
     p = n->proto[n->socks[m->sock].proto];
     if (p == NULL || m->proto != p->proto) {
         stats_inc(n->st, STAT_NET_UDP_SND_ERR);
         log_warn_rl("listen %u: no %s transport for this socket: "
-                    "message dropped", m->sock,
-                    m->proto == MSG_PROTO_TCP ? "tcp" : "udp");
+                    "message dropped", m->sock, cfg_proto_name(m->proto));
         return 0;
     }
     p->send(n, m);

@@ -1,11 +1,19 @@
 /*
  * SUMMARY
- *      proto_tcp - the TCP transport library (build/lib/proto_tcp.so)
+ *      proto_tcp - the stream transport: TCP (build/lib/proto_tcp.so),
+ *      and the same code under TLS (build/lib/proto_tls.so)
  * DESCRIPTION
  *      Loaded by netd only when a listen line is tcp (netd_proto.h). All
  *      I/O is non-blocking, in netd's one reactor thread. The outgoing
  *      side (write queues, connects, hold-down, hand-back to sipd) is in
- *      proto_tcp_out.c; both share proto_tcp.h.
+ *      proto_tcp_out.c; both share proto_tcp.h. Bytes move through
+ *      struct proto_tcp_io: plain read/send in proto_tcp.so
+ *      (proto_tcp_mod.c), OpenSSL in proto_tls.so (proto_tls.c), which
+ *      links these two files as they are. A TLS connection sits in the
+ *      one connection table under the same limits, timers and framer;
+ *      until its handshake is over it is in NETD_CONN_HANDSHAKE (only
+ *      the handshake's bytes move, messages wait in the write queue,
+ *      [tls] handshake_timeout_ms bounds it: tls:handshake_timeouts).
  *
  *       - accept4() on every tcp listen socket, at most 64 per wake-up.
  *         A new connection is closed at once (tcp:connections_refused)
@@ -109,13 +117,15 @@ struct proto_tcp proto_tcp_g;
 
 static void proto_tcp_on_conn(struct ev *ev, struct ev_io *io, uint32_t e);
 
-/* proto_tcp_name - "conn ID (PEER)" for log lines */
+/* proto_tcp_name - "conn ID (PEER)" ("tls conn ..."), for log lines */
 const char *proto_tcp_name(const struct netd_conn *c, char *buf,
-                                  size_t cap)
+                           size_t cap)
 {
     char a[80];
 
-    snprintf(buf, cap, "conn %llu (%s)", (unsigned long long)c->id,
+    snprintf(buf, cap, "%sconn %llu (%s)",
+             c->proto == MSG_PROTO_TLS ? "tls " : "",
+             (unsigned long long)c->id,
              netd_addr_fmt(&c->peer, a, sizeof(a)));
     return buf;
 }
@@ -131,6 +141,8 @@ void proto_tcp_close(struct netd *n, struct netd_conn *c, int stat)
     }
     free(c->back);
     c->back = NULL;
+    if (proto_tcp_g.io->end != NULL)
+        proto_tcp_g.io->end(n, c);      /* close_notify, free c->tls */
     if (c->events != 0 || c->fd >= 0)
         (void)ev_del(&n->srv->ev, &c->io);
     if (c->fd >= 0 && close(c->fd) < 0)
@@ -146,9 +158,12 @@ void proto_tcp_events(struct netd *n, struct netd_conn *c)
     uint32_t want = 0;
     int err;
 
-    if (c->state == NETD_CONN_OPEN)
+    if (c->state == NETD_CONN_HANDSHAKE)
+        want = c->hs_want;              /* what the handshake waits for */
+    else if (c->state == NETD_CONN_OPEN)
         want |= EPOLLIN;
-    if (c->state == NETD_CONN_CONNECTING || c->wlen > c->woff)
+    if (c->state == NETD_CONN_CONNECTING
+        || (c->state != NETD_CONN_HANDSHAKE && c->wlen > c->woff))
         want |= EPOLLOUT;
     if (want == c->events)
         return;
@@ -173,6 +188,7 @@ struct netd_conn *proto_tcp_add(struct netd *n, int fd, int sock,
     }
     c->fd = fd;
     c->sock = sock;
+    c->proto = proto_tcp_g.io->proto;
     c->peer = *peer;
     c->state = state;
     c->last_ms = ev_now_ms();
@@ -229,7 +245,7 @@ static void proto_tcp_deliver(struct netd *n, struct netd_conn *c,
     size_t len = fm->hdr_len + (flags & MSG_F_OVERSIZE ? 0 : fm->body_len);
 
     memset(&hdr, 0, sizeof(hdr));
-    hdr.proto = MSG_PROTO_TCP;
+    hdr.proto = (uint8_t)proto_tcp_g.io->proto;
     hdr.flags = (uint8_t)(MSG_F_FRAMED | flags);
     hdr.sock = (uint16_t)c->sock;
     hdr.conn_id = c->id;
@@ -329,16 +345,23 @@ static int proto_tcp_rbuf(struct netd_conn *c)
     return 0;
 }
 
-/* proto_tcp_read - EPOLLIN: read, frame, deliver */
+/*
+ * proto_tcp_read - EPOLLIN: read, frame, deliver. Past NETD_TCP_READS
+ *      rounds only what the transport already holds is read (TLS data
+ *      decrypted with the last record: epoll would not report it).
+ */
 static void proto_tcp_read(struct netd *n, struct netd_conn *c)
 {
+    const struct proto_tcp_io *io = proto_tcp_g.io;
     struct netd_frame *f = &c->fr;
     char name[128];
     int i, eof = 0;
     ssize_t r;
 
-    for (i = 0; i < NETD_TCP_READS && proto_tcp_rbuf(c) == 0; i++) {
-        r = read(c->fd, f->buf + f->len, f->cap - f->len);
+    for (i = 0; (i < NETD_TCP_READS || io->pending(c) > 0)
+                && proto_tcp_rbuf(c) == 0;
+         i++) {
+        r = io->read(c, f->buf + f->len, f->cap - f->len);
         if (r > 0) {
             f->len += (size_t)r;
             if (proto_tcp_frames(n, c) < 0)
@@ -378,12 +401,47 @@ static void proto_tcp_on_conn(struct ev *ev, struct ev_io *io, uint32_t e)
             proto_tcp_connected(n, c);
         return;
     }
+    if (c->state == NETD_CONN_HANDSHAKE) {
+        proto_tcp_g.io->handshake(n, c, e);
+        return;
+    }
     if ((e & EPOLLOUT) && proto_tcp_flush_wq(n, c) < 0)
         return;
     if (c->state == NETD_CONN_OPEN && (e & (EPOLLIN | EPOLLHUP | EPOLLERR)))
         proto_tcp_read(n, c);
     else if (c->state == NETD_CONN_DRAIN && (e & (EPOLLHUP | EPOLLERR)))
         proto_tcp_close(n, c, -1);
+}
+
+/*
+ * proto_tcp_start - a new connection (accepted, or its connect done)
+ *      starts: the transport's handshake if it has one. 0 when c may
+ *      carry messages now, 1 while a handshake runs, -1 when c was
+ *      closed (the handshake could not start).
+ */
+int proto_tcp_start(struct netd *n, struct netd_conn *c)
+{
+    const struct proto_tcp_io *io = proto_tcp_g.io;
+    int r = io->start != NULL ? io->start(n, c) : 0;
+
+    if (r < 0) {
+        proto_tcp_close(n, c, STAT_TLS_HANDSHAKE_FAILED);
+        return -1;
+    }
+    c->state = r > 0 ? NETD_CONN_HANDSHAKE : NETD_CONN_OPEN;
+    proto_tcp_events(n, c);
+    return r;
+}
+
+int proto_tcp_ready(struct netd *n, struct netd_conn *c)
+{
+    c->state = NETD_CONN_OPEN;
+    c->last_ms = ev_now_ms();           /* its lifetime starts now */
+    if (proto_tcp_flush_wq(n, c) < 0)   /* what waited; events set */
+        return -1;
+    if (c->state == NETD_CONN_OPEN && proto_tcp_g.io->pending(c) > 0)
+        proto_tcp_read(n, c);
+    return 0;
 }
 
 /* -------------------------------------------------------------------
@@ -483,6 +541,7 @@ static void proto_tcp_on_accept(struct ev *ev, struct ev_io *io, uint32_t e)
         stats_inc(n->st, STAT_TCP_ACCEPTED);
         log_debug("%s: accepted on listen %d",
                   proto_tcp_name(c, name, sizeof(name)), sk->idx);
+        (void)proto_tcp_start(n, c);
     }
 }
 
@@ -502,13 +561,18 @@ static uint32_t proto_tcp_reserve(uint32_t max_conns)
     return (max_conns + NETD_TCP_RESERVE_DIV - 1) / NETD_TCP_RESERVE_DIV;
 }
 
-static int proto_tcp_init(struct netd *n)
+/*
+ * proto_tcp_init_io - the transport's init: limits from [net], every
+ *      listen socket of io->proto watched. 0 or -errno.
+ */
+int proto_tcp_init_io(struct netd *n, const struct proto_tcp_io *io)
 {
     struct proto_tcp *t = &proto_tcp_g;
     const struct cfg *cfg = &n->srv->cfg;
 
     memset(t, 0, sizeof(*t));
     t->n = n;
+    t->io = io;
     t->max = (size_t)cfg->tcp_max_size;
     t->wq_max = NETD_TCP_WQ_FACTOR * t->max;
     t->lifetime_ms = (int64_t)cfg->tcp_lifetime * 1000;
@@ -518,11 +582,12 @@ static int proto_tcp_init(struct netd *n)
     t->max_in = t->max_conns - proto_tcp_reserve(t->max_conns);
     t->max_per_ip = (uint32_t)cfg->tcp_max_connections_per_ip;
     t->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return netd_socks_watch(n, CFG_PROTO_TCP, proto_tcp_on_accept);
+    return netd_socks_watch(n, io->proto, proto_tcp_on_accept);
 }
 
-static void proto_tcp_send(struct netd *n, const struct msg_sip *m)
+void proto_tcp_send(struct netd *n, const struct msg_sip *m)
 {
+    int proto = proto_tcp_g.io->proto;
     struct netd_conn *c = NULL;
     struct msg_addr to = m->peer;
     uint32_t why = 0;
@@ -533,23 +598,26 @@ static void proto_tcp_send(struct netd *n, const struct msg_sip *m)
      * message that made it drain is what it waits for. */
     if (m->conn_id != 0)
         c = netd_conn_by_id(&n->conns, m->conn_id);
+    if (c != NULL && c->proto != proto)
+        c = NULL;                       /* never TLS bytes over TCP */
     if (c == NULL)
-        c = netd_conn_by_addr(&n->conns, &m->peer);
+        c = netd_conn_by_addr(&n->conns, proto, &m->peer);
     if (c == NULL && m->conn_id != 0) {
         /* Its connection is gone: not back to that connection's
          * (ephemeral) source port, but RFC 3261 18.2.2. Rare: a
          * client closed before its response. */
         netd_sent_by(m, &to);
-        c = netd_conn_by_addr(&n->conns, &to);
+        c = netd_conn_by_addr(&n->conns, proto, &to);
     }
     if (c == NULL
-        && (c = proto_tcp_connect(n, m->sock, &to, &why)) == NULL) {
+        && (c = proto_tcp_connect(n, m, &to, &why)) == NULL) {
         stats_inc(n->st, STAT_TCP_SND_DROPS);
         if (why != 0 && proto_tcp_back_one(n, m, why))
             return;                     /* sipd tries the next target */
         stats_inc(n->st, STAT_NET_SEND_FAILED);
-        log_warn_rl("tcp: no connection to %s: message of %u bytes "
-                    "dropped", netd_addr_fmt(&to, a, sizeof(a)), m->len);
+        log_warn_rl("%s: no connection to %s: message of %u bytes "
+                    "dropped", proto_tcp_g.io->name,
+                    netd_addr_fmt(&to, a, sizeof(a)), m->len);
         return;
     }
     c->last_ms = ev_now_ms();           /* a SIP message: still in use */
@@ -560,7 +628,7 @@ static void proto_tcp_send(struct netd *n, const struct msg_sip *m)
         c->wq_msgs++;                   /* counted when written */
         c->wq_fwd[0] += !!(m->flags & MSG_F_FWD_REQUEST);
         c->wq_fwd[1] += !!(m->flags & MSG_F_FWD_REPLY);
-        if (c->state == NETD_CONN_CONNECTING)
+        if (c->back != NULL)            /* nothing written yet */
             proto_tcp_back_add(n, c, m);
     } else {
         stats_inc(n->st, STAT_TCP_SND_DROPS);
@@ -569,7 +637,7 @@ static void proto_tcp_send(struct netd *n, const struct msg_sip *m)
     }
 }
 
-static void proto_tcp_flush(struct netd *n)
+void proto_tcp_flush(struct netd *n)
 {
     (void)n;                            /* every send went out at once */
 }
@@ -587,9 +655,16 @@ static void proto_tcp_expire(struct netd *n, struct netd_conn *c,
                     "handed back to sipd, %u messages (%zu bytes) queued "
                     "dropped", name, NETD_TCP_CONNECT_MS, c->nback,
                     c->wq_msgs - c->nback, c->wlen - c->woff);
-        proto_tcp_back_all(n, c, MSG_FAIL_TIMEOUT);
-        proto_tcp_hold_add(&c->peer);
-        proto_tcp_close(n, c, STAT_TCP_CONNECT_FAILED);
+        proto_tcp_fail_out(n, c, MSG_FAIL_TIMEOUT, STAT_TCP_CONNECT_FAILED);
+    } else if (c->state == NETD_CONN_HANDSHAKE && now >= c->deadline_ms) {
+        log_warn_rl("%s: handshake not complete after %d ms "
+                    "(handshake_timeout_ms): closed", name,
+                    n->srv->cfg.tls_handshake_timeout_ms);
+        if (c->outgoing)
+            proto_tcp_fail_out(n, c, MSG_FAIL_TIMEOUT,
+                               STAT_TLS_HANDSHAKE_TIMEOUTS);
+        else
+            proto_tcp_close(n, c, STAT_TLS_HANDSHAKE_TIMEOUTS);
     } else if (c->state == NETD_CONN_DRAIN && now >= c->deadline_ms) {
         proto_tcp_close(n, c, -1);
     } else if (c->state == NETD_CONN_OPEN && c->msg_ms != 0
@@ -608,39 +683,30 @@ static void proto_tcp_expire(struct netd *n, struct netd_conn *c,
     }
 }
 
-static void proto_tcp_tick(struct netd *n, int64_t now)
+/* proto_tcp_tick - the deadlines of this transport's connections */
+void proto_tcp_tick(struct netd *n, int64_t now)
 {
     uint32_t i;
     struct netd_conn *c;
 
     for (i = 0; i < n->conns.nslot; i++)
-        if ((c = netd_conn_at(&n->conns, i)) != NULL)
+        if ((c = netd_conn_at(&n->conns, i)) != NULL
+            && c->proto == proto_tcp_g.io->proto)
             proto_tcp_expire(n, c, now);
 }
 
-static void proto_tcp_fini(struct netd *n)
+/* proto_tcp_fini - close this transport's connections (TLS: cleanly) */
+void proto_tcp_fini(struct netd *n)
 {
     struct proto_tcp *t = &proto_tcp_g;
     struct netd_conn *c;
     uint32_t i;
 
     for (i = 0; i < n->conns.nslot; i++)
-        if ((c = netd_conn_at(&n->conns, i)) != NULL)
+        if ((c = netd_conn_at(&n->conns, i)) != NULL
+            && c->proto == t->io->proto)
             proto_tcp_close(n, c, -1);
     if (t->spare_fd >= 0)
         close(t->spare_fd);
     t->spare_fd = -1;
-
 }
-
-/* The transport interface netd looks up (netd_proto.h). */
-const struct netd_proto netd_proto = {
-    .version = NETD_PROTO_VERSION,
-    .proto = MSG_PROTO_TCP,
-    .name = "tcp",
-    .init = proto_tcp_init,
-    .send = proto_tcp_send,
-    .flush = proto_tcp_flush,
-    .tick = proto_tcp_tick,
-    .fini = proto_tcp_fini,
-};

@@ -57,7 +57,8 @@ int proto_tcp_back_one(struct netd *n, const struct msg_sip *m,
     if (!(m->flags & MSG_F_FWD_REQUEST))
         return 0;
     if (netd_send_failed(n, n->from_ring, m, m->data, m->len, reason) < 0)
-        log_warn_rl("tcp: sipd ring full: failed request not handed back");
+        log_warn_rl("%s: sipd ring full: failed request not handed back",
+                    proto_tcp_g.io->name);
     return 1;
 }
 
@@ -79,7 +80,7 @@ void proto_tcp_back_all(struct netd *n, struct netd_conn *c,
         if ((size_t)b->off + b->len > c->wlen)
             continue;                   /* cannot happen: woff is 0 */
         memset(&hdr, 0, sizeof(hdr));
-        hdr.proto = MSG_PROTO_TCP;
+        hdr.proto = (uint8_t)proto_tcp_g.io->proto;
         hdr.flags = b->flags;
         hdr.sock = b->sock;
         hdr.hash = b->hash;
@@ -168,8 +169,9 @@ int proto_tcp_write(struct netd *n, struct netd_conn *c,
     char name[128];
     ssize_t w;
 
-    if (c->state != NETD_CONN_CONNECTING && c->woff == c->wlen) {
-        w = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (c->state != NETD_CONN_CONNECTING && c->state != NETD_CONN_HANDSHAKE
+        && c->woff == c->wlen) {
+        w = t->io->write(c, data, len);
         if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK
             && errno != EINTR) {
             log_warn_rl("%s: send: %s: closed",
@@ -179,6 +181,11 @@ int proto_tcp_write(struct netd *n, struct netd_conn *c,
             return -2;
         }
         w = w < 0 ? 0 : w;
+        if (w > 0 && c->back != NULL) { /* written: no hand-back now */
+            free(c->back);
+            c->back = NULL;
+            c->nback = 0;
+        }
         data += w;
         len -= (size_t)w;
         if (len == 0 && c->state == NETD_CONN_DRAIN)
@@ -208,8 +215,7 @@ int proto_tcp_flush_wq(struct netd *n, struct netd_conn *c)
     ssize_t w;
 
     while (c->woff < c->wlen) {
-        w = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff,
-                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        w = proto_tcp_g.io->write(c, c->wbuf + c->woff, c->wlen - c->woff);
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (w < 0 && errno == EINTR)
@@ -319,14 +325,16 @@ static int proto_tcp_held(const struct msg_addr *a)
  *      MSG_FAIL_* when the destination is to blame (refused now or held
  *      down), else 0.
  */
-struct netd_conn *proto_tcp_connect(struct netd *n, int sock,
-                                           const struct msg_addr *to,
-                                           uint32_t *why)
+struct netd_conn *proto_tcp_connect(struct netd *n,
+                                    const struct msg_sip *m,
+                                    const struct msg_addr *to,
+                                    uint32_t *why)
 {
     struct proto_tcp *t = &proto_tcp_g;
     struct sockaddr_storage ss;
     socklen_t len = netd_addr_to_sa(to, &ss);
     struct netd_conn *c;
+    int sock = m->sock;
     char a[80];
     int fd, r;
 
@@ -334,16 +342,16 @@ struct netd_conn *proto_tcp_connect(struct netd *n, int sock,
     if (len == 0)
         return NULL;
     if (proto_tcp_held(to)) {
-        log_info_rl("tcp: connect to %s failed less than %d ms ago: "
-                    "not retried yet", netd_addr_fmt(to, a, sizeof(a)),
-                    NETD_TCP_HOLD_MS);
+        log_info_rl("%s: connect to %s failed less than %d ms ago: "
+                    "not retried yet", t->io->name,
+                    netd_addr_fmt(to, a, sizeof(a)), NETD_TCP_HOLD_MS);
         *why = MSG_FAIL_REFUSED;
         return NULL;
     }
     if (n->conns.count >= t->max_conns) {
         stats_inc(n->st, STAT_TCP_REFUSED);
-        log_warn_rl("tcp: %u connections open (tcp_max_connections): "
-                    "no new connection to %s", n->conns.count,
+        log_warn_rl("%s: %u connections open (tcp_max_connections): "
+                    "no new connection to %s", t->io->name, n->conns.count,
                     netd_addr_fmt(to, a, sizeof(a)));
         return NULL;
     }
@@ -364,19 +372,30 @@ struct netd_conn *proto_tcp_connect(struct netd *n, int sock,
         proto_tcp_hold_add(to);
         return NULL;
     }
-    c = proto_tcp_add(n, fd, sock, to,
-                      r == 0 ? NETD_CONN_OPEN : NETD_CONN_CONNECTING);
+    /* Connected at once (loopback) or not: EPOLLOUT reports it, and
+     * proto_tcp_connected() starts the transport's handshake. */
+    c = proto_tcp_add(n, fd, sock, to, NETD_CONN_CONNECTING);
     if (c == NULL)
         return NULL;
     c->outgoing = 1;
     c->deadline_ms = c->last_ms + NETD_TCP_CONNECT_MS;
-    if (r != 0)                         /* NULL: nothing handed back */
-        c->back = calloc(NETD_CONN_BACK_N, sizeof(*c->back));
-    if (r == 0)
-        stats_inc(n->st, STAT_TCP_CONNECTED);
+    /* NULL: nothing handed back */
+    c->back = calloc(NETD_CONN_BACK_N, sizeof(*c->back));
+    if (t->io->dial != NULL && t->io->dial(n, c, m) < 0) {
+        proto_tcp_close(n, c, STAT_TCP_CLOSED_ERROR);
+        return NULL;
+    }
     log_debug("%s: connecting from listen %d", proto_tcp_name(c, a,
               sizeof(a)), sock);
     return c;
+}
+
+void proto_tcp_fail_out(struct netd *n, struct netd_conn *c,
+                        uint32_t reason, int stat)
+{
+    proto_tcp_back_all(n, c, reason);
+    proto_tcp_hold_add(&c->peer);
+    proto_tcp_close(n, c, stat);
 }
 
 /* proto_tcp_connected - EPOLLOUT on a connecting socket */
@@ -393,15 +412,22 @@ void proto_tcp_connected(struct netd *n, struct netd_conn *c)
                     "%u messages (%zu bytes) queued dropped",
                     proto_tcp_name(c, name, sizeof(name)), strerror(err),
                     c->nback, c->wq_msgs - c->nback, c->wlen - c->woff);
-        proto_tcp_back_all(n, c, proto_tcp_reason(err));
-        proto_tcp_hold_add(&c->peer);
-        proto_tcp_close(n, c, STAT_TCP_CONNECT_FAILED);
+        proto_tcp_fail_out(n, c, proto_tcp_reason(err),
+                           STAT_TCP_CONNECT_FAILED);
         return;
     }
     stats_inc(n->st, STAT_TCP_CONNECTED);
-    c->state = NETD_CONN_OPEN;
     c->last_ms = ev_now_ms();           /* its lifetime starts now */
-    (void)proto_tcp_flush_wq(n, c);
+    if (proto_tcp_g.io->start == NULL) {
+        (void)proto_tcp_ready(n, c);
+        return;
+    }
+    if (proto_tcp_g.io->start(n, c) < 0) {  /* handshake cannot start */
+        proto_tcp_fail_out(n, c, MSG_FAIL_OTHER, STAT_TLS_HANDSHAKE_FAILED);
+        return;
+    }
+    c->state = NETD_CONN_HANDSHAKE;
+    proto_tcp_events(n, c);
 }
 
 /* -------------------------------------------------------------------

@@ -161,7 +161,48 @@ static const struct cfg_t_case cfg_t_cases[] = {
      "t.cfg:2: [net] listen: \"1.2.3.256\" is not a numeric IP address "
      "(listen takes no host names)", {{0}}},
     {"listen unknown proto", "[net]\nlisten = sctp:127.0.0.1\n", 0,
-     "t.cfg:2: [net] listen: unknown transport \"sctp\" (udp or tcp)", {{0}}},
+     "t.cfg:2: [net] listen: unknown transport \"sctp\" (udp, tcp or "
+     "tls)", {{0}}},
+
+    /* tls: listen and [tls] */
+#define TLS_KEYS "[tls]\ncertificate = /c.pem\nprivate_key = /k.pem\n"
+    {"listen tls: default port 5061, [tls] defaults",
+     "[net]\nlisten = tls:127.0.0.1\n" TLS_KEYS, 0, NULL,
+     {XI(listen[0].proto, CFG_PROTO_TLS), XP(listen[0].port, 5061),
+      XS(tls_certificate, "/c.pem"), XS(tls_private_key, "/k.pem"),
+      XS(tls_ca_list, ""), XI(tls_verify_client, 0),
+      XI(tls_verify_server, 1), XI(tls_min_version, CFG_TLS_V12),
+      XS(tls_ciphers, ""), XI(tls_handshake_timeout_ms, 5000)}},
+    {"[tls] every key", "[net]\nlisten = TLS:[::1]:5071\n" TLS_KEYS
+     "ca_list = /ca.pem\nverify_client = 2\nverify_server = off\n"
+     "min_version = tlsv1.3\nciphers = \"HIGH:!aNULL\"\n"
+     "handshake_timeout_ms = 250\n", 0, NULL,
+     {XI(listen[0].proto, CFG_PROTO_TLS), XP(listen[0].port, 5071),
+      XS(tls_ca_list, "/ca.pem"), XI(tls_verify_client, 2),
+      XI(tls_verify_server, 0), XI(tls_min_version, CFG_TLS_V13),
+      XS(tls_ciphers, "HIGH:!aNULL"), XI(tls_handshake_timeout_ms, 250)}},
+    {"tls and tcp on one port are two listen lines",
+     "[net]\nlisten = tcp:127.0.0.1:5061\nlisten = tls:127.0.0.1\n"
+     TLS_KEYS, 0, NULL, {XI(nlisten, 2), XI(listen[1].proto, CFG_PROTO_TLS)}},
+    {"tls listen without certificate", "[net]\nlisten = tls:127.0.0.1\n", 0,
+     "t.cfg:0: [tls] certificate: missing (a tls listen line needs it)",
+     {{0}}},
+    {"tls listen without private_key",
+     "[net]\nlisten = tls:127.0.0.1\n[tls]\ncertificate = /c\n", 0,
+     "t.cfg:0: [tls] private_key: missing (a tls listen line needs it)",
+     {{0}}},
+    {"verify_client without ca_list",
+     "[net]\nlisten = tls:127.0.0.1\n" TLS_KEYS "verify_client = 1\n", 0,
+     "t.cfg:0: [tls] ca_list: missing (verify_client needs the CAs that "
+     "sign client certificates)", {{0}}},
+    {"[tls] without a tls listen: no file needed",
+     L "[tls]\nverify_client = 2\n", 0, NULL, {XI(tls_verify_client, 2)}},
+    {"min_version 1.1 refused",
+     L "[tls]\nmin_version = TLSv1.1\n", 0,
+     "t.cfg:4: [tls] min_version: bad TLS version \"TLSv1.1\" (TLSv1.2 or "
+     "TLSv1.3)", {{0}}},
+    {"verify_client 3 refused", L "[tls]\nverify_client = 3\n", 0,
+     "t.cfg:4: [tls] verify_client: \"3\" out of range (0..2)", {{0}}},
     {"listen bare IPv6", "[net]\nlisten = ::1\n", 0,
      "t.cfg:2: [net] listen: IPv6 address needs brackets: [ADDR]:PORT", {{0}}},
     {"listen bare IPv6 after proto", "[net]\nlisten = udp:fe80::1:5060\n", 0,

@@ -95,7 +95,7 @@ int main(void)
     is_int(t.count, N, "count");
     for (bad = 0, i = 0; i < N; i++) {
         a = addr(0x7f000001, 1000 + (unsigned)i);
-        if (netd_conn_by_addr(&t, &a) != c[i]
+        if (netd_conn_by_addr(&t, 0, &a) != c[i]
             || netd_conn_by_id(&t, c[i]->id) != c[i])
             bad++;
     }
@@ -104,7 +104,7 @@ int main(void)
         netd_conn_del(&t, c[i]);
     for (bad = 0, i = 0; i < N; i++) {
         a = addr(0x7f000001, 1000 + (unsigned)i);
-        if ((netd_conn_by_addr(&t, &a) != NULL) != (i % 2 == 1))
+        if ((netd_conn_by_addr(&t, 0, &a) != NULL) != (i % 2 == 1))
             bad++;
     }
     is_int(bad, 0, "after deleting every other one: the rest still found");
@@ -124,19 +124,38 @@ int main(void)
     y = netd_conn_new(&t);
     y->peer = x->peer;
     netd_conn_key(&t, y, 0);
-    ok(netd_conn_by_addr(&t, &x->peer) == y, "newest connection wins");
+    ok(netd_conn_by_addr(&t, 0, &x->peer) == y, "newest connection wins");
     old = x->id;
     netd_conn_del(&t, x);
-    ok(netd_conn_by_addr(&t, &y->peer) == y, "deleting the older keeps it");
+    ok(netd_conn_by_addr(&t, 0, &y->peer) == y, "deleting the older keeps it");
     ok(netd_conn_by_id(&t, old) == NULL, "a deleted id is not found");
 
     /* alias */
     y->alias = addr(0x0a000001, 5070);
     netd_conn_key(&t, y, 1);
     a = addr(0x0a000001, 5070);
-    ok(netd_conn_by_addr(&t, &a) == y, "found by alias");
+    ok(netd_conn_by_addr(&t, 0, &a) == y, "found by alias");
     netd_conn_del(&t, y);
-    ok(netd_conn_by_addr(&t, &a) == NULL, "alias gone with the connection");
+    ok(netd_conn_by_addr(&t, 0, &a) == NULL, "alias gone with the connection");
+
+    /* TCP and TLS to one address: two keys, neither stands in */
+    x = netd_conn_new(&t);
+    x->proto = MSG_PROTO_TCP;
+    x->peer = addr(0x0a000002, 5061);
+    netd_conn_key(&t, x, 0);
+    ok(netd_conn_by_addr(&t, MSG_PROTO_TLS, &x->peer) == NULL,
+       "a TCP connection is not found as TLS");
+    y = netd_conn_new(&t);
+    y->proto = MSG_PROTO_TLS;
+    y->peer = x->peer;
+    netd_conn_key(&t, y, 0);
+    ok(netd_conn_by_addr(&t, MSG_PROTO_TLS, &x->peer) == y
+       && netd_conn_by_addr(&t, MSG_PROTO_TCP, &x->peer) == x,
+       "TCP and TLS to one address: each found under its transport");
+    netd_conn_del(&t, x);
+    ok(netd_conn_by_addr(&t, MSG_PROTO_TLS, &y->peer) == y
+       && netd_conn_by_addr(&t, MSG_PROTO_TCP, &y->peer) == NULL,
+       "deleting the TCP one leaves the TLS one");
     netd_conn_tab_fini(&t);
     ip_counts();
     return done_testing();
