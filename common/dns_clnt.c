@@ -27,7 +27,8 @@ int dns_clnt_query(struct ring *r, uint64_t qid, const char *name,
     if (r == NULL || name == NULL || name_len == 0
         || name_len > DNS_CLNT_NAME_MAX)
         return -EINVAL;
-    if (proto != 0 && proto != MSG_PROTO_UDP && proto != MSG_PROTO_TCP)
+    if (proto != 0 && proto != MSG_PROTO_UDP && proto != MSG_PROTO_TCP
+        && proto != MSG_PROTO_TLS)
         return -EINVAL;
     if (secure > 1)
         return -EINVAL;

@@ -53,7 +53,7 @@ static inline int64_t dns_clnt_wait_ms(int timeout_ms, int tries)
  *      side of a sipd -> dnsd ring), not committed.
  *      name/name_len: the host of the URI, not NUL-terminated; an IPv6
  *      literal may keep its brackets. port: host order, 0 when the URI
- *      has none. proto: MSG_PROTO_UDP/TCP from ";transport=", 0 when
+ *      has none. proto: MSG_PROTO_UDP/TCP/TLS from ";transport=", 0 when
  *      absent. secure: 1 for a sips: URI. hash: the Call-ID hash of the
  *      message (msg_sip.hash), folded into the query's 16-bit seed:
  *      dnsd draws the SRV weighted order from it, so the messages of one

@@ -12,13 +12,17 @@
  *        first step      port given: A/AAAA only (4.2). No port, no
  *                        transport, [dns] naptr and srv: NAPTR (4.1).
  *                        No port and [dns] srv: SRV for the transport
- *                        (4.2). Else A/AAAA on 5060 (5061 for sips).
+ *                        (4.2). Else A/AAAA on 5060 (5061 for sips and
+ *                        ;transport=tls).
  *        naptr select    flags "s", services SIP+D2U (udp), SIP+D2T (tcp),
- *                        SIPS+D2T (tcp; the only one for a sips URI), by
+ *                        SIPS+D2T (tls; the only one for a sips URI), by
  *                        order then preference; the replacements are the
- *                        SRV names to look up.
+ *                        SRV names to look up. A sip: URI does not take
+ *                        SIPS+D2T: dnsd does not know whether sipd has
+ *                        a tls socket.
  *        srv names       no usable NAPTR: _sip._udp then _sip._tcp, or the
- *                        one of the given transport, or _sips._tcp.
+ *                        one of the given transport, or _sips._tcp (sips,
+ *                        or ;transport=tls: RFC 3263 4.1).
  *        srv order       at lookup time only canonical: by priority,
  *                        then target name and port, so the records kept
  *                        do not depend on the order the server sent.
@@ -37,9 +41,8 @@
  *                        records; a host's addresses rotated by the same
  *                        draws.
  *
- *      Transports: the stage knows udp and tcp (MSG_PROTO_*). A sips URI
- *      resolves to tcp targets (TLS runs over TCP); whether sipd can send
- *      them is sipd's call.
+ *      Transports: udp, tcp and tls (MSG_PROTO_*). A sips URI resolves to
+ *      tls targets only; whether sipd can send them is sipd's call.
  * PROTOCOL
  *      None (pure).
  * DIAGNOSTICS
@@ -76,7 +79,8 @@ static int dnsd_3263_name_ok(const char *s, size_t len)
  *      name/len as sipd sent it (not NUL-terminated). The name is lower
  *      cased and one final dot removed. Returns 0, or -EINVAL for an empty
  *      or too long name, a byte outside [a-z0-9._-:[]%], an empty label
- *      (two dots), a proto other than 0/udp/tcp or secure other than 0/1.
+ *      (two dots), a proto other than 0/udp/tcp/tls or secure other than
+ *      0/1.
  */
 int dnsd_3263_key(struct dnsd_key *k, const char *name, size_t len,
                   uint16_t port, uint8_t proto, uint8_t secure)
@@ -90,7 +94,8 @@ int dnsd_3263_key(struct dnsd_key *k, const char *name, size_t len,
         len--;
     if (len == 0 || len > DNSD_NAME_MAX - 12)   /* room for "_sips._tcp." */
         return -EINVAL;
-    if (proto != 0 && proto != MSG_PROTO_UDP && proto != MSG_PROTO_TCP)
+    if (proto != 0 && proto != MSG_PROTO_UDP && proto != MSG_PROTO_TCP
+        && proto != MSG_PROTO_TLS)
         return -EINVAL;
     if (secure > 1)
         return -EINVAL;
@@ -137,21 +142,22 @@ int dnsd_3263_key_eq(const struct dnsd_key *a, const struct dnsd_key *b)
 
 /*
  * dnsd_3263_proto - the transport when no NAPTR/SRV says otherwise:
- *      the given one, tcp for sips, else udp (RFC 3263 4.1).
+ *      the given one, tls for sips, else udp (RFC 3263 4.1).
  */
 uint8_t dnsd_3263_proto(const struct dnsd_key *k)
 {
     if (k->secure)
-        return MSG_PROTO_TCP;
+        return MSG_PROTO_TLS;
     return k->proto ? k->proto : MSG_PROTO_UDP;
 }
 
-/* dnsd_3263_port - the given port, else 5060, or 5061 for sips */
+/* dnsd_3263_port - the given port, else 5060, or 5061 for TLS */
 uint16_t dnsd_3263_port(const struct dnsd_key *k)
 {
     if (k->port)
         return k->port;
-    return k->secure ? DNSD_PORT_SIPS : DNSD_PORT_SIP;
+    return k->secure || k->proto == MSG_PROTO_TLS ? DNSD_PORT_SIPS
+                                                  : DNSD_PORT_SIP;
 }
 
 /*
@@ -191,7 +197,7 @@ int dnsd_3263_first_step(const struct dnsd_key *k, int naptr, int srv)
 static uint8_t dnsd_3263_service(const char *svc, int secure)
 {
     if (secure)
-        return strcasecmp(svc, "SIPS+D2T") == 0 ? MSG_PROTO_TCP : 0;
+        return strcasecmp(svc, "SIPS+D2T") == 0 ? MSG_PROTO_TLS : 0;
     if (strcasecmp(svc, "SIP+D2U") == 0)
         return MSG_PROTO_UDP;
     if (strcasecmp(svc, "SIP+D2T") == 0)
@@ -274,9 +280,9 @@ size_t dnsd_3263_srv_names(const struct dnsd_key *k,
     char name[DNSD_NAME_MAX + 16];      /* the key keeps names short */
     size_t n = 0;
 
-    if (k->secure) {
+    if (k->secure || k->proto == MSG_PROTO_TLS) {
         snprintf(name, sizeof(name), "_sips._tcp.%s", k->name);
-        return dnsd_3263_srvname_put(out, n, max, name, MSG_PROTO_TCP);
+        return dnsd_3263_srvname_put(out, n, max, name, MSG_PROTO_TLS);
     }
     if (k->proto == 0 || k->proto == MSG_PROTO_UDP) {
         snprintf(name, sizeof(name), "_sip._udp.%s", k->name);

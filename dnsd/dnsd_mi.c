@@ -102,8 +102,7 @@ static const char *dnsd_mi_target(const struct msg_dns_target *t, char *buf,
         snprintf(ip, sizeof(ip), "?");
     snprintf(buf, cap, "%s%s%s:%u %s", v6 ? "[" : "", ip, v6 ? "]" : "",
              ntohs(t->addr.port),
-             t->proto == MSG_PROTO_TCP ? "tcp"
-             : t->proto == MSG_PROTO_UDP ? "udp" : "any");
+             t->proto == 0 ? "any" : cfg_proto_name(t->proto));
     return buf;
 }
 
@@ -125,8 +124,7 @@ static void dnsd_mi_on_cache(void *arg, const struct dnsd_key *k,
     mi->count++;
     dnsd_mi_line(mi, "Entry", "%s port=%u transport=%s sips=%u status=%s "
                  "ttl=%u targets=%u", k->name, k->port,
-                 k->proto == MSG_PROTO_TCP ? "tcp"
-                 : k->proto == MSG_PROTO_UDP ? "udp" : "any",
+                 k->proto == 0 ? "any" : cfg_proto_name(k->proto),
                  k->secure, dnsd_mi_status(r->status), left_s, r->n);
     for (i = 0; i < r->n && i < DNSD_MAX_CAND; i++)
         dnsd_mi_line(mi, "Target", "%s prio=%u weight=%u",

@@ -32,8 +32,8 @@
 #include "sipd_route_priv.h"
 
 /*
- * sipd_addr_proto - MSG_PROTO_* for a transport we carry (UDP, TCP),
- *    else 0.
+ * sipd_addr_proto - MSG_PROTO_* for a transport we carry (UDP, TCP,
+ *    TLS), else 0.
  */
 int sipd_addr_proto(enum sip_transport tp)
 {
@@ -42,6 +42,8 @@ int sipd_addr_proto(enum sip_transport tp)
         return MSG_PROTO_UDP;
     case SIP_TP_TCP:
         return MSG_PROTO_TCP;
+    case SIP_TP_TLS:
+        return MSG_PROTO_TLS;
     default:
         return 0;
     }

@@ -63,7 +63,8 @@ static void sipd_dns_fail(struct sipd_worker *w, const struct msg_sip *in,
         return;
     }
     if (sip_msg_parse(w->msg, in->data, in->len,
-                      in->proto == MSG_PROTO_TCP ? SIP_PARSE_STREAM : 0) < 0)
+                      msg_proto_stream(in->proto) ? SIP_PARSE_STREAM : 0)
+        < 0)
         return;
     memset(&out, 0, sizeof(out));
     out.buf = w->out_buf;

@@ -20,19 +20,34 @@
  *    a TCP listen socket of its family exists.
  *
  *    sipd_hop_frame() adds the Content-Length a message needs when it
- *    leaves over TCP (RFC 3261 18.3), for forwarded requests and
+ *    leaves over TCP or TLS (RFC 3261 18.3), for forwarded requests and
  *    relayed responses alike.
+ *
+ *    SIPS (RFC 3261 26.2.2, RFC 5630 section 3): a request whose
+ *    Request-URI is sips: leaves over TLS only, whatever the Route it
+ *    follows says (sip: URI, ;transport=udp) and whatever DNS offers; a
+ *    sips: next hop is TLS too. When no TLS path exists - no tls
+ *    listen socket (of the target's family), or DNS chose another
+ *    transport - the request gets 480 Temporarily Unavailable with
+ *    Warning: 380 "SIPS Not Allowed" (RFC 5630 5.3), never a downgrade.
+ *    Why 480 and not 416: 416 (Unsupported URI Scheme, RFC 3261 16.3)
+ *    says the proxy does not understand sips: at all, and invites the
+ *    UAC to try again with sip:, the very downgrade sips: forbids; this
+ *    proxy understands sips: but has no secure path for this request
+ *    now, which is what RFC 5630 5.3 answers with 480 and warning 380.
  * PROTOCOL
  *    None: pure functions of the message and the config.
  * DIAGNOSTICS
  *    Nothing logs. A hop that cannot be reached is a status code for
- *    the caller to answer (400, 416, 503).
+ *    the caller to answer (400, 416, 480, 503).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "addr.h"
 #include "sipd_route_priv.h"
+
+const char sipd_hop_no_sips[] = "Temporarily Unavailable";
 
 /* RFC 3261 18.1.1: larger than this over UDP goes over TCP. */
 #define SIPD_HOP_UDP_MAX 1300
@@ -106,13 +121,32 @@ static int sipd_hop_uri(const struct sip_uri *u, struct sipd_hop *h,
 /* sipd_hop_no_sock - 503 reason: transport and, if known, family */
 static const char *sipd_hop_no_sock(int proto, int family)
 {
-    int tcp = proto == MSG_PROTO_TCP;
+    static const char *const why[][3] = {
+        {"No UDP listen socket", "No UDP IPv4 listen socket",
+         "No UDP IPv6 listen socket"},
+        {"No TCP listen socket", "No TCP IPv4 listen socket",
+         "No TCP IPv6 listen socket"},
+        {"No TLS listen socket", "No TLS IPv4 listen socket",
+         "No TLS IPv6 listen socket"},
+    };
+    int p = proto == MSG_PROTO_TLS ? 2 : proto == MSG_PROTO_TCP;
 
-    if (family == AF_INET)
-        return tcp ? "No TCP IPv4 listen socket" : "No UDP IPv4 listen socket";
-    if (family == AF_INET6)
-        return tcp ? "No TCP IPv6 listen socket" : "No UDP IPv6 listen socket";
-    return tcp ? "No TCP listen socket" : "No UDP listen socket";
+    return why[p][family == AF_INET ? 1 : family == AF_INET6 ? 2 : 0];
+}
+
+/*
+ * sipd_hop_unreachable - no socket for hop h: 480 for a secure hop
+ *    (RFC 5630 5.3: no TLS path, never a downgrade), else 503.
+ */
+static int sipd_hop_unreachable(const struct sipd_hop *h, int family,
+                                const char **why)
+{
+    if (h->secure) {
+        *why = sipd_hop_no_sips;
+        return 480;
+    }
+    *why = sipd_hop_no_sock(h->proto, family);
+    return 503;
 }
 
 /* sipd_hop_sock - the address of a literal and our socket */
@@ -136,10 +170,8 @@ static int sipd_hop_sock(const struct cfg *c, const struct msg_sip *in,
         return 400;
     }
     /* For a name the family is not known yet: any, for the Via. */
-    if ((h->sock = sipd_addr_sock(c, h->proto, family, in->sock)) < 0) {
-        *why = sipd_hop_no_sock(h->proto, family);
-        return 503;
-    }
+    if ((h->sock = sipd_addr_sock(c, h->proto, family, in->sock)) < 0)
+        return sipd_hop_unreachable(h, family, why);
     return 0;
 }
 
@@ -149,7 +181,7 @@ static int sipd_hop_sock(const struct cfg *c, const struct msg_sip *in,
  *    Request-URI, which joins the end of the Route set), else the
  *    Request-URI; maddr, port and ;transport= honoured; a listen socket
  *    of that transport and family, the one "in" came in on first.
- *    Fills *h. Returns 0, a status code (400, 416, 503) with *why set,
+ *    Fills *h. Returns 0, a status code (400, 416, 480, 503) with *why set,
  *    or the negative errno of a failed edit of m (the caller turns it
  *    into a status).
  */
@@ -178,6 +210,10 @@ int sipd_hop_next(const struct cfg *c, struct sip_msg *m,
     }
     if ((code = sipd_hop_uri(t, h, why)) != 0)
         return code;
+    if (m->ruri.scheme_id == SIP_URI_SIPS) {    /* RFC 5630 section 3 */
+        h->secure = 1;                  /* TLS, whatever the Route says */
+        h->proto = MSG_PROTO_TLS;
+    }
     return sipd_hop_sock(c, in, h, why);
 }
 
@@ -198,14 +234,16 @@ int sipd_hop_forced(const struct sipd_route_env *env, const struct msg_sip *in,
         || h->ht == SIP_HOST_IPV4 || h->ht == SIP_HOST_IPV6)
         return 0;
     if (env->force_proto != 0 && h->proto != env->force_proto) {
+        if (h->secure) {                /* DNS offers no TLS: no downgrade */
+            *why = sipd_hop_no_sips;
+            return 480;
+        }
         h->proto = env->force_proto;
         h->given = 1;
     }
     h->sock = sipd_addr_sock(env->cfg, h->proto, family, in->sock);
-    if (h->sock < 0) {
-        *why = sipd_hop_no_sock(h->proto, family);
-        return 503;
-    }
+    if (h->sock < 0)
+        return sipd_hop_unreachable(h, family, why);
     return 0;
 }
 
@@ -242,7 +280,7 @@ int sipd_hop_frame(struct sip_msg *m, int proto)
 {
     int r;
 
-    if (proto != MSG_PROTO_TCP || m->content_length >= 0)
+    if (!msg_proto_stream(proto) || m->content_length >= 0)
         return 0;
     r = sip_msg_hdr_insertf(m, SIP_HDR_NONE, "Content-Length: %zu",
                             m->body.len);

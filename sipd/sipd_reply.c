@@ -225,7 +225,7 @@ static int sipd_reply_dest(const struct cfg *c, const struct msg_sip *in,
     out->proto = in->proto;
     out->sock = in->sock;
     out->dst = in->peer;
-    if (in->proto == MSG_PROTO_TCP) {   /* the request's connection */
+    if (msg_proto_stream(in->proto)) {  /* the request's connection */
         out->conn_id = in->conn_id;
         return 0;
     }
@@ -256,6 +256,10 @@ static int sipd_reply_build(const struct sipd_route_env *env,
     sipd_reply_put_line(&w, s->cseq);
     if (status == 420 && s->m != NULL)
         sipd_reply_put_unsupported(&w, s->m);
+    if (status == 480 && reason == sipd_hop_no_sips) {  /* RFC 5630 5.3 */
+        SIPD_REPLY_LIT(&w, "Warning: 380 sipstage \"SIPS Not Allowed\"\r\n");
+        stats_inc(env->st, STAT_SIPD_SIPS_REFUSED);
+    }
     SIPD_REPLY_LIT(&w, "Content-Length: 0\r\n\r\n");
     if (w.full || sipd_reply_dest(env->cfg, in, &s->top, out) < 0) {
         stats_inc(env->st, STAT_CORE_DROP_REQUESTS);
@@ -640,8 +644,9 @@ int sipd_reply_relay(const struct sipd_route_env *env, struct sip_msg *m,
     }
     out->len = (size_t)n;
     /* RFC 3261 18.2.2: back over the request's connection, when it
-     * came over TCP (netd falls back to the address if it is gone). */
-    if (out->proto == MSG_PROTO_TCP)
+     * came over TCP or TLS (netd falls back to the address if it is
+     * gone; a TLS response never takes a TCP connection). */
+    if (msg_proto_stream(out->proto))
         out->conn_id = cid;
     out->fwd = MSG_F_FWD_REPLY;         /* netd counts it once written */
     return out->verdict;

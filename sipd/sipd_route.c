@@ -363,21 +363,29 @@ static int sipd_route_rr_double(const struct cfg *c,
  * sipd_route_rr_insert - "Record-Route: <sip:HOST:PORT[;transport=tcp]
  *    [;r2=on];lr>" for listen l, in front of header "before". UDP gets
  *    no transport parameter (its default, RFC 3263 4.1), as in
- *    Kamailio and OpenSIPS. Returns the new header's index.
+ *    Kamailio and OpenSIPS; TLS gets ";transport=tls", or, for a sips:
+ *    Request-URI, a sips: URI (RFC 3261 16.6 step 4 says MUST; sips:
+ *    means TLS, RFC 5630 deprecates transport=tls with it). Returns the
+ *    new header's index.
  */
 static int sipd_route_rr_insert(struct sip_msg *m, int before,
                                 const struct cfg_listen *l, int r2)
 {
     char buf[CFG_HOST + 16];
     struct str hp = sipd_addr_hostport(l, buf, sizeof(buf));
-    int tcp = l->proto == CFG_PROTO_TCP;
+    int sips = l->proto == CFG_PROTO_TLS && m->ruri.scheme_id == SIP_URI_SIPS;
+    const char *tp = sips                          ? ""
+                     : l->proto == CFG_PROTO_TCP ? ";transport=tcp"
+                     : l->proto == CFG_PROTO_TLS ? ";transport=tls"
+                                                 : "";
 
     if (!r2)                            /* one value: as it always was */
-        return sip_msg_hdr_insertf(m, before, "Record-Route: <sip:%.*s;lr%s>",
-                                   (int)hp.len, hp.s,
-                                   tcp ? ";transport=tcp" : "");
-    return sip_msg_hdr_insertf(m, before, "Record-Route: <sip:%.*s%s;r2=on;lr>",
-                               (int)hp.len, hp.s, tcp ? ";transport=tcp" : "");
+        return sip_msg_hdr_insertf(m, before, "Record-Route: <%s:%.*s;lr%s>",
+                                   sips ? "sips" : "sip", (int)hp.len, hp.s,
+                                   tp);
+    return sip_msg_hdr_insertf(m, before,
+                               "Record-Route: <%s:%.*s%s;r2=on;lr>",
+                               sips ? "sips" : "sip", (int)hp.len, hp.s, tp);
 }
 
 /*
@@ -405,7 +413,7 @@ static int sipd_route_record(const struct cfg *c, struct sip_msg *m,
 }
 
 /* sipd_route_via - RFC 3261 16.6 step 8: our Via on top */
-static int sipd_route_via(struct sip_msg *m, struct str hp, int tcp,
+static int sipd_route_via(struct sip_msg *m, struct str hp, int proto,
                           const struct sipd_branch *b,
                           const struct msg_sip *in)
 {
@@ -414,15 +422,18 @@ static int sipd_route_via(struct sip_msg *m, struct str hp, int tcp,
     int r;
 
     sipd_branch_format(b, br);
-    /* Came over TCP: the connection id rides in our Via, so the
+    /* Came over TCP or TLS: the connection id rides in our Via, so the
      * response finds the request's connection (RFC 3261 18.2.2)
      * without state here; see sipd_reply_relay(). */
-    if (in->proto == MSG_PROTO_TCP && in->conn_id != 0)
+    if (msg_proto_stream(in->proto) && in->conn_id != 0)
         snprintf(cid, sizeof(cid), ";" SIPD_VIA_CID "=%llx",
                  (unsigned long long)in->conn_id);
     r = sip_msg_hdr_insertf(m, m->first[SIP_HDR_VIA],
                             "Via: SIP/2.0/%s %.*s;branch=%.*s%s",
-                            tcp ? "TCP" : "UDP", (int)hp.len, hp.s,
+                            proto == MSG_PROTO_TLS   ? "TLS"
+                            : proto == MSG_PROTO_TCP ? "TCP"
+                                                     : "UDP",
+                            (int)hp.len, hp.s,
                             SIPD_BRANCH_LEN, br, cid);
     return r < 0 ? r : 0;
 }
@@ -433,7 +444,6 @@ static int sipd_route_rewrite(const struct cfg *c, struct sip_msg *m,
                               const struct sipd_hop *h,
                               const struct sipd_branch *b, const char **why)
 {
-    int tcp = h->proto == MSG_PROTO_TCP;
     char buf[CFG_HOST + 16];
     struct str hp = sipd_addr_hostport(&c->listen[h->sock], buf,
                                         sizeof(buf));
@@ -443,7 +453,7 @@ static int sipd_route_rewrite(const struct cfg *c, struct sip_msg *m,
         || (r = sipd_route_max_forwards(m)) < 0
         || (c->record_route && m->method_id != SIP_METHOD_REGISTER
             && (r = sipd_route_record(c, m, in, h)) < 0)
-        || (r = sipd_route_via(m, hp, tcp, b, in)) < 0
+        || (r = sipd_route_via(m, hp, h->proto, b, in)) < 0
         || (r = sipd_hop_frame(m, h->proto)) < 0)
         return sipd_route_edit_err(m, r, why);
     return 0;
@@ -588,7 +598,7 @@ int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
                const struct msg_sip *in, const char *data, size_t len,
                struct sipd_route_out *out)
 {
-    unsigned flags = in->proto == MSG_PROTO_TCP ? SIP_PARSE_STREAM : 0;
+    unsigned flags = msg_proto_stream(in->proto) ? SIP_PARSE_STREAM : 0;
 
     sipd_route_out_reset(out);
     out->hash = in->hash;

@@ -108,6 +108,9 @@ extern int sipd_hop_forced(const struct sipd_route_env *env,
 extern void sipd_hop_big(const struct cfg *c, const struct sip_msg *m,
                          struct sipd_hop *h);
 extern int sipd_hop_frame(struct sip_msg *m, int proto);
+/* the reason of the 480 for a sips: request with no TLS path; the
+ * reply carries Warning: 380 "SIPS Not Allowed" (RFC 5630 5.3) */
+extern const char sipd_hop_no_sips[];
 
 /* sipd_reply.c: the parts of sipd_route() that concern replies */
 extern int sipd_reply_bad(const struct sipd_route_env *env,

@@ -28,19 +28,24 @@
 
 /*
  * sipd_send_netd - one MSG_T_SIP_OUT record to netd: out->buf
- *    (out->len bytes) from socket out->sock to out->dst, on TCP
- *    connection out->conn_id when not 0. Copied under the lock, not
- *    committed (sipd_send_commit()). A full ring drops the message:
- *    counted (ring:out_full_drops) and warned, rate-limited.
+ *    (out->len bytes) from socket out->sock to out->dst, on TCP or TLS
+ *    connection out->conn_id when not 0. Over TLS the name that was
+ *    resolved (out->name, the URI's or Via's host) follows the bytes
+ *    (msg_sip.name_len): a new connection checks the server's
+ *    certificate against it (RFC 5922); none for an IP literal (its IP
+ *    SAN). Copied under the lock, not committed (sipd_send_commit()). A
+ *    full ring drops the message: counted (ring:out_full_drops) and
+ *    warned, rate-limited.
  */
 void sipd_send_netd(struct sipd_worker *w, const struct sipd_route_out *out)
 {
     struct sipd *d = w->sipd;
+    size_t nlen = out->proto == MSG_PROTO_TLS ? strlen(out->name) : 0;
     struct msg_sip *m;
 
     pthread_mutex_lock(&d->net_lock);
     m = ring_reserve(&d->to_netd, MSG_T_SIP_OUT,
-                     (uint32_t)(sizeof(*m) + out->len));
+                     (uint32_t)(sizeof(*m) + out->len + nlen));
     if (m != NULL) {
         memset(m, 0, sizeof(*m));
         m->proto = out->proto;
@@ -51,7 +56,9 @@ void sipd_send_netd(struct sipd_worker *w, const struct sipd_route_out *out)
         m->conn_id = out->conn_id;
         m->peer = out->dst;
         m->len = (uint32_t)out->len;
+        m->name_len = (uint32_t)nlen;
         memcpy(m->data, out->buf, out->len);
+        memcpy(m->data + out->len, out->name, nlen);
     }
     pthread_mutex_unlock(&d->net_lock);
     if (m == NULL) {

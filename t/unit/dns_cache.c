@@ -42,7 +42,8 @@ static const char *addr_str(const struct msg_dns_target *t, char *buf,
     inet_ntop(t->addr.family, t->addr.ip, ip, sizeof(ip));
     snprintf(buf, cap, "%s%s%s:%u/%s", t->addr.family == AF_INET6 ? "[" : "",
              ip, t->addr.family == AF_INET6 ? "]" : "", ntohs(t->addr.port),
-             t->proto == MSG_PROTO_TCP ? "tcp" : "udp");
+             t->proto == MSG_PROTO_TLS   ? "tls"
+             : t->proto == MSG_PROTO_TCP ? "tcp" : "udp");
     return buf;
 }
 
@@ -96,7 +97,8 @@ static void test_key(void)
         {".a", 0, 0, 0, 0, NULL},
         {"a b", 0, 0, 0, 0, NULL},
         {"a\nb", 0, 0, 0, 0, NULL},
-        {"example.com", 0, 3, 0, 0, NULL},
+        {"example.com", 0, 3, 0, 1, "example.com"},   /* tls */
+        {"example.com", 0, 4, 0, 0, NULL},
         {"example.com", 0, 0, 2, 0, NULL},
     };
     char longname[300];
@@ -148,7 +150,8 @@ static void test_literal(void)
     } t[] = {
         {"192.0.2.1", 0, 0, 0, "192.0.2.1:5060/udp"},
         {"192.0.2.1", 5080, MSG_PROTO_TCP, 0, "192.0.2.1:5080/tcp"},
-        {"192.0.2.1", 0, 0, 1, "192.0.2.1:5061/tcp"},
+        {"192.0.2.1", 0, 0, 1, "192.0.2.1:5061/tls"},
+        {"192.0.2.1", 0, MSG_PROTO_TLS, 0, "192.0.2.1:5061/tls"},
         {"[2001:db8::1]", 0, 0, 0, "[2001:db8::1]:5060/udp"},
         {"2001:db8::2", 7000, MSG_PROTO_UDP, 0, "[2001:db8::2]:7000/udp"},
         {"::1", 0, MSG_PROTO_TCP, 0, "[::1]:5060/tcp"},
@@ -213,7 +216,9 @@ static const char *names_str(const struct dnsd_srvname *v, size_t n)
     for (i = 0; i < n; i++)
         off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s/%s",
                                 i ? " " : "", v[i].name,
-                                v[i].proto == MSG_PROTO_TCP ? "tcp" : "udp");
+                                v[i].proto == MSG_PROTO_TLS   ? "tls"
+                                : v[i].proto == MSG_PROTO_TCP ? "tcp"
+                                                              : "udp");
     return out;
 }
 
@@ -242,7 +247,7 @@ static void test_naptr(void)
            "NAPTR sip: order, then preference; D2S/D2W, flag u, \".\", "
            "SIPS and duplicates dropped");
     n = dnsd_3263_naptr_select(in, nin, 1, out, DNSD_MAX_SETS);
-    is_str(names_str(out, n), "_sips._tcp.example.com/tcp",
+    is_str(names_str(out, n), "_sips._tcp.example.com/tls",
            "NAPTR sips: only SIPS+D2T");
     n = dnsd_3263_naptr_select(in, nin, 0, out, 2);
     is_int((long long)n, 2, "NAPTR: at most max names");
@@ -259,8 +264,9 @@ static void test_srv_names(void)
         {0, 0, "_sip._udp.example.com/udp _sip._tcp.example.com/tcp"},
         {MSG_PROTO_UDP, 0, "_sip._udp.example.com/udp"},
         {MSG_PROTO_TCP, 0, "_sip._tcp.example.com/tcp"},
-        {0, 1, "_sips._tcp.example.com/tcp"},
-        {MSG_PROTO_TCP, 1, "_sips._tcp.example.com/tcp"},
+        {0, 1, "_sips._tcp.example.com/tls"},
+        {MSG_PROTO_TCP, 1, "_sips._tcp.example.com/tls"},
+        {MSG_PROTO_TLS, 0, "_sips._tcp.example.com/tls"},   /* RFC 3263 4.1 */
     };
     struct dnsd_srvname out[DNSD_MAX_SETS];
     struct dnsd_key k;
@@ -499,8 +505,8 @@ static void test_targets(void)
     memset(&r, 0, sizeof(r));
     k = mk("example.com", 0, 0, 1);
     dnsd_3263_host_default(&k, &h[0]);
-    ok(h[0].port == 5061 && h[0].proto == MSG_PROTO_TCP,
-       "default host of a sips URI: 5061/tcp");
+    ok(h[0].port == 5061 && h[0].proto == MSG_PROTO_TLS,
+       "default host of a sips URI: 5061/tls");
     h[0].addr[1][0] = ip6("2001:db8::5");
     h[0].naddr[1] = 1;
     h[0].addr[0][0] = ip4("192.0.2.5");
@@ -514,7 +520,7 @@ static void test_targets(void)
     h[0].addr[0][1] = ip4("192.0.2.5");
     dnsd_3263_targets(h, 3, &r);
     is_str(rec_str(&r),
-           "192.0.2.5:5061/tcp 192.0.2.6:5061/tcp [2001:db8::5]:5061/tcp "
+           "192.0.2.5:5061/tls 192.0.2.6:5061/tls [2001:db8::5]:5061/tls "
            "192.0.2.5:5070/udp 192.0.2.6:5070/udp [2001:db8::5]:5070/udp",
            "targets: host order, IPv4 first, sorted, duplicates dropped");
 

@@ -78,7 +78,7 @@ static void test_query(void)
         is_int(dns_clnt_query(&p, 1, big, 256, 0, 0, 0, 0), -EINVAL,
                "256-byte name");
     }
-    is_int(dns_clnt_query(&p, 1, "x", 1, 0, 3, 0, 0), -EINVAL, "proto 3");
+    is_int(dns_clnt_query(&p, 1, "x", 1, 0, 4, 0, 0), -EINVAL, "proto 4");
     is_int(dns_clnt_query(&p, 1, "x", 1, 0, 0, 2, 0), -EINVAL, "secure 2");
     is_int(dns_clnt_query(NULL, 1, "x", 1, 0, 0, 0, 0), -EINVAL, "NULL ring");
 

@@ -78,7 +78,9 @@ static const char *t_targets(const struct dnsd_result *r)
                                 t->addr.family == AF_INET6 ? "[" : "", ip,
                                 t->addr.family == AF_INET6 ? "]" : "",
                                 ntohs(t->addr.port),
-                                t->proto == MSG_PROTO_TCP ? "tcp" : "udp");
+                                t->proto == MSG_PROTO_TLS   ? "tls"
+                                : t->proto == MSG_PROTO_TCP ? "tcp"
+                                                            : "udp");
     }
     return out;
 }
@@ -236,14 +238,14 @@ static const struct {
      "port and transport given"},
     {"a.test", 0, 0, 0, MSG_DNS_OK, "192.0.2.10:5060/udp",
      "no NAPTR, no SRV: A on 5060"},
-    {"a.test", 0, 0, 1, MSG_DNS_OK, "192.0.2.10:5061/tcp",
-     "sips, no SRV: A on 5061/tcp"},
+    {"a.test", 0, 0, 1, MSG_DNS_OK, "192.0.2.10:5061/tls",
+     "sips, no SRV: A on 5061/tls"},
     {"srv.test", 0, 0, 0, MSG_DNS_OK,
      "192.0.2.11:5070/udp 192.0.2.10:5071/tcp",
      "no NAPTR: SRV _sip._udp then _sip._tcp"},
     {"srv.test", 0, MSG_PROTO_TCP, 0, MSG_DNS_OK, "192.0.2.10:5071/tcp",
      "transport tcp: SRV _sip._tcp only"},
-    {"srv.test", 0, 0, 1, MSG_DNS_OK, "192.0.2.12:5072/tcp",
+    {"srv.test", 0, 0, 1, MSG_DNS_OK, "192.0.2.12:5072/tls",
      "sips: SRV _sips._tcp"},
     {"naptr.test", 0, 0, 0, MSG_DNS_OK,
      "192.0.2.10:5080/tcp 192.0.2.11:5090/udp",

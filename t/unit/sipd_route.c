@@ -65,6 +65,7 @@
 
 #define UDP MSG_PROTO_UDP
 #define TCP MSG_PROTO_TCP
+#define TLS MSG_PROTO_TLS
 #define S(id, n) {STAT_CORE_##id, (n)}
 
 struct t_stat {
@@ -96,6 +97,7 @@ static struct cfg t_cfg;                /* sockets 0..3, alias */
 static struct cfg t_cfg_rr;             /* the same, record_route = 1 */
 static struct cfg t_cfg_min;            /* udp 127.0.0.1:5060 only */
 static struct cfg t_cfg_adv;            /* advertised addresses, see below */
+static struct cfg t_cfg_tls;            /* udp, tcp :5060, tls :5061, rr */
 static struct sip_msg *t_msg;
 static char t_buf[65536];
 static char t_want[65536];
@@ -206,7 +208,7 @@ static int t_route(const struct cfg *c, const char *msg, size_t len,
     memset(&in, 0, sizeof(in));
     in.proto = (uint8_t)(proto ? proto : UDP);
     in.sock = (uint16_t)sock;
-    in.conn_id = in.proto == TCP ? 77 : 0;
+    in.conn_id = msg_proto_stream(in.proto) ? 77 : 0;
     t_addr(peer, &in.peer);
     memset(st, 0, sizeof(*st));
     memset(out, 0x5a, sizeof(*out));    /* sipd_route must reset it */
@@ -676,6 +678,93 @@ static const struct t_case t_fwd_cases[] = {
 #define ERR_DROP(extra)                                                    \
     {S(RCV_REQUESTS, 1), S(ERR_REQUESTS, 1), S(DROP_REQUESTS, 1), extra}
 #define NONE {0, 0}
+#define SIPS_REFUSED {STAT_SIPD_SIPS_REFUSED, 1}
+
+/*
+ * TLS (t_cfg_tls: 0 udp 127.0.0.1:5060, 1 tcp 127.0.0.1:5060, 2 tls
+ * 127.0.0.1:5061, record_route = 1): Via SIP/2.0/TLS, Record-Route
+ * ;transport=tls (sips: for a sips: Request-URI), the connection id in
+ * our Via, and no sips: request ever leaves over another transport.
+ */
+#define VIA_US_TLS "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=@B@" CRLF
+#define RR2_TLS "Record-Route: <sip:127.0.0.1:5061;transport=tls;r2=on;lr>" \
+    CRLF
+#define RR2_SIPS "Record-Route: <sips:127.0.0.1:5061;r2=on;lr>" CRLF
+#define INV_SIPS "INVITE sips:bob@10.0.0.2:5081 SIP/2.0" CRLF
+#define FWD_ST {S(RCV_REQUESTS, 1), S(FWD_REQUESTS, 1)}
+
+static const struct t_case t_tls_cases[] = {
+    {.name = "TLS: UDP in, sips: out over TLS, sips: Record-Route on top",
+     .cfg = &t_cfg_tls, .in = INV_SIPS VIA_A MF70 TAIL_INV,
+     .verdict = SIPD_V_SEND,
+     .out = INV_SIPS RR2_SIPS RR2_UDP VIA_US_TLS VIA_A MF69 TAIL_INV,
+     .dst = "10.0.0.2:5081", .out_sock = 2, .out_proto = TLS, .st = FWD_ST},
+    {.name = "TLS: sips: without a port goes to 5061",
+     .cfg = &t_cfg_tls,
+     .in = "INVITE sips:bob@10.0.0.2 SIP/2.0" CRLF VIA_A MF70 TAIL_INV,
+     .verdict = SIPD_V_SEND,
+     .out = "INVITE sips:bob@10.0.0.2 SIP/2.0" CRLF RR2_SIPS RR2_UDP
+            VIA_US_TLS VIA_A MF69 TAIL_INV,
+     .dst = "10.0.0.2:5061", .out_sock = 2, .out_proto = TLS, .st = FWD_ST},
+    {.name = "TLS: sip: ;transport=tls out, Record-Route ;transport=tls",
+     .cfg = &t_cfg_tls,
+     .in = "INVITE sip:bob@10.0.0.2:5081;transport=tls SIP/2.0" CRLF VIA_A
+           MF70 TAIL_INV,
+     .verdict = SIPD_V_SEND,
+     .out = "INVITE sip:bob@10.0.0.2:5081;transport=tls SIP/2.0" CRLF
+            RR2_TLS RR2_UDP VIA_US_TLS VIA_A MF69 TAIL_INV,
+     .dst = "10.0.0.2:5081", .out_sock = 2, .out_proto = TLS, .st = FWD_ST},
+    {.name = "TLS: TLS in, UDP out: cid in our Via, tls Record-Route below",
+     .cfg = &t_cfg_tls, .in = INV_A, .proto = TLS, .sock = 2,
+     .verdict = SIPD_V_SEND,
+     .out = RL_INV RR2_UDP RR2_TLS
+            "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=@B@;cid=4d" CRLF VIA_A
+            MF69 TAIL_INV,
+     .dst = "10.0.0.2:5080", .out_sock = 0, .st = FWD_ST},
+    {.name = "TLS: TLS in, TLS out: one Record-Route, cid kept",
+     .cfg = &t_cfg_tls, .in = INV_SIPS VIA_A MF70 TAIL_INV, .proto = TLS,
+     .sock = 2, .verdict = SIPD_V_SEND,
+     .out = INV_SIPS "Record-Route: <sips:127.0.0.1:5061;lr>" CRLF
+            "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=@B@;cid=4d" CRLF VIA_A
+            MF69 TAIL_INV,
+     .dst = "10.0.0.2:5081", .out_sock = 2, .out_proto = TLS, .st = FWD_ST},
+    {.name = "TLS: sips: Request-URI, sip: Route ;transport=udp: still TLS",
+     .cfg = &t_cfg_tls,
+     .in = INV_SIPS VIA_A MF70
+           "Route: <sip:10.0.0.3:5090;transport=udp;lr>" CRLF TAIL_INV,
+     .verdict = SIPD_V_SEND,
+     .out = INV_SIPS RR2_SIPS RR2_UDP VIA_US_TLS VIA_A MF69
+            "Route: <sip:10.0.0.3:5090;transport=udp;lr>" CRLF TAIL_INV,
+     .dst = "10.0.0.3:5090", .out_sock = 2, .out_proto = TLS, .st = FWD_ST},
+    {.name = "TLS: sips: to a name: resolved as sips, Via TLS",
+     .cfg = &t_cfg_tls,
+     .in = "INVITE sips:bob@biloxi.example.com SIP/2.0" CRLF VIA_A MF70
+           TAIL_INV,
+     .verdict = SIPD_V_RESOLVE,
+     .out = "INVITE sips:bob@biloxi.example.com SIP/2.0" CRLF RR2_SIPS
+            RR2_UDP VIA_US_TLS VIA_A MF69 TAIL_INV,
+     .rname = "biloxi.example.com", .rport = 0, .rproto = 0, .out_sock = 2,
+     .st = FWD_ST},
+    {.name = "TLS: sips: to IPv6, TLS on IPv4 only: 480, no downgrade",
+     .cfg = &t_cfg_tls,
+     .in = "INVITE sips:bob@[2001:db8::1] SIP/2.0" CRLF VIA_A MF70 TAIL_INV,
+     .verdict = SIPD_V_SEND, .status = 480,
+     .out = "SIP/2.0 480 Temporarily Unavailable" CRLF VIA_A FROM_A TO_B_TAG
+            CID "CSeq: 2 INVITE" CRLF
+            "Warning: 380 sipstage \"SIPS Not Allowed\"" CRLF
+            "Content-Length: 0" CRLF CRLF,
+     .dst = "10.0.0.1:5062", .st = ERR_ST(SIPS_REFUSED)},
+    {.name = "TLS: a response to our TLS Via goes back on its connection",
+     .cfg = &t_cfg_tls, .peer = "10.0.0.2:5081",
+     .in = RESP_HEAD "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=" OUR_BR CRLF
+           "Via: SIP/2.0/TLS 10.0.0.1:5062;branch=z9hG4bK74bf9;"
+           "received=10.0.0.1;rport=40001" CRLF RESP_TAIL,
+     .verdict = SIPD_V_SEND,
+     .out = RESP_HEAD "Via: SIP/2.0/TLS 10.0.0.1:5062;branch=z9hG4bK74bf9;"
+            "received=10.0.0.1;rport=40001" CRLF RESP_TAIL,
+     .dst = "10.0.0.1:40001", .out_sock = 2, .out_proto = TLS,
+     .st = {S(RCV_REPLIES, 1), S(FWD_REPLIES, 1)}},
+};
 
 static const struct t_case t_reply_cases[] = {
     {.name = "483 to OPTIONS with Max-Forwards 0, NAT sender",
@@ -807,11 +896,15 @@ static const struct t_case t_reply_cases[] = {
      .verdict = SIPD_V_SEND, .status = 503,
      .out = R_A("503 No TCP listen socket", "2 INVITE"),
      .dst = "10.0.0.1:5062", .st = ERR_ST(NONE)},
-    {.name = "503 sips: no TLS socket",
+    {.name = "480 sips: no TLS socket (RFC 5630 5.3: no downgrade)",
      .in = "INVITE sips:bob@example.com SIP/2.0" CRLF VIA_A MF70 TAIL_INV,
-     .verdict = SIPD_V_SEND, .status = 503,
-     .out = R_A("503 No TLS listen socket", "2 INVITE"),
-     .dst = "10.0.0.1:5062", .st = ERR_ST(NONE)},
+     .verdict = SIPD_V_SEND, .status = 480,
+     .out = "SIP/2.0 480 Temporarily Unavailable" CRLF VIA_A FROM_A TO_B_TAG
+            CID "CSeq: 2 INVITE" CRLF
+            "Warning: 380 sipstage \"SIPS Not Allowed\"" CRLF
+            "Content-Length: 0" CRLF CRLF,
+     .dst = "10.0.0.1:5062",
+     .st = ERR_ST(SIPS_REFUSED)},
     {.name = "200 to OPTIONS for us (no Route)",
      .in = "OPTIONS sip:127.0.0.1 SIP/2.0" CRLF VIA_A MF70 TO_B FROM_A CID
            "CSeq: 1 OPTIONS" CRLF CL0,
@@ -1461,6 +1554,12 @@ static void t_setup(void)
                                "listen = udp:[::1]:5060\n"
                                "alias = PROXY.example.com\n";
     static const char min[] = "[net]\nlisten = udp:127.0.0.1:5060\n";
+    static const char tls[] = "[net]\n"
+                              "listen = udp:127.0.0.1:5060\n"
+                              "listen = tcp:127.0.0.1:5060\n"
+                              "listen = tls:127.0.0.1\n"
+                              "[tls]\ncertificate = /c\nprivate_key = /k\n"
+                              "[route]\nrecord_route = 1\n";
     static const char adv[] = "[net]\n"
                               "listen = udp:0.0.0.0:5060 as SIP.Example.com\n"
                               "listen = tcp:127.0.0.1:5060 as "
@@ -1475,6 +1574,8 @@ static void t_setup(void)
         || cfg_load_buf(&t_cfg_min, "t", min, sizeof(min) - 1, err,
                         sizeof(err)) < 0
         || cfg_load_buf(&t_cfg_adv, "t", adv, sizeof(adv) - 1, err,
+                        sizeof(err)) < 0
+        || cfg_load_buf(&t_cfg_tls, "t", tls, sizeof(tls) - 1, err,
                         sizeof(err)) < 0) {
         printf("Bail out! cfg: %s\n", err);
         exit(1);
@@ -1507,6 +1608,8 @@ int main(void)
         t_case_run(&t_adv_cases[i]);
     for (i = 0; i < sizeof(t_rr_cases) / sizeof(t_rr_cases[0]); i++)
         t_case_run(&t_rr_cases[i]);
+    for (i = 0; i < sizeof(t_tls_cases) / sizeof(t_tls_cases[0]); i++)
+        t_case_run(&t_tls_cases[i]);
     t_branches();
     t_branches_2543();
     t_loops();
