@@ -154,6 +154,12 @@ extern int mid_conf_pidlock(struct mid *m);
 extern int mid_conf_daemon(struct mid *m);
 extern void mid_conf_pidfiles(struct mid *m);
 extern void mid_conf_cleanup(struct mid *m);
+extern int mid_conf_line(const char *text, const char *section,
+                         const char *key, const char *value);
+
+/* mid_tls.c */
+extern int mid_tls_check(const struct cfg *c, const char *text,
+                         const char *path, char *err, size_t errlen);
 
 /* mid_sock.c */
 extern int mid_sock_open_all(struct mid *m);

@@ -87,8 +87,8 @@ int mid_conf_read(const char *path, char **text, size_t *len)
  * also holds value (NULL: any), for errors found after parsing; 0 when
  * not found (a default).
  */
-static int mid_conf_line(const char *text, const char *section,
-                         const char *key, const char *value)
+int mid_conf_line(const char *text, const char *section, const char *key,
+                  const char *value)
 {
     const char *p = text;
     size_t klen = strlen(key), slen = strlen(section);
@@ -184,7 +184,8 @@ static int mid_conf_privs(const struct cfg *c, const char *text,
 int mid_conf_check(const struct cfg *c, const char *text, const char *path,
                    char *err, size_t errlen)
 {
-    if (mid_conf_unbuilt(c, text, path, err, errlen) < 0)
+    if (mid_conf_unbuilt(c, text, path, err, errlen) < 0
+        || mid_tls_check(c, text, path, err, errlen) < 0)
         return -1;
     return mid_conf_privs(c, text, path, err, errlen);
 }
