@@ -637,9 +637,15 @@ void proto_tcp_send(struct netd *n, const struct msg_sip *m)
     }
 }
 
+/*
+ * proto_tcp_flush - every send went out at once; what send handed back
+ *      to sipd (a destination held down, a connect refused at once, a
+ *      write that failed) is published now, not at netd's next received
+ *      message.
+ */
 void proto_tcp_flush(struct netd *n)
 {
-    (void)n;                            /* every send went out at once */
+    netd_commit(n);
 }
 
 /* proto_tcp_expire - c's deadlines at now; -1 when c was closed */

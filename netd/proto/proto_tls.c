@@ -219,7 +219,15 @@ static void proto_tls_failed(struct netd *n, struct netd_conn *c, int e)
     const char *what;
 
     tc->dead = 1;
-    if (vr != X509_V_OK) {
+    if (vr == X509_V_OK
+        && ERR_GET_REASON(ERR_peek_error())
+               == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+        stats_inc(n->st, STAT_TLS_VERIFY_FAILED);
+        snprintf(why, sizeof(why), "no client certificate (verify_client "
+                 "2)");
+        ERR_clear_error();
+        what = why;
+    } else if (vr != X509_V_OK) {
         stats_inc(n->st, STAT_TLS_VERIFY_FAILED);
         snprintf(why, sizeof(why), "certificate verify failed: %s",
                  X509_verify_cert_error_string(vr));
@@ -293,35 +301,35 @@ static void proto_tls_handshake(struct netd *n, struct netd_conn *c,
 
 /*
  * proto_tls_start - an accepted connection: an SSL in accept state,
- *    waiting for the ClientHello; an outgoing one (dial made its SSL):
- *    the ClientHello goes now. 1, or -1 (logged; the caller closes).
+ *    waiting for the ClientHello; an outgoing one (dial made its SSL in
+ *    connect state): its first step waits for EPOLLOUT, which a socket
+ *    that just connected gives at once. Every outcome of a step - on
+ *    loopback the whole handshake can end in the first call - is then
+ *    proto_tls_handshake()'s. 1, or -1 (logged; the caller closes).
  */
 static int proto_tls_start(struct netd *n, struct netd_conn *c)
 {
     int mode[] = {SSL_VERIFY_NONE, SSL_VERIFY_PEER,
                   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT};
     const struct cfg *cfg = &n->srv->cfg;
-    char name[128], why[PROTO_TLS_ERR];
-    int e = 0;
+    struct proto_tls_conn *tc;
+    char name[128];
 
     c->deadline_ms = ev_now_ms() + cfg->tls_handshake_timeout_ms;
-    if (!c->outgoing) {
-        if (proto_tls_new(c) < 0) {
-            log_warn_rl("%s: out of memory for TLS: closed",
-                        proto_tcp_name(c, name, sizeof(name)));
-            return -1;
-        }
-        SSL_set_verify(((struct proto_tls_conn *)c->tls)->ssl,
-                       mode[cfg->tls_verify_client], NULL);
-        SSL_set_accept_state(((struct proto_tls_conn *)c->tls)->ssl);
-        c->hs_want = EPOLLIN;
+    if (c->outgoing) {
+        c->hs_want = EPOLLOUT;
         return 1;
     }
-    if (proto_tls_step(c, &e) == 0)
-        return 1;
-    log_warn_rl("%s: handshake: %s", proto_tcp_name(c, name, sizeof(name)),
-                proto_tls_err(why, sizeof(why), "cannot start"));
-    return -1;
+    if (proto_tls_new(c) < 0) {
+        log_warn_rl("%s: out of memory for TLS: closed",
+                    proto_tcp_name(c, name, sizeof(name)));
+        return -1;
+    }
+    tc = c->tls;
+    SSL_set_verify(tc->ssl, mode[cfg->tls_verify_client], NULL);
+    SSL_set_accept_state(tc->ssl);
+    c->hs_want = EPOLLIN;
+    return 1;
 }
 
 /*
