@@ -17,7 +17,7 @@ package Tls;
 #	IP:127.0.0.1), client.pem (CN client.test), wrong.pem (DNS:other.test
 #	only), and, from a second CA the proxy does not trust, rogue.pem;
 #	keys are KEY.key, mode 0600; bigchain.pem is client.pem followed by
-#	enough copies of the CA to pass 32 KiB (the proxy's certificate chain
+#	enough copies of the CA to pass 32 KiB of DER (the proxy's certificate chain
 #	bound).
 #
 #	client() and server() run t/tools/tls_peer.py (Python's ssl module,
@@ -88,7 +88,7 @@ sub pki
     _leaf($dir, 'rogue', 'ca2', '/CN=rogue.test', 'DNS:rogue.test');
     my $ca = slurp("$dir/ca.pem");
     my $leaf = slurp("$dir/client.pem");
-    my $n = int(40 * 1024 / length($ca)) + 1;
+    my $n = int(80 * 1024 / length($ca)) + 1;    # ~50 KiB of DER
     open(my $fh, '>', "$dir/bigchain.pem") or die "bigchain: $!";
     print $fh $leaf, $ca x $n;
     close($fh);
