@@ -6,8 +6,9 @@
  *      (cfg.c) with the unquoted value:
  *          listen    [proto:]IP[:port] [as HOST[:PORT]], numeric IP
  *                    only, IPv6 in brackets; proto udp (the default),
- *                    tcp or tls (default port 5061); a second line with the same proto, IP and port
- *                    is an error; "as" is the advertised address (Via,
+ *                    tcp or tls (default port 5061); a second line
+ *                    with the same proto, IP and port is an error;
+ *                    "as" is the advertised address (Via,
  *                    Record-Route), required for 0.0.0.0 and [::]
  *          hostport  host[:port], a name or IP, lower-cased; port 0 = any
  *          ipport    IP[:port], numeric

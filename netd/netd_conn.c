@@ -11,10 +11,10 @@
  *      probing, backward-shift deletion, no tombstones), grown to keep
  *      the load under one half. The key is the transport (TCP or TLS:
  *      both live in this one table, under one set of limits) and the
- *      address, so a TLS destination never gets a plain TCP connection. An entry points at a connection and says
- *      which of its keys it is: the peer address, or the RFC 5923 alias
- *      (the sent-by of a Via with ;alias, when [net] tcp_via_alias is
- *      on). A newer connection to an address replaces the older one's
+ *      address, so a TLS destination never gets a plain TCP connection.
+ *      An entry points at a connection and says which of its keys it
+ *      is: the peer address, or the RFC 5923 alias (the sent-by of a Via
+ *      with ;alias, when [net] tcp_via_alias is on). A newer connection to an address replaces the older one's
  *      entry; deleting a connection removes only entries that are its own.
  *
  *      A third table counts connections per remote IP, port ignored
