@@ -14,8 +14,9 @@
  *      address, so a TLS destination never gets a plain TCP connection.
  *      An entry points at a connection and says which of its keys it
  *      is: the peer address, or the RFC 5923 alias (the sent-by of a Via
- *      with ;alias, when [net] tcp_via_alias is on). A newer connection to an address replaces the older one's
- *      entry; deleting a connection removes only entries that are its own.
+ *      with ;alias, when [net] tcp_via_alias is on). A newer connection
+ *      to an address replaces the older one's entry; deleting a
+ *      connection removes only entries that are its own.
  *
  *      A third table counts connections per remote IP, port ignored
  *      ([net] tcp_max_connections_per_ip): the same open addressing,
