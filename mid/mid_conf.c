@@ -138,7 +138,7 @@ static int mid_conf_unbuilt(const struct cfg *c, const char *text,
         const char *mod = c->load[i];
 
         if (strcmp(mod, "mi_fifo") == 0 || strcmp(mod, "proto_udp") == 0
-            || strcmp(mod, "proto_tcp") == 0)
+            || strcmp(mod, "proto_tcp") == 0 || strcmp(mod, "proto_tls") == 0)
             continue;
         snprintf(err, errlen, "%s:%d: [modules] load: %s: not implemented "
                  "(no loadable modules exist yet)", path,
