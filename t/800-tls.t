@@ -35,7 +35,8 @@ my $p = Proxy->new(sipd => 1, children => 2, record_route => 1,
                    extra => { net => [ "listen = tls:127.0.0.1:$T" ],
                               tls => [ "certificate = $pki->{server}",
                                        "private_key = $pki->{server_key}",
-                                       "ca_list = $pki->{ca}" ] });
+                                       "ca_list = $pki->{ca}",
+                        'handshake_timeout_ms = 30000' ] });
 my $P = $p->port;
 
 my $seq = 0;

@@ -53,7 +53,9 @@ sub tls_proxy
         extra => { net => [ "listen = tls:127.0.0.1:$T" ],
                    tls => [ "certificate = $pki->{server}",
                             "private_key = $pki->{server_key}",
-                            "ca_list = $pki->{ca}", @{ $o{tls} || [] } ],
+                            "ca_list = $pki->{ca}",
+                            'handshake_timeout_ms = 30000',
+                            @{ $o{tls} || [] } ],
                    %{ $o{extra} || {} } });
     return ($p, $T);
 }

@@ -23,7 +23,8 @@ my $p = Proxy->new(sipd => 1, children => 2,
     extra => { net => [ "listen = tls:127.0.0.1:$T" ],
                tls => [ "certificate = $pki->{server}",
                         "private_key = $pki->{server_key}",
-                        "ca_list = $pki->{ca}" ] });
+                        "ca_list = $pki->{ca}",
+                        'handshake_timeout_ms = 30000' ] });
 my $uas = $p->udp_socket;
 my $A = $uas->port;
 my $uac = $p->udp_socket;
@@ -64,7 +65,8 @@ sub tls_out
 }
 
 my @c = map { Tls->client($T, ca => $pki->{ca}, name => 'sip.test') } 1 .. 3;
-is(scalar(grep { $_->{tls} =~ /^ok / } @c), 3, 'three TLS clients connected');
+is(scalar(grep { $_->{tls} =~ /^ok / } @c), 3, 'three TLS clients connected')
+    or diag(join(' | ', map { $_->{tls} } @c));
 tls_in($_, 'before') for @c;
 my $conn = tls_out('before');
 like($srv->line(3) // '', qr/^accepted ok /, 'the proxy connected to the TLS server');
@@ -90,7 +92,8 @@ $_->stop for @c;
 
 # reconnect and go on
 my @d = map { Tls->client($T, ca => $pki->{ca}, name => 'sip.test') } 1 .. 3;
-is(scalar(grep { $_->{tls} =~ /^ok / } @d), 3, 'the clients reconnect to the new netd');
+is(scalar(grep { $_->{tls} =~ /^ok / } @d), 3, 'the clients reconnect to the new netd')
+    or diag(join(' | ', map { $_->{tls} } @d));
 tls_in($_, 'after') for @d;
 tls_out('after');
 like($srv->line(3) // '', qr/^accepted ok /, 'the new netd connected to the server again');

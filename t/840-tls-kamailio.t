@@ -43,7 +43,8 @@ my $p = Proxy->new(sipd => 1, children => 2,
     extra => { net => [ "listen = tls:127.0.0.1:$T" ],
                tls => [ "certificate = $pki->{server}",
                         "private_key = $pki->{server_key}",
-                        "ca_list = $pki->{ca}", 'verify_client = 2' ] });
+                        "ca_list = $pki->{ca}",
+                        'handshake_timeout_ms = 30000', 'verify_client = 2' ] });
 my $P = $p->port;
 
 open(my $fh, '>', "$dir/tls.cfg") or die;
@@ -144,7 +145,7 @@ $uac->send(opt("sip:echo\@127.0.0.1:$K;transport=tls",
 my $r = Sip::parse(scalar $uac->recv(8));
 is($r->{start} // '', 'SIP/2.0 200 OK from Kamailio',
    'UDP -> sipstage -> TLS -> Kamailio: its 200 comes back')
-    or diag(slurp("$dir/kamailio.log") // '');
+    or diag((slurp("$dir/kamailio.log") // '') . $p->log_tail(20));
 is_deeply([ $r ? Sip::hdr($r, 'Via', 'v') : () ],
           [ "Via: SIP/2.0/UDP 127.0.0.1:$U;branch=z9hG4bKk$n" ],
           'the 200 carries only our client\'s Via');

@@ -155,9 +155,10 @@ sub client
                       ($o{tls12} ? '--tls12' : ()),
                       '--timeout', $o{timeout} // 30);
     bless $self, $class;
-    my $l = $self->line(5) // '';
+    # generous: a loaded machine starts Python slowly
+    my $l = $self->line(20) // '';
     my ($plain) = $l =~ /^plain (\d+)$/;
-    $self->{tls} = $self->line(10) // 'none';
+    $self->{tls} = $self->line(30) // 'none (no answer from tls_peer.py)';
     $self->{tls} =~ s/^tls //;
     if ($plain && $self->{tls} =~ /^ok /) {
         $self->{c} = Tcp->connect($plain);
@@ -194,7 +195,7 @@ sub server
                       '--timeout', $o{timeout} // 60);
     bless $self, $class;
     $self->{l} = $l;
-    my $first = $self->line(5) // '';
+    my $first = $self->line(20) // '';
     ($self->{port}) = $first =~ /^listen (\d+)$/;
     die "tls_peer server did not start: $first" unless $self->{port};
     return $self;
