@@ -3,26 +3,65 @@
  *      sipblast - stateless SIP load through a proxy, for make bench
  * SYNOPSIS
  *      sipblast -p PROXY_PORT [-n TRANSACTIONS] [-w WINDOW] [-t SECONDS]
+ *               [-m invite|options|mixed] [-s UAS_PORT]
+ *      sipblast -p PROXY_PORT -r RATE -d SECONDS [-m ...] [-s UAS_PORT]
+ *      sipblast -R LISTEN_PORT -s UAS_PORT [-t SECONDS]
  * DESCRIPTION
  *      One process, two threads, both on 127.0.0.1:
  *
- *        UAC  sends OPTIONS sip:uas@127.0.0.1:UAS_PORT to the proxy, each
- *             with its own Call-ID and branch, keeping at most WINDOW
- *             transactions open, and counts the 200s that come back;
- *        UAS  answers every request it receives with a 200 built from it
- *             (all Via headers, From, To with a tag, Call-ID, CSeq), sent
- *             back to where the request came from: the proxy.
+ *        UAC  sends requests for sip:uas@127.0.0.1:UAS_PORT to the proxy,
+ *             each with its own Call-ID and branch, and counts the 200s
+ *             that come back;
+ *        UAS  answers every request it receives, but ACK, with a 200
+ *             built from it (all Via headers, From, To with a tag,
+ *             Call-ID, CSeq, X-Blast), sent back to where the request
+ *             came from: the proxy.
+ *
+ *      Closed loop (no -r): at most WINDOW transactions open; stops after
+ *      TRANSACTIONS answers or SECONDS. What the proxy sustains.
+ *
+ *      Open loop (-r RATE): requests leave at RATE per second, paced by
+ *      the clock and never by answers, for SECONDS (-d); then the
+ *      answers still in flight are drained (until 300 ms of silence, at
+ *      most 2 s). The generator does not slow down when the proxy does:
+ *      what the proxy cannot take is lost and counted. When the
+ *      generator itself falls behind, "sent" is below "offered".
+ *
+ *      Latency. Every request carries "X-Blast: T", T its send time
+ *      (CLOCK_MONOTONIC, ns, one clock_gettime per sendmmsg batch).
+ *        req  (the added latency): from the UAC's sendmmsg to the UAS's
+ *             recvmmsg of the copy the proxy relayed: one pass through
+ *             the proxy plus the generator's own wake-up;
+ *        rtt  from the UAC's sendmmsg to its recvmmsg of the 200: two
+ *             passes through the proxy and the UAS's turn.
+ *      Both go into log-linear histograms (32 sub-buckets per power of
+ *      two, about 3% resolution, exact below 64 ns), one per thread,
+ *      fixed arrays: no allocation per message.
+ *
+ *      Traffic (-m): "invite" (default), a new INVITE with an SDP body
+ *      per transaction; "options", OPTIONS; "mixed", calls of INVITE,
+ *      ACK (To tag), BYE (To tag) in turn with one Call-ID per call:
+ *      one third new requests, two thirds in-dialog; the UAS answers
+ *      INVITE and BYE. For mixed, the report splits what got through:
+ *      new requests, in-dialog requests, responses.
+ *
+ *      Relay (-R): a zero-work relay, no SIP parsing: a datagram on
+ *      LISTEN_PORT that starts with "SIP/2.0 " goes to the last address
+ *      a request came from, anything else to 127.0.0.1:UAS_PORT; one
+ *      thread, recvmmsg/sendmmsg in batches of 64. Runs SECONDS (default
+ *      60) or until SIGTERM. The ceiling of a single-reactor UDP relay.
  *
  *      Both sides batch with recvmmsg/sendmmsg, so the generator costs
- *      far fewer syscalls per message than the proxy under test and the
- *      proxy, not the generator, is what saturates. Every transaction is
- *      two messages through the proxy (request and response). A lost
- *      message (the window is open-ended in time) is given up after the
- *      run; the report says how many were lost.
- *
- *      Bounded: stops after TRANSACTIONS answers or SECONDS, whichever
- *      comes first. Prints one line:
- *        sent N answered N lost N seconds S rate R transactions/s
+ *      few syscalls per message.
+ * OUTPUT
+ *      One line of "key value" pairs:
+ *        mode open|closed offered N sent N uas_recv N rsp_sent N
+ *        answered N lost_req N lost N seconds S rate R
+ *        req_p50 req_p99 req_p999 req_max rtt_p50 rtt_p99 rtt_p999
+ *        rtt_max (microseconds) new_sent new_recv dlg_sent dlg_recv
+ *      rate is answered transactions per second of the load; lost_req is
+ *      sent - uas_recv (requests the proxy did not relay), lost is
+ *      answers expected but missing.
  * DIAGNOSTICS
  *      Exits 1 on a socket error, 2 on bad usage.
  */
@@ -30,30 +69,98 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BLAST_BATCH 64
-#define BLAST_MSG 1024
+#define BLAST_MSG 1400
+#define BLAST_HBUCKETS (64 + 40 * 32)
+
+enum { BLAST_M_INVITE, BLAST_M_OPTIONS, BLAST_M_MIXED };
+
+struct blast_hist {
+    uint64_t b[BLAST_HBUCKETS];
+    uint64_t n, max;
+};
 
 static int blast_proxy_port;
 static int blast_uac_fd, blast_uas_fd;
 static int blast_uac_port, blast_uas_port;
+static int blast_mode = BLAST_M_INVITE;
 static atomic_int blast_stop;
+static volatile sig_atomic_t blast_term;
 
-static double blast_now(void)
+/* UAS counters and histogram: written by the UAS thread only. */
+static struct blast_hist blast_req_h, blast_rtt_h;
+static long blast_uas_recv, blast_uas_new, blast_uas_dlg, blast_rsp_sent;
+
+static uint64_t blast_ns(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int blast_hidx(uint64_t v)
+{
+    int b, i;
+
+    if (v < 64)
+        return (int)v;
+    b = 63 - __builtin_clzll(v);
+    i = 64 + (b - 6) * 32 + (int)((v >> (b - 5)) - 32);
+    return i < BLAST_HBUCKETS ? i : BLAST_HBUCKETS - 1;
+}
+
+/* blast_hval - the middle of bucket i, ns */
+static double blast_hval(int i)
+{
+    int b;
+    uint64_t lo;
+
+    if (i < 64)
+        return i;
+    b = (i - 64) / 32 + 6;
+    lo = (uint64_t)((i - 64) % 32 + 32) << (b - 5);
+    return (double)lo + (double)(1ull << (b - 5)) / 2;
+}
+
+static void blast_hadd(struct blast_hist *h, uint64_t v)
+{
+    h->b[blast_hidx(v)]++;
+    h->n++;
+    if (v > h->max)
+        h->max = v;
+}
+
+/* blast_hq - quantile q of h, microseconds */
+static double blast_hq(const struct blast_hist *h, double q)
+{
+    uint64_t want, seen = 0;
+    int i;
+
+    if (h->n == 0)
+        return 0;
+    want = (uint64_t)(q * (double)h->n);
+    if (want >= h->n)
+        want = h->n - 1;
+    for (i = 0; i < BLAST_HBUCKETS; i++) {
+        seen += h->b[i];
+        if (seen > want)
+            return blast_hval(i) / 1e3;
+    }
+    return (double)h->max / 1e3;
 }
 
 static int blast_socket(int *port)
@@ -65,17 +172,43 @@ static int blast_socket(int *port)
 
     if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0)
         return -1;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf));
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)*port);
     if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0
         || getsockname(fd, (struct sockaddr *)&a, &len) < 0)
         return -1;
     *port = ntohs(a.sin_port);
     return fd;
+}
+
+static void blast_rm_init(struct mmsghdr *m, struct iovec *iov,
+                          char (*buf)[BLAST_MSG], struct sockaddr_in *from)
+{
+    int i;
+
+    memset(m, 0, sizeof(*m) * BLAST_BATCH);
+    for (i = 0; i < BLAST_BATCH; i++) {
+        iov[i] = (struct iovec){buf[i], BLAST_MSG};
+        m[i].msg_hdr.msg_iov = &iov[i];
+        m[i].msg_hdr.msg_iovlen = 1;
+        if (from != NULL) {
+            m[i].msg_hdr.msg_name = &from[i];
+            m[i].msg_hdr.msg_namelen = sizeof(from[i]);
+        }
+    }
+}
+
+/* blast_stamp - the X-Blast send time of message p (len n), 0 if none */
+static uint64_t blast_stamp(const char *p, int n)
+{
+    const char *h = memmem(p, (size_t)n, "\nX-Blast: ", 10);
+
+    return h == NULL ? 0 : strtoull(h + 10, NULL, 10);
 }
 
 /* blast_reply - a 200 for request req (len n) into out; its length */
@@ -84,15 +217,16 @@ static int blast_reply(const char *req, int n, char *out)
     const char *p = req, *end = req + n, *nl;
     int o = snprintf(out, BLAST_MSG, "SIP/2.0 200 OK\r\n");
 
-    /* Copy Via, From, To (tagged), Call-ID, CSeq; end the headers. */
+    /* Copy Via, From, To (tagged), Call-ID, CSeq, X-Blast. */
     for (; p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL;
          p = nl + 1) {
-        int len = (int)(nl - p + 1);
+        int len = (int)(nl - p + 1), tagged;
 
         if (len <= 2)
             break;
         if (strncmp(p, "Via:", 4) == 0 || strncmp(p, "From:", 5) == 0
-            || strncmp(p, "Call-ID:", 8) == 0 || strncmp(p, "CSeq:", 5) == 0) {
+            || strncmp(p, "Call-ID:", 8) == 0 || strncmp(p, "CSeq:", 5) == 0
+            || strncmp(p, "X-Blast:", 8) == 0) {
             if (o + len >= BLAST_MSG)
                 return 0;
             memcpy(out + o, p, (size_t)len);
@@ -100,14 +234,37 @@ static int blast_reply(const char *req, int n, char *out)
         } else if (strncmp(p, "To:", 3) == 0) {
             if (o + len + 16 >= BLAST_MSG)
                 return 0;
+            tagged = memmem(p, (size_t)len, ";tag=", 5) != NULL;
             memcpy(out + o, p, (size_t)len - 2);
             o += len - 2;
-            o += sprintf(out + o, ";tag=uas\r\n");
+            o += sprintf(out + o, tagged ? "\r\n" : ";tag=uas\r\n");
         }
     }
     o += snprintf(out + o, (size_t)(BLAST_MSG - o),
                   "Content-Length: 0\r\n\r\n");
     return o;
+}
+
+/* blast_uas_one - count request in (len n) received at now; reply len */
+static int blast_uas_one(const char *in, int n, char *out, uint64_t now)
+{
+    const char *to = memmem(in, (size_t)n, "\nTo:", 4);
+    const char *tl = to == NULL ? NULL : memchr(to + 1, '\n',
+                                                (size_t)(in + n - to - 1));
+    uint64_t t = blast_stamp(in, n);
+
+    if (n < 8 || memcmp(in, "SIP/2.0 ", 8) == 0)
+        return 0;
+    blast_uas_recv++;
+    if (t != 0 && now >= t)
+        blast_hadd(&blast_req_h, now - t);
+    if (tl != NULL && memmem(to, (size_t)(tl - to), ";tag=", 5) != NULL)
+        blast_uas_dlg++;
+    else
+        blast_uas_new++;
+    if (memcmp(in, "ACK ", 4) == 0)
+        return 0;
+    return blast_reply(in, n, out);
 }
 
 static void *blast_uas(void *arg)
@@ -116,24 +273,19 @@ static void *blast_uas(void *arg)
     struct mmsghdr rm[BLAST_BATCH], sm[BLAST_BATCH];
     struct iovec riov[BLAST_BATCH], siov[BLAST_BATCH];
     struct sockaddr_in from[BLAST_BATCH];
+    uint64_t now;
     int i, n, k;
 
     (void)arg;
     while (!atomic_load(&blast_stop)) {
-        memset(rm, 0, sizeof(rm));
-        for (i = 0; i < BLAST_BATCH; i++) {
-            riov[i] = (struct iovec){in[i], BLAST_MSG};
-            rm[i].msg_hdr.msg_iov = &riov[i];
-            rm[i].msg_hdr.msg_iovlen = 1;
-            rm[i].msg_hdr.msg_name = &from[i];
-            rm[i].msg_hdr.msg_namelen = sizeof(from[i]);
-        }
+        blast_rm_init(rm, riov, in, from);
         n = recvmmsg(blast_uas_fd, rm, BLAST_BATCH, MSG_WAITFORONE, NULL);
         if (n <= 0)
             continue;
+        now = blast_ns();
         memset(sm, 0, sizeof(sm));
         for (i = k = 0; i < n; i++) {
-            int len = blast_reply(in[i], (int)rm[i].msg_len, out[k]);
+            int len = blast_uas_one(in[i], (int)rm[i].msg_len, out[k], now);
 
             if (len <= 0)
                 continue;
@@ -144,34 +296,77 @@ static void *blast_uas(void *arg)
             sm[k].msg_hdr.msg_namelen = sizeof(from[i]);
             k++;
         }
-        if (k > 0)
-            sendmmsg(blast_uas_fd, sm, (unsigned)k, 0);
+        if (k > 0 && (n = sendmmsg(blast_uas_fd, sm, (unsigned)k, 0)) > 0)
+            blast_rsp_sent += n;
     }
     return NULL;
 }
 
-static int blast_request(char *out, unsigned seq)
+static const char blast_sdp[] =
+    "v=0\r\n"
+    "o=blast 1 1 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "c=IN IP4 127.0.0.1\r\n"
+    "t=0 0\r\n"
+    "m=audio 6000 RTP/AVP 0 8 101\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=sendrecv\r\n";
+
+/* blast_request - request number seq, stamped t, into out; its length.
+ * *dlg is set when it is an in-dialog request (To tag). */
+static int blast_request(char *out, unsigned seq, uint64_t t, int *dlg)
 {
+    static const char *const mixed[] = {"INVITE", "ACK", "BYE"};
+    const char *method = "INVITE", *body = blast_sdp;
+    unsigned call = seq, cseq = 1;
+
+    *dlg = 0;
+    if (blast_mode == BLAST_M_OPTIONS) {
+        method = "OPTIONS";
+        body = "";
+    } else if (blast_mode == BLAST_M_MIXED) {
+        call = seq / 3;
+        method = mixed[seq % 3];
+        *dlg = seq % 3 != 0;
+        cseq = seq % 3 == 2 ? 2 : 1;
+        body = *dlg ? "" : blast_sdp;
+    }
     return snprintf(out, BLAST_MSG,
-                    "OPTIONS sip:uas@127.0.0.1:%d SIP/2.0\r\n"
+                    "%s sip:uas@127.0.0.1:%d SIP/2.0\r\n"
                     "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-b%u\r\n"
                     "Max-Forwards: 70\r\n"
                     "From: <sip:blast@127.0.0.1:%d>;tag=%u\r\n"
-                    "To: <sip:uas@127.0.0.1:%d>\r\n"
+                    "To: <sip:uas@127.0.0.1:%d>%s\r\n"
                     "Call-ID: %u-blast@127.0.0.1\r\n"
-                    "CSeq: 1 OPTIONS\r\n"
-                    "Content-Length: 0\r\n\r\n",
-                    blast_uas_port, blast_uac_port, seq, blast_uac_port, seq,
-                    blast_uas_port, seq);
+                    "CSeq: %u %s\r\n"
+                    "Contact: <sip:blast@127.0.0.1:%d>\r\n"
+                    "X-Blast: %llu\r\n"
+                    "%s"
+                    "Content-Length: %zu\r\n\r\n%s",
+                    method, blast_uas_port, blast_uac_port, seq,
+                    blast_uac_port, call, blast_uas_port,
+                    *dlg ? ";tag=uas" : "", call, cseq, method,
+                    blast_uac_port, (unsigned long long)t,
+                    *body ? "Content-Type: application/sdp\r\n" : "",
+                    strlen(body), body);
 }
 
+struct blast_uac {
+    unsigned seq;
+    long sent, new_sent, dlg_sent, expect, answered;
+};
+
 /* blast_send - up to want requests, one sendmmsg; how many were sent */
-static int blast_send(unsigned *seq, int want)
+static int blast_send(struct blast_uac *u, int want)
 {
     static char out[BLAST_BATCH][BLAST_MSG];
+    static int dlg[BLAST_BATCH];
     struct mmsghdr sm[BLAST_BATCH];
     struct iovec iov[BLAST_BATCH];
     struct sockaddr_in to;
+    uint64_t t = blast_ns();
     int i, n;
 
     if (want > BLAST_BATCH)
@@ -182,90 +377,263 @@ static int blast_send(unsigned *seq, int want)
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     memset(sm, 0, sizeof(sm));
     for (i = 0; i < want; i++) {
-        iov[i] = (struct iovec){out[i], (size_t)blast_request(out[i], ++*seq)};
+        iov[i] = (struct iovec){out[i], (size_t)blast_request(
+                                            out[i], u->seq + (unsigned)i,
+                                            t, &dlg[i])};
         sm[i].msg_hdr.msg_iov = &iov[i];
         sm[i].msg_hdr.msg_iovlen = 1;
         sm[i].msg_hdr.msg_name = &to;
         sm[i].msg_hdr.msg_namelen = sizeof(to);
     }
     n = sendmmsg(blast_uac_fd, sm, (unsigned)want, 0);
+    for (i = 0; i < n; i++) {
+        u->sent++;
+        u->new_sent += !dlg[i];
+        u->dlg_sent += dlg[i];
+        /* ACK gets no answer */
+        u->expect += !(blast_mode == BLAST_M_MIXED
+                       && (u->seq + (unsigned)i) % 3 == 1);
+    }
+    u->seq += n > 0 ? (unsigned)n : 0;
     return n < 0 ? 0 : n;
 }
 
-/* blast_recv - count answers waiting (up to a batch) */
-static int blast_recv(void)
+/* blast_recv - count the answers waiting (up to a batch); flags are
+ * recvmmsg's (MSG_WAITFORONE: wait up to the socket timeout) */
+static int blast_recv(int flags)
 {
     static char in[BLAST_BATCH][BLAST_MSG];
     struct mmsghdr rm[BLAST_BATCH];
     struct iovec iov[BLAST_BATCH];
+    uint64_t now, t;
     int i, n, ok = 0;
 
-    memset(rm, 0, sizeof(rm));
-    for (i = 0; i < BLAST_BATCH; i++) {
-        iov[i] = (struct iovec){in[i], BLAST_MSG};
-        rm[i].msg_hdr.msg_iov = &iov[i];
-        rm[i].msg_hdr.msg_iovlen = 1;
+    blast_rm_init(rm, iov, in, NULL);
+    n = recvmmsg(blast_uac_fd, rm, BLAST_BATCH, flags, NULL);
+    if (n <= 0)
+        return 0;
+    now = blast_ns();
+    for (i = 0; i < n; i++) {
+        if (rm[i].msg_len <= 12 || memcmp(in[i], "SIP/2.0 200 ", 12) != 0)
+            continue;
+        ok++;
+        t = blast_stamp(in[i], (int)rm[i].msg_len);
+        if (t != 0 && now >= t)
+            blast_hadd(&blast_rtt_h, now - t);
     }
-    n = recvmmsg(blast_uac_fd, rm, BLAST_BATCH, MSG_WAITFORONE, NULL);
-    for (i = 0; i < n; i++)
-        ok += rm[i].msg_len > 12 && memcmp(in[i], "SIP/2.0 200 ", 12) == 0;
     return ok;
+}
+
+/* blast_closed - at most window open, until total answers or secs */
+static void blast_closed(struct blast_uac *u, long total, long window,
+                         double secs)
+{
+    uint64_t t0 = blast_ns(), end = t0 + (uint64_t)(secs * 1e9);
+    long lost = 0;
+
+    while (u->answered < total && blast_ns() < end) {
+        long open = u->expect - u->answered - lost;
+        int got;
+
+        if (open < window && u->sent < total)
+            blast_send(u, (int)(window - open < total - u->sent
+                                    ? window - open
+                                    : total - u->sent));
+        got = blast_recv(MSG_WAITFORONE); /* waits up to 100 ms for one */
+        u->answered += got;
+        if (got > 0)
+            continue;
+        /* 100 ms of silence: what is still open is lost; reopen the
+         * window, or stop when everything was sent. */
+        lost = u->expect - u->answered;
+        if (u->sent >= total)
+            break;
+    }
+}
+
+/* blast_open - rate requests per second for secs, then drain */
+static void blast_open(struct blast_uac *u, double rate, double secs)
+{
+    uint64_t t0 = blast_ns(), end = t0 + (uint64_t)(secs * 1e9), now;
+    uint64_t quiet, stop;
+    struct pollfd pfd = {blast_uac_fd, POLLIN, 0};
+    struct timespec ts;
+    long due, i;
+
+    while ((now = blast_ns()) < end) {
+        due = (long)((double)(now - t0) * rate / 1e9) + 1 - u->sent;
+        if (due > 0) {
+            blast_send(u, (int)(due < BLAST_BATCH ? due : BLAST_BATCH));
+        } else {
+            uint64_t next = t0 + (uint64_t)((double)u->sent * 1e9 / rate);
+            uint64_t wait = next > now ? next - now : 0;
+
+            ts.tv_sec = (time_t)(wait / 1000000000u);
+            ts.tv_nsec = (long)(wait % 1000000000u);
+            if (ppoll(&pfd, 1, &ts, NULL) <= 0)
+                continue;
+        }
+        for (i = 0; i < 4; i++) {       /* answers waiting, bounded */
+            int got = blast_recv(MSG_DONTWAIT);
+
+            u->answered += got;
+            if (got < BLAST_BATCH)
+                break;
+        }
+    }
+    /* Drain: until 300 ms without an answer, or 2 s, or all came. */
+    quiet = blast_ns() + 300000000u;
+    stop = blast_ns() + 2000000000u;
+    while (u->answered < u->expect && (now = blast_ns()) < stop
+           && now < quiet) {
+        int got = blast_recv(MSG_WAITFORONE);
+
+        u->answered += got;
+        if (got > 0)
+            quiet = blast_ns() + 300000000u;
+    }
+}
+
+static void blast_on_term(int sig)
+{
+    (void)sig;
+    blast_term = 1;                     /* async-signal-safe */
+}
+
+/* blast_relay - the zero-work relay (see DESCRIPTION) */
+static int blast_relay(int port, double secs)
+{
+    static char in[BLAST_BATCH][BLAST_MSG];
+    struct mmsghdr rm[BLAST_BATCH], sm[BLAST_BATCH];
+    struct iovec iov[BLAST_BATCH];
+    struct sockaddr_in from[BLAST_BATCH], uas, uac;
+    uint64_t end = blast_ns() + (uint64_t)(secs * 1e9);
+    long relayed = 0;
+    int fd, i, n;
+
+    if ((fd = blast_socket(&port)) < 0) {
+        perror("sipblast: relay socket");
+        return 1;
+    }
+    signal(SIGTERM, blast_on_term);
+    signal(SIGINT, blast_on_term);
+    memset(&uas, 0, sizeof(uas));
+    uas.sin_family = AF_INET;
+    uas.sin_port = htons((uint16_t)blast_uas_port);
+    uas.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    uac = uas;
+    while (!blast_term && blast_ns() < end) {
+        blast_rm_init(rm, iov, in, from);
+        n = recvmmsg(fd, rm, BLAST_BATCH, MSG_WAITFORONE, NULL);
+        if (n <= 0)
+            continue;
+        memset(sm, 0, sizeof(sm));
+        for (i = 0; i < n; i++) {
+            int rsp = rm[i].msg_len >= 8 && memcmp(in[i], "SIP/2.0 ", 8) == 0;
+
+            if (!rsp)
+                uac = from[i];
+            iov[i].iov_len = rm[i].msg_len;
+            sm[i].msg_hdr.msg_iov = &iov[i];
+            sm[i].msg_hdr.msg_iovlen = 1;
+            sm[i].msg_hdr.msg_name = rsp ? &uac : &uas;
+            sm[i].msg_hdr.msg_namelen = sizeof(uas);
+        }
+        if ((n = sendmmsg(fd, sm, (unsigned)n, 0)) > 0)
+            relayed += n;
+    }
+    printf("relayed %ld\n", relayed);
+    return 0;
+}
+
+static int blast_usage(void)
+{
+    fprintf(stderr, "usage: sipblast -p PORT [-n N] [-w W] [-t S] "
+                    "[-r RATE -d S] [-m invite|options|mixed] "
+                    "[-s UAS_PORT]\n"
+                    "       sipblast -R PORT -s UAS_PORT [-t S]\n");
+    return 2;
+}
+
+static void blast_report(const struct blast_uac *u, double rate,
+                         double dur, double secs)
+{
+    printf("mode %s offered %.0f sent %ld uas_recv %ld rsp_sent %ld "
+           "answered %ld lost_req %ld lost %ld seconds %.2f rate %.0f "
+           "req_p50 %.1f req_p99 %.1f req_p999 %.1f req_max %.1f "
+           "rtt_p50 %.1f rtt_p99 %.1f rtt_p999 %.1f rtt_max %.1f "
+           "new_sent %ld new_recv %ld dlg_sent %ld dlg_recv %ld\n",
+           rate > 0 ? "open" : "closed", rate > 0 ? rate * dur : 0.0,
+           u->sent, blast_uas_recv, blast_rsp_sent, u->answered,
+           u->sent > blast_uas_recv ? u->sent - blast_uas_recv : 0,
+           u->expect > u->answered ? u->expect - u->answered : 0, secs,
+           (double)u->answered / secs, blast_hq(&blast_req_h, 0.50),
+           blast_hq(&blast_req_h, 0.99), blast_hq(&blast_req_h, 0.999),
+           (double)blast_req_h.max / 1e3, blast_hq(&blast_rtt_h, 0.50),
+           blast_hq(&blast_rtt_h, 0.99), blast_hq(&blast_rtt_h, 0.999),
+           (double)blast_rtt_h.max / 1e3, u->new_sent, blast_uas_new,
+           u->dlg_sent, blast_uas_dlg);
 }
 
 int main(int argc, char **argv)
 {
-    long total = 200000, window = 256, answered = 0, sent = 0, lost = 0;
-    double secs = 20, t0, t1;
-    unsigned seq = (unsigned)getpid() << 16;
+    long total = 200000, window = 256;
+    double secs = 20, rate = 0, dur = 10, t;
+    int relay = 0, c;
+    struct blast_uac u = {0};
+    uint64_t t0, t1;
     pthread_t uas;
-    int c;
 
-    while ((c = getopt(argc, argv, "p:n:w:t:")) != -1) {
+    while ((c = getopt(argc, argv, "p:n:w:t:r:d:m:s:R:")) != -1) {
         switch (c) {
         case 'p': blast_proxy_port = atoi(optarg); break;
         case 'n': total = atol(optarg); break;
         case 'w': window = atol(optarg); break;
         case 't': secs = atof(optarg); break;
+        case 'r': rate = atof(optarg); break;
+        case 'd': dur = atof(optarg); break;
+        case 's': blast_uas_port = atoi(optarg); break;
+        case 'R': relay = atoi(optarg); break;
+        case 'm':
+            if (strcmp(optarg, "invite") == 0)
+                blast_mode = BLAST_M_INVITE;
+            else if (strcmp(optarg, "options") == 0)
+                blast_mode = BLAST_M_OPTIONS;
+            else if (strcmp(optarg, "mixed") == 0)
+                blast_mode = BLAST_M_MIXED;
+            else
+                return blast_usage();
+            break;
         default:
-            fprintf(stderr, "usage: sipblast -p PORT [-n N] [-w W] [-t S]\n");
-            return 2;
+            return blast_usage();
         }
     }
-    if (blast_proxy_port <= 0 || total <= 0 || window <= 0) {
-        fprintf(stderr, "usage: sipblast -p PORT [-n N] [-w W] [-t S]\n");
-        return 2;
-    }
+    if (relay > 0)
+        return blast_uas_port > 0 ? blast_relay(relay, secs)
+                                  : blast_usage();
+    if (blast_proxy_port <= 0 || total <= 0 || window <= 0 || rate < 0
+        || dur <= 0 || dur > 600 || secs > 600)
+        return blast_usage();
+    prctl(PR_SET_TIMERSLACK, 1UL);      /* pace to the microsecond */
     if ((blast_uac_fd = blast_socket(&blast_uac_port)) < 0
         || (blast_uas_fd = blast_socket(&blast_uas_port)) < 0) {
         perror("sipblast: socket");
         return 1;
     }
+    u.seq = (unsigned)getpid() << 16;
+    if (blast_mode == BLAST_M_MIXED)
+        u.seq -= u.seq % 3;
     pthread_create(&uas, NULL, blast_uas, NULL);
-    t0 = blast_now();
-    while (answered < total && blast_now() - t0 < secs) {
-        long open = sent - answered - lost;
-        int got;
-
-        if (open < window && sent < total)
-            sent += blast_send(&seq, (int)(window - open < total - sent
-                                               ? window - open
-                                               : total - sent));
-        got = blast_recv();             /* waits up to 100 ms for one */
-        answered += got;
-        if (got > 0)
-            continue;
-        /* 100 ms of silence: what is still open is lost; reopen the
-         * window, or stop when everything was sent. */
-        lost = sent - answered;
-        if (sent >= total)
-            break;
-    }
-    t1 = blast_now();
+    t0 = blast_ns();
+    if (rate > 0)
+        blast_open(&u, rate, dur);
+    else
+        blast_closed(&u, total, window, secs);
+    t1 = blast_ns();
     atomic_store(&blast_stop, 1);
     pthread_join(uas, NULL);
-    printf("sent %ld answered %ld lost %ld seconds %.2f rate %.0f "
-           "transactions/s\n", sent, answered,
-           sent > answered ? sent - answered : 0, t1 - t0,
-           (double)answered / (t1 - t0));
+    /* open loop: the rate is over the offered duration, not the drain */
+    t = rate > 0 ? dur : (double)(t1 - t0) / 1e9;
+    blast_report(&u, rate, dur, t);
     return 0;
 }
