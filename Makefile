@@ -6,7 +6,10 @@
 #   make run        install what is missing, build, run mid in the
 #                   foreground on etc/sipstage.cfg
 #   make check      the unit tests under ASan+UBSan, and TSan
-#   make bench      benchmarks (bench/)
+#   make bench      benchmarks (bench/run; installs Kamailio, gnuplot-nox,
+#                   perf with scripts/deps bench); tables on stdout, CSV
+#                   and bench.png in $(B)/bench/
+#   make bench-wakeups  only the wake-up pass (context switches, syscalls)
 #   make clean
 
 # BUILD names another output folder (make BUILD=build-mine), so that two
@@ -80,7 +83,7 @@ endef
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%.t)
 
-.PHONY: all test unit run check bench clean deps check-style fuzz FORCE
+.PHONY: all test unit run check bench bench-deps bench-wakeups clean deps check-style fuzz FORCE
 
 TOOLS := $(B)/t/db_try $(B)/t/db_seq
 
@@ -167,8 +170,14 @@ check: deps
 	$(SAN_ENV) prove -e '' build-thread/t/unit/*.t
 	$(SAN_ENV) SIPSTAGE_BUILD=build-thread prove -j2 t/*.t
 
-bench: all
-	bench/run
+bench-deps:
+	scripts/deps bench
+
+bench: all bench-deps
+	SIPSTAGE_BUILD=$(B) bench/run
+
+bench-wakeups: all bench-deps
+	SIPSTAGE_BUILD=$(B) bench/load wakeups
 
 # libFuzzer targets (clang). FUZZ_TIME bounds each run, in seconds.
 FUZZ_TIME ?= 60
