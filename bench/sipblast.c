@@ -18,7 +18,9 @@
  *             came from: the proxy.
  *
  *      Closed loop (no -r): at most WINDOW transactions open; stops after
- *      TRANSACTIONS answers or SECONDS. What the proxy sustains.
+ *      TRANSACTIONS answers or SECONDS, then drains what is still open
+ *      (as below). What the proxy sustains: rate is over the time until
+ *      the stop, without the drain.
  *
  *      Open loop (-r RATE): requests leave at RATE per second, paced by
  *      the clock and never by answers, for SECONDS (-d); then the
@@ -99,6 +101,7 @@ static int blast_uac_port, blast_uas_port;
 static int blast_mode = BLAST_M_INVITE;
 static atomic_int blast_stop;
 static volatile sig_atomic_t blast_term;
+static uint64_t blast_closed_end;
 
 /* UAS counters and histogram: written by the UAS thread only. */
 static struct blast_hist blast_req_h, blast_rtt_h;
@@ -424,6 +427,23 @@ static int blast_recv(int flags)
     return ok;
 }
 
+/* blast_drain - wait for the answers in flight: until 300 ms without
+ * one, or 2 s, or all came */
+static void blast_drain(struct blast_uac *u)
+{
+    uint64_t quiet = blast_ns() + 300000000u;
+    uint64_t stop = blast_ns() + 2000000000u, now;
+
+    while (u->answered < u->expect && (now = blast_ns()) < stop
+           && now < quiet) {
+        int got = blast_recv(MSG_WAITFORONE);
+
+        u->answered += got;
+        if (got > 0)
+            quiet = blast_ns() + 300000000u;
+    }
+}
+
 /* blast_closed - at most window open, until total answers or secs */
 static void blast_closed(struct blast_uac *u, long total, long window,
                          double secs)
@@ -449,13 +469,14 @@ static void blast_closed(struct blast_uac *u, long total, long window,
         if (u->sent >= total)
             break;
     }
+    blast_closed_end = blast_ns();      /* the rate's time: no drain */
+    blast_drain(u);                     /* the window still open */
 }
 
 /* blast_open - rate requests per second for secs, then drain */
 static void blast_open(struct blast_uac *u, double rate, double secs)
 {
     uint64_t t0 = blast_ns(), end = t0 + (uint64_t)(secs * 1e9), now;
-    uint64_t quiet, stop;
     struct pollfd pfd = {blast_uac_fd, POLLIN, 0};
     struct timespec ts;
     long due, i;
@@ -481,17 +502,7 @@ static void blast_open(struct blast_uac *u, double rate, double secs)
                 break;
         }
     }
-    /* Drain: until 300 ms without an answer, or 2 s, or all came. */
-    quiet = blast_ns() + 300000000u;
-    stop = blast_ns() + 2000000000u;
-    while (u->answered < u->expect && (now = blast_ns()) < stop
-           && now < quiet) {
-        int got = blast_recv(MSG_WAITFORONE);
-
-        u->answered += got;
-        if (got > 0)
-            quiet = blast_ns() + 300000000u;
-    }
+    blast_drain(u);
 }
 
 static void blast_on_term(int sig)
@@ -629,7 +640,7 @@ int main(int argc, char **argv)
         blast_open(&u, rate, dur);
     else
         blast_closed(&u, total, window, secs);
-    t1 = blast_ns();
+    t1 = rate > 0 ? blast_ns() : blast_closed_end;
     atomic_store(&blast_stop, 1);
     pthread_join(uas, NULL);
     /* open loop: the rate is over the offered duration, not the drain */
