@@ -61,6 +61,8 @@
  *        answered N lost_req N lost N seconds S rate R
  *        req_p50 req_p99 req_p999 req_max rtt_p50 rtt_p99 rtt_p999
  *        rtt_max (microseconds) new_sent new_recv dlg_sent dlg_recv
+ *        gen_drops (datagrams the generator's own sockets dropped: a
+ *        loss that is the generator's, not the proxy's; should be 0)
  *      rate is answered transactions per second of the load; lost_req is
  *      sent - uas_recv (requests the proxy did not relay), lost is
  *      answers expected but missing.
@@ -70,6 +72,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -566,6 +569,18 @@ static int blast_usage(void)
     return 2;
 }
 
+/* blast_drops - datagrams the kernel dropped on fd (receive buffer
+ * full): the generator's own losses, not the proxy's */
+static long blast_drops(int fd)
+{
+    uint32_t mi[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mi);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) < 0)
+        return -1;
+    return (long)mi[SK_MEMINFO_DROPS];
+}
+
 static void blast_report(const struct blast_uac *u, double rate,
                          double dur, double secs)
 {
@@ -573,7 +588,8 @@ static void blast_report(const struct blast_uac *u, double rate,
            "answered %ld lost_req %ld lost %ld seconds %.2f rate %.0f "
            "req_p50 %.1f req_p99 %.1f req_p999 %.1f req_max %.1f "
            "rtt_p50 %.1f rtt_p99 %.1f rtt_p999 %.1f rtt_max %.1f "
-           "new_sent %ld new_recv %ld dlg_sent %ld dlg_recv %ld\n",
+           "new_sent %ld new_recv %ld dlg_sent %ld dlg_recv %ld "
+           "gen_drops %ld\n",
            rate > 0 ? "open" : "closed", rate > 0 ? rate * dur : 0.0,
            u->sent, blast_uas_recv, blast_rsp_sent, u->answered,
            u->sent > blast_uas_recv ? u->sent - blast_uas_recv : 0,
@@ -583,7 +599,8 @@ static void blast_report(const struct blast_uac *u, double rate,
            (double)blast_req_h.max / 1e3, blast_hq(&blast_rtt_h, 0.50),
            blast_hq(&blast_rtt_h, 0.99), blast_hq(&blast_rtt_h, 0.999),
            (double)blast_rtt_h.max / 1e3, u->new_sent, blast_uas_new,
-           u->dlg_sent, blast_uas_dlg);
+           u->dlg_sent, blast_uas_dlg,
+           blast_drops(blast_uac_fd) + blast_drops(blast_uas_fd));
 }
 
 int main(int argc, char **argv)
