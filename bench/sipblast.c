@@ -63,6 +63,8 @@
  *        rtt_max (microseconds) new_sent new_recv dlg_sent dlg_recv
  *        gen_drops (datagrams the generator's own sockets dropped: a
  *        loss that is the generator's, not the proxy's; should be 0)
+ *        uas_drops (of those, requests the proxy relayed that the UAS
+ *        socket dropped)
  *      rate is answered transactions per second of the load; lost_req is
  *      sent - uas_recv (requests the proxy did not relay), lost is
  *      answers expected but missing.
@@ -589,7 +591,7 @@ static void blast_report(const struct blast_uac *u, double rate,
            "req_p50 %.1f req_p99 %.1f req_p999 %.1f req_max %.1f "
            "rtt_p50 %.1f rtt_p99 %.1f rtt_p999 %.1f rtt_max %.1f "
            "new_sent %ld new_recv %ld dlg_sent %ld dlg_recv %ld "
-           "gen_drops %ld\n",
+           "gen_drops %ld uas_drops %ld\n",
            rate > 0 ? "open" : "closed", rate > 0 ? rate * dur : 0.0,
            u->sent, blast_uas_recv, blast_rsp_sent, u->answered,
            u->sent > blast_uas_recv ? u->sent - blast_uas_recv : 0,
@@ -600,7 +602,8 @@ static void blast_report(const struct blast_uac *u, double rate,
            blast_hq(&blast_rtt_h, 0.99), blast_hq(&blast_rtt_h, 0.999),
            (double)blast_rtt_h.max / 1e3, u->new_sent, blast_uas_new,
            u->dlg_sent, blast_uas_dlg,
-           blast_drops(blast_uac_fd) + blast_drops(blast_uas_fd));
+           blast_drops(blast_uac_fd) + blast_drops(blast_uas_fd),
+           blast_drops(blast_uas_fd));
 }
 
 int main(int argc, char **argv)
