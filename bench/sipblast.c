@@ -26,8 +26,11 @@
  *      the clock and never by answers, for SECONDS (-d); then the
  *      answers still in flight are drained (until 300 ms of silence, at
  *      most 2 s). The generator does not slow down when the proxy does:
- *      what the proxy cannot take is lost and counted. When the
- *      generator itself falls behind, "sent" is below "offered".
+ *      what the proxy cannot take is lost and counted. A generator that
+ *      fell behind (it lost the CPU) sends what was due in batches as
+ *      soon as it runs again, for at most a tenth of SECONDS (1 s) past
+ *      the end; past that, "sent" stays below "offered". send_secs says
+ *      how long sending took.
  *
  *      Latency. Every request carries "X-Blast: T", T its send time
  *      (CLOCK_MONOTONIC, ns, one clock_gettime per sendmmsg batch).
@@ -64,7 +67,7 @@
  *        gen_drops (datagrams the generator's own sockets dropped: a
  *        loss that is the generator's, not the proxy's; should be 0)
  *        uas_drops (of those, requests the proxy relayed that the UAS
- *        socket dropped)
+ *        socket dropped) send_secs (open loop: first send to last)
  *      rate is answered transactions per second of the load; lost_req is
  *      sent - uas_recv (requests the proxy did not relay), lost is
  *      answers expected but missing.
@@ -107,6 +110,7 @@ static int blast_mode = BLAST_M_INVITE;
 static atomic_int blast_stop;
 static volatile sig_atomic_t blast_term;
 static uint64_t blast_closed_end;
+static double blast_send_secs;          /* open loop: first to last send */
 
 /* UAS counters and histogram: written by the UAS thread only. */
 static struct blast_hist blast_req_h, blast_rtt_h;
@@ -483,13 +487,19 @@ static void blast_open(struct blast_uac *u, double rate, double secs)
 {
     uint64_t t0 = blast_ns(), end = t0 + (uint64_t)(secs * 1e9), now;
     struct pollfd pfd = {blast_uac_fd, POLLIN, 0};
+    long total = (long)(secs * rate + 0.5), due, i;
     struct timespec ts;
-    long due, i;
 
-    while ((now = blast_ns()) < end) {
+    /* A generator that fell behind (it lost the CPU) catches up for at
+     * most a tenth of the duration (1 s at most) past the end. */
+    end += (uint64_t)(secs * 1e8 < 1e9 ? secs * 1e8 : 1e9);
+    while (u->sent < total && (now = blast_ns()) < end) {
         due = (long)((double)(now - t0) * rate / 1e9) + 1 - u->sent;
+        if (due > total - u->sent)
+            due = total - u->sent;
         if (due > 0) {
             blast_send(u, (int)(due < BLAST_BATCH ? due : BLAST_BATCH));
+            blast_send_secs = (double)(blast_ns() - t0) / 1e9;
         } else {
             uint64_t next = t0 + (uint64_t)((double)u->sent * 1e9 / rate);
             uint64_t wait = next > now ? next - now : 0;
@@ -591,7 +601,7 @@ static void blast_report(const struct blast_uac *u, double rate,
            "req_p50 %.1f req_p99 %.1f req_p999 %.1f req_max %.1f "
            "rtt_p50 %.1f rtt_p99 %.1f rtt_p999 %.1f rtt_max %.1f "
            "new_sent %ld new_recv %ld dlg_sent %ld dlg_recv %ld "
-           "gen_drops %ld uas_drops %ld\n",
+           "gen_drops %ld uas_drops %ld send_secs %.3f\n",
            rate > 0 ? "open" : "closed", rate > 0 ? rate * dur : 0.0,
            u->sent, blast_uas_recv, blast_rsp_sent, u->answered,
            u->sent > blast_uas_recv ? u->sent - blast_uas_recv : 0,
@@ -603,7 +613,7 @@ static void blast_report(const struct blast_uac *u, double rate,
            (double)blast_rtt_h.max / 1e3, u->new_sent, blast_uas_new,
            u->dlg_sent, blast_uas_dlg,
            blast_drops(blast_uac_fd) + blast_drops(blast_uas_fd),
-           blast_drops(blast_uas_fd));
+           blast_drops(blast_uas_fd), blast_send_secs);
 }
 
 int main(int argc, char **argv)
@@ -663,8 +673,9 @@ int main(int argc, char **argv)
     t1 = rate > 0 ? blast_ns() : blast_closed_end;
     atomic_store(&blast_stop, 1);
     pthread_join(uas, NULL);
-    /* open loop: the rate is over the offered duration, not the drain */
-    t = rate > 0 ? dur : (double)(t1 - t0) / 1e9;
+    /* open loop: the rate is over the sending time, not the drain */
+    t = rate > 0 ? (blast_send_secs > dur ? blast_send_secs : dur)
+                 : (double)(t1 - t0) / 1e9;
     blast_report(&u, rate, dur, t);
     return 0;
 }

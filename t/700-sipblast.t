@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # bench/sipblast, the load generator of make bench (issue 8): its counts
 # must be right for the bench's numbers to mean anything. Open loop
-# sends exactly rate x seconds requests, paced by the clock; mixed
+# sends at most rate x seconds requests, paced by the clock; mixed
 # traffic is INVITE, ACK, BYE in turn and the UAS answers all but ACK;
 # the zero-work relay (-R) relays everything; a proxy that answers
 # nothing is counted as loss and does not hang the generator; through
@@ -37,18 +37,24 @@ if ($relay == 0) {
 }
 select undef, undef, undef, 0.3;
 
-# mixed, open loop through the relay: 300/s for 1 s
+# mixed, open loop through the relay: 300/s for 1 s. A generator that
+# lost the CPU for long may send fewer (it says so); the relations
+# between the counts hold whatever it sent.
 my $r = blast('-p', $rport, '-s', $uas, '-r', 300, '-d', 1, '-m', 'mixed');
+my $n = $r->{sent} // 0;
+my ($inv, $ack) = (int(($n + 2) / 3), int(($n + 1) / 3));
 is($r->{mode}, 'open', 'open loop');
-is($r->{sent}, 300, 'open loop sent rate x seconds');
-is($r->{new_sent}, 100, 'a third are new INVITEs');
-is($r->{dlg_sent}, 200, 'two thirds in-dialog (ACK, BYE)');
-is($r->{uas_recv}, 300, 'the relay relayed every request');
-is($r->{new_recv}, 100, 'UAS saw 100 requests without a To tag');
-is($r->{dlg_recv}, 200, 'UAS saw 200 with a To tag');
-is($r->{rsp_sent}, 200, 'UAS answered INVITE and BYE, not ACK');
-is($r->{answered}, 200, 'every answer came back');
+is($r->{offered}, 300, 'offered rate x seconds');
+ok($n > 0 && $n <= 300, "sent $n of the 300 offered, never more");
+is($r->{new_sent}, $inv, 'every third is a new INVITE (the first too)');
+is($r->{dlg_sent}, $n - $inv, 'the others in-dialog (ACK, BYE)');
+is($r->{uas_recv}, $n, 'the relay relayed every request');
+is($r->{new_recv}, $inv, 'UAS saw the INVITEs without a To tag');
+is($r->{dlg_recv}, $n - $inv, 'UAS saw ACK and BYE with a To tag');
+is($r->{rsp_sent}, $n - $ack, 'UAS answered INVITE and BYE, not ACK');
+is($r->{answered}, $n - $ack, 'every answer came back');
 is($r->{lost}, 0, 'nothing lost');
+is($r->{gen_drops}, 0, 'the generator dropped nothing itself');
 ok($r->{req_p50} > 0 && $r->{req_p50} <= $r->{req_p99}
    && $r->{req_p99} <= $r->{req_p999} && $r->{req_p999} <= $r->{req_max}
    * 1.05, "latency quantiles ordered ($r->{req_p50} <= $r->{req_p99}"
@@ -67,18 +73,20 @@ waitpid($relay, 0);
 my ($hole) = Proxy::free_ports(1);
 my $t0 = time;
 $r = blast('-p', $hole, '-r', 200, '-d', 1);
-is($r->{sent}, 200, 'black hole: all 200 sent');
+$n = $r->{sent} // 0;
+ok($n > 0 && $n <= 200, "black hole: $n sent");
 is($r->{answered}, 0, 'black hole: nothing answered');
-is($r->{lost}, 200, 'black hole: 200 counted lost');
-is($r->{lost_req}, 200, 'black hole: 200 requests not relayed');
+is($r->{lost}, $n, 'black hole: all counted lost');
+is($r->{lost_req}, $n, 'black hole: no request relayed');
 ok(time - $t0 < 30, 'black hole: sipblast returned (drain is bounded)');
 
 # through sipstage itself
 my $p = Proxy->new(children => 2);
 $r = blast('-p', $p->port, '-r', 200, '-d', 1);
-is($r->{sent}, 200, 'sipstage: 200 INVITEs sent');
-is($r->{uas_recv}, 200, 'sipstage relayed every INVITE');
-is($r->{answered}, 200, 'sipstage relayed every 200 back');
+$n = $r->{sent} // 0;
+ok($n > 0 && $n <= 200, "sipstage: $n INVITEs sent");
+is($r->{uas_recv}, $n, 'sipstage relayed every INVITE');
+is($r->{answered}, $n, 'sipstage relayed every 200 back');
 is($r->{lost}, 0, 'sipstage: nothing lost at 200/s');
 $p->stop;
 done_testing();
