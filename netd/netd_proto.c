@@ -30,41 +30,19 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mod_dir.h"
 #include "netd.h"
 #include "netd_proto.h"
 
-#define NETD_PROTO_DEFAULT_DIR "build/lib"
-
 /*
  * netd_proto_dir - the directory transports are loaded from, for
- *      [modules] path mod_path and the netd binary at exe. 0, or
- *      -ENAMETOOLONG.
+ *      [modules] path mod_path and the netd binary at exe (mod_dir.h).
+ *      0, or -ENAMETOOLONG.
  */
 int netd_proto_dir(const char *mod_path, const char *exe, char *out,
                    size_t cap)
 {
-    char bin[PATH_MAX];
-    const char *slash;
-    size_t blen;
-    int r;
-
-    if (mod_path[0] == '/') {
-        r = snprintf(out, cap, "%s", mod_path);
-        return r < 0 || (size_t)r >= cap ? -ENAMETOOLONG : 0;
-    }
-    slash = strrchr(exe, '/');
-    blen = slash == NULL ? 0 : (size_t)(slash - exe);
-    if (blen >= sizeof(bin))
-        return -ENAMETOOLONG;
-    if (slash == NULL)
-        snprintf(bin, sizeof(bin), ".");
-    else
-        snprintf(bin, sizeof(bin), "%.*s", (int)blen, exe);
-    if (strcmp(mod_path, NETD_PROTO_DEFAULT_DIR) == 0)
-        r = snprintf(out, cap, "%s/../lib", bin);
-    else
-        r = snprintf(out, cap, "%s/../../%s", bin, mod_path);
-    return r < 0 || (size_t)r >= cap ? -ENAMETOOLONG : 0;
+    return mod_dir(mod_path, exe, out, cap);
 }
 
 /* netd_proto_load - dlopen one transport and check it; 0 or -errno */
