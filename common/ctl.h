@@ -24,6 +24,7 @@
  *                   "dns_cache_flush"            (dnsd)
  *                   "dns_cache_dump ID", "dns_blacklist_dump ID",
  *                   "dns_blacklist_flush ID"     (dnsd answers "mi ...")
+ *                   "db_status ID"               (dbd answers "mi ...")
  * DIAGNOSTICS
  *    Functions return 0 / a length, or -errno (nn_errno()).
  */

@@ -178,6 +178,7 @@ extern struct mid_proc *mid_spawn_by_pid(struct mid *m, pid_t pid);
 extern const char *mid_spawn_state_name(int state);
 extern void mid_spawn_restart(struct mid *m, struct mid_proc *p);
 extern int mid_spawn_scale(struct mid *m, int n);
+extern int mid_spawn_dbd(struct mid *m);
 extern void mid_spawn_bounce(struct mid *m, struct mid_proc *p,
                              const char *why);
 extern int mid_spawn_stalled(const struct mid_proc *p, int64_t now);

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "log.h"
 #include "mid.h"
 #include "priv.h"
@@ -116,33 +117,65 @@ int mid_conf_line(const char *text, const char *section, const char *key,
 
 /*
  * mid_conf_unbuilt - keys whose feature is not built yet. A config that
- * depends on one is refused, naming it, rather than run without it: a
- * proxy that silently skips the alias lookup routes calls wrongly.
+ * depends on one is refused, naming it, rather than run without it.
  * Modules built into mid (mi_fifo) or loaded on demand (proto_udp,
- * proto_tcp) are accepted and ignored.
+ * proto_tcp, proto_tls by netd for the listen lines; db_postgres,
+ * db_mysql by dbd for the [db] url) are accepted and ignored.
  */
 static int mid_conf_unbuilt(const struct cfg *c, const char *text,
                             const char *path, char *err, size_t errlen)
 {
     int i;
 
-    if (c->db_aliases || c->db_allow) {
-        const char *key = c->db_aliases ? "db_aliases" : "db_allow";
-
-        snprintf(err, errlen, "%s:%d: [route] %s: not implemented "
-                 "(dbd is not built yet)", path,
-                 mid_conf_line(text, "route", key, NULL), key);
-        return -1;
-    }
     for (i = 0; i < c->nload; i++) {
         const char *mod = c->load[i];
 
         if (strcmp(mod, "mi_fifo") == 0 || strcmp(mod, "proto_udp") == 0
-            || strcmp(mod, "proto_tcp") == 0 || strcmp(mod, "proto_tls") == 0)
+            || strcmp(mod, "proto_tcp") == 0 || strcmp(mod, "proto_tls") == 0
+            || strcmp(mod, "db_postgres") == 0
+            || strcmp(mod, "db_mysql") == 0)
             continue;
         snprintf(err, errlen, "%s:%d: [modules] load: %s: not implemented "
                  "(no loadable modules exist yet)", path,
                  mid_conf_line(text, "modules", "load", mod), mod);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * mid_conf_db - every [db] url names one scheme: dbd loads one backend
+ * module (dbd_be.c), and a replica is a copy of the same database. The
+ * line named is that of the first URL whose scheme differs from the
+ * first URL's; the URL itself is never echoed (it holds a password).
+ */
+static int mid_conf_db(const struct cfg *c, const char *text,
+                       const char *path, char *err, size_t errlen)
+{
+    struct db_url u0, u;
+    char why[DB_ERR_TEXT], scheme[16];
+    size_t n;
+    int i;
+
+    if (c->ndb_url < 2
+        || db_url_parse(c->db_url[0], strlen(c->db_url[0]), &u0, why,
+                        sizeof(why)) < 0)
+        return 0;                       /* one URL; or cfg.c said why */
+    explicit_bzero(u0.password, sizeof(u0.password));
+    for (i = 1; i < c->ndb_url; i++) {
+        if (db_url_parse(c->db_url[i], strlen(c->db_url[i]), &u, why,
+                         sizeof(why)) < 0)
+            continue;
+        explicit_bzero(u.password, sizeof(u.password));
+        if (u.scheme == u0.scheme)
+            continue;
+        n = strcspn(c->db_url[i], ":");
+        snprintf(scheme, sizeof(scheme), "%.*s://",
+                 (int)(n < 12 ? n : 12), c->db_url[i]);
+        snprintf(err, errlen, "%s:%d: [db] url: URL %d is %s, the first "
+                 "is %s: every url must use one scheme", path,
+                 mid_conf_line(text, "db", "url", scheme), i + 1,
+                 db_scheme_name(u.scheme), db_scheme_name(u0.scheme));
         return -1;
     }
     return 0;
@@ -185,7 +218,8 @@ int mid_conf_check(const struct cfg *c, const char *text, const char *path,
                    char *err, size_t errlen)
 {
     if (mid_conf_unbuilt(c, text, path, err, errlen) < 0
-        || mid_tls_check(c, text, path, err, errlen) < 0)
+        || mid_tls_check(c, text, path, err, errlen) < 0
+        || mid_conf_db(c, text, path, err, errlen) < 0)
         return -1;
     return mid_conf_privs(c, text, path, err, errlen);
 }
@@ -218,9 +252,6 @@ void mid_conf_limits(struct mid *m)
 {
     struct rlimit rl;
 
-    if (m->cfg.ndb_url > 0)
-        log_warn("[db] url: dbd is not implemented yet: no database "
-                 "connection is made");
     if (m->cfg.open_files > 0) {
         rl.rlim_cur = rl.rlim_max = (rlim_t)m->cfg.open_files;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0)

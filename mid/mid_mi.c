@@ -5,8 +5,8 @@
  *    Each command fills a struct mid_mi_reply: a status code and reason
  *    and "NAME:: VALUE" lines, in the OpenSIPS 1.x style. The transport
  *    (mid_fifo.c) frames and delivers it. Commands about a stage's own
- *    state (dns_cache_dump, dns_blacklist_dump, dns_blacklist_flush)
- *    are asked of that stage and answered when it replies
+ *    state (dns_cache_dump, dns_blacklist_dump, dns_blacklist_flush;
+ *    db_status) are asked of that stage and answered when it replies
  *    (mid_relay.c). Commands that are part of the contract but not
  *    built yet answer 501 and say so; none pretends.
  * PROTOCOL
@@ -406,8 +406,27 @@ static void mid_mi_dns_blacklist_flush(struct mid *m, char **a, int n,
     mid_mi_dns_ask(r, m, "dns_blacklist_flush");
 }
 
+/*
+ * mid_mi_db_status - dbd answers, one line per [db] url (dbd_mi.c).
+ *      Without a [db] url there is no dbd to ask: 404, which says the
+ *      thing asked about does not exist here, rather than 501 (the
+ *      command is built) or 500 (nothing failed).
+ */
+static void mid_mi_db_status(struct mid *m, char **a, int n,
+                             struct mid_mi_reply *r)
+{
+    (void)a;
+    (void)n;
+    if (m->cfg.ndb_url == 0 || !m->procs[SHM_PROC_DBD].used) {
+        mid_reply_status(r, 404, "No database: [db] url is not set");
+        return;
+    }
+    mid_relay_ask(m, STAGE_DBD, "db_status", r);
+}
+
 static const struct mid_mi_cmd mid_mi_cmds[] = {
     {"arg", mid_mi_arg, 0, 0},
+    {"db_status", mid_mi_db_status, 0, 0},
     {"debug", mid_mi_debug, 0, 1},
     {"dns_blacklist_dump", mid_mi_dns_blacklist_dump, 0, 0},
     {"dns_blacklist_flush", mid_mi_dns_blacklist_flush, 0, 0},

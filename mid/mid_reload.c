@@ -16,11 +16,13 @@
  *    text), mid takes the new struct, the live log level follows, and so
  *    does the sipd count ([stages] sipd, as stage_scale) when the file
  *    changed it: a count set with MI stage_scale is kept across reloads
- *    of a file whose [stages] sipd is unchanged. Then the stages are
- *    restarted one at a time: dnsd, every sipd, netd, each only after the
- *    previous one is running again. Each reads the new text as it starts.
- *    The rings hold the traffic of a stage while it restarts, so nothing
- *    is dropped (the same path as a crash, without the back-off).
+ *    of a file whose [stages] sipd is unchanged. A [db] url that appears
+ *    starts dbd, one that goes stops it (mid_spawn_dbd). Then the stages
+ *    are restarted one at a time: dnsd, dbd, every sipd, netd, each only
+ *    after the previous one is running again. Each reads the new text as
+ *    it starts. The rings hold the traffic of a stage while it restarts,
+ *    so nothing is dropped (the same path as a crash, without the
+ *    back-off).
  *
  *    mid_reload() writes no reply: it returns the number of stages that
  *    restart, or -errno and the reason, and the MI layer (mid_mi.c) and
@@ -114,12 +116,14 @@ static void mid_reload_step(struct ev *ev, struct ev_timer *t)
     m->roll_n = 0;
 }
 
-/* mid_reload_roll - queue dnsd, sipd/0..N-1, netd and start */
+/* mid_reload_roll - queue dnsd, dbd, sipd/0..N-1, netd and start */
 static int mid_reload_roll(struct mid *m)
 {
     int i, n = 0;
 
     m->roll[n++] = SHM_PROC_DNSD;
+    if (m->procs[SHM_PROC_DBD].used && !m->procs[SHM_PROC_DBD].retire)
+        m->roll[n++] = SHM_PROC_DBD;
     for (i = 0; i < CFG_MAX_SIPD; i++)
         if (m->procs[SHM_PROC_SIPD(i)].used)
             m->roll[n++] = SHM_PROC_SIPD(i);
@@ -158,13 +162,16 @@ static int mid_reload_parse(struct mid *m, struct cfg *nc, char **text,
  * must fit the running segment (mid_probe.c): one that does not is
  * refused before any stage stops. 0, or -1 with why.
  */
-static int mid_reload_probe(struct mid *m, char *why, size_t whylen)
+static int mid_reload_probe(struct mid *m, const struct cfg *nc, char *why,
+                            size_t whylen)
 {
-    static const int stages[] = {STAGE_DNSD, STAGE_SIPD, STAGE_NETD};
+    static const int stages[] = {STAGE_DNSD, STAGE_SIPD, STAGE_NETD,
+                                 STAGE_DBD};
     size_t i;
 
     for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
-        if (mid_probe(m, stages[i], why, whylen) < 0)
+        if ((stages[i] != STAGE_DBD || nc->ndb_url > 0)
+            && mid_probe(m, stages[i], why, whylen) < 0)
             return -1;
     return 0;
 }
@@ -221,7 +228,7 @@ int mid_reload(struct mid *m, char *why, size_t whylen)
         rc = -EPERM;
         goto out;
     }
-    if (mid_reload_probe(m, why, whylen) < 0) {
+    if (mid_reload_probe(m, nc, why, whylen) < 0) {
         log_warn("reload refused, config unchanged: %s", why);
         rc = -EPERM;
         goto out;
@@ -241,6 +248,8 @@ int mid_reload(struct mid *m, char *why, size_t whylen)
         && m->cfg.stages_sipd != m->shm.hdr->nsipd)
         mid_spawn_scale(m, m->cfg.stages_sipd);
     n = mid_reload_roll(m);
+    mid_spawn_dbd(m);                   /* after the roll: a new dbd
+                                         * already reads the new text */
     log_notice("reload: config %s accepted; restarting %d stages one at "
                "a time", m->cfg_path, n);
     return n;

@@ -3,9 +3,10 @@
  *    mid_spawn - the process table: fork+exec, reap, restart
  * DESCRIPTION
  *    The table is built from the config, like Postfix's master.cf: one
- *    netd, [stages] sipd instances of sipd, one dnsd (dbd joins when a
- *    database is configured and dbd is built). Each row is mirrored to
- *    the shared directory for "ps".
+ *    netd, [stages] sipd instances of sipd, one dnsd, and one dbd when
+ *    [db] url is set (a reload that sets or removes the URL starts or
+ *    retires it: mid_spawn_dbd). Each row is mirrored to the shared
+ *    directory for "ps".
  *
  *    A stage that dies is restarted while the others keep running; what
  *    arrives meanwhile waits in its rings and in the kernel's socket
@@ -166,6 +167,8 @@ void mid_spawn_init(struct mid *m)
     mid_spawn_row(m, SHM_PROC_DNSD, STAGE_DNSD, 0);
     for (i = 0; i < m->cfg.stages_sipd; i++)
         mid_spawn_row(m, SHM_PROC_SIPD(i), STAGE_SIPD, i);
+    if (m->cfg.ndb_url > 0)
+        mid_spawn_row(m, SHM_PROC_DBD, STAGE_DBD, 0);
 }
 
 /* mid_spawn_exec - child side: only async-signal-safe calls until exec */
@@ -519,6 +522,45 @@ int mid_spawn_scale(struct mid *m, int n)
     if (n != cur)
         log_notice("sipd: %d -> %d instances", cur, n);
     return 0;
+}
+
+/*
+ * mid_spawn_dbd - make the dbd row fit the config (a reload): a [db] url
+ * that appeared gets a dbd, started now (it reads the new config text);
+ * one that went away retires its dbd (SIGTERM: it answers what it holds,
+ * then leaves the table, no restart). Returns 1 when dbd was started, -1
+ * when it was told to go, 0 when nothing changed.
+ */
+int mid_spawn_dbd(struct mid *m)
+{
+    struct mid_proc *p = &m->procs[SHM_PROC_DBD];
+
+    if (m->cfg.ndb_url > 0 && p->used && p->retire) {
+        p->retire = 0;                  /* URL back before it stopped: */
+        p->planned = 1;                 /* it restarts, as a bounce */
+        return 0;
+    }
+    if (m->cfg.ndb_url > 0 && !p->used) {
+        log_notice("[db] url set: starting dbd");
+        mid_spawn_row(m, SHM_PROC_DBD, STAGE_DBD, 0);
+        mid_spawn_restart(m, p);
+        return 1;
+    }
+    if (m->cfg.ndb_url > 0 || !p->used || p->retire)
+        return 0;
+    log_notice("[db] url removed: stopping dbd");
+    p->retire = 1;
+    ev_timer_stop(&m->ev, &p->timer);   /* a pending restart, too */
+    if (p->pid <= 0) {
+        p->state = PROC_S_DOWN;
+        mid_spawn_mirror(m, p);
+        p->used = 0;
+        return -1;
+    }
+    kill(p->pid, SIGTERM);
+    p->state = PROC_S_STOPPING;
+    mid_spawn_mirror(m, p);
+    return -1;
 }
 
 /*

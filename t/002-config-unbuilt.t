@@ -1,8 +1,10 @@
 #!/usr/bin/perl
 # Config keys whose feature is not built yet are refused by name, with
 # FILE:LINE, rather than accepted and ignored: a proxy that silently
-# skipped the alias lookup would route calls wrongly. Modules that are
-# built in (mi_fifo) or loaded on demand (proto_udp, proto_tcp) pass.
+# skipped a feature would route calls wrongly. Modules that are built in
+# (mi_fifo) or loaded on demand (proto_udp, proto_tcp) pass. The DB keys
+# ([route] db_aliases, db_allow) are built now and accepted; [db] urls of
+# two schemes are refused with FILE:LINE, the password never shown.
 
 use strict;
 use warnings;
@@ -27,9 +29,26 @@ my @base = (
 
 my @cases = (
     # name, extra lines (from line 7), exit, stderr (exact) or undef
+    # dbd is built: the DB routing keys are accepted with a [db] url
     ['db_aliases', ['[db]', 'url = postgres://u:s3cret@127.0.0.1/x',
-                    '[route]', '  db_aliases = 1'], 1,
-     "CFG:10: [route] db_aliases: not implemented (dbd is not built yet)\n"],
+                    '[route]', '  db_aliases = 1'], 0, "CFG: config OK\n"],
+    ['db_allow', ['[db]', 'url = postgres://u:s3cret@127.0.0.1/x',
+                  '[route]', 'db_allow = 1', 'db_aliases = 1'], 0,
+     "CFG: config OK\n"],
+    # one scheme for every [db] url (dbd loads one backend)
+    ['mixed schemes', ['[db]', 'url = postgres://u:s3cret@127.0.0.1/x',
+                       'url = postgresql://u:s3cret@127.0.0.2/x',
+                       'url = mysql://u:s3cret@127.0.0.3/x'], 1,
+     "CFG:10: [db] url: URL 3 is mysql, the first is postgres: every url "
+     . "must use one scheme\n"],
+    ['mixed schemes, mysql first', ['[db]',
+                       'url = mysql://u:s3cret@127.0.0.1/x',
+                       'url = postgresql://u:s3cret@127.0.0.2/x'], 1,
+     "CFG:9: [db] url: URL 2 is postgres, the first is mysql: every url "
+     . "must use one scheme\n"],
+    ['replicas, one scheme', ['[db]', 'url = mysql://u:s3cret@127.0.0.1/x',
+                              'url = mysql://u:s3cret@127.0.0.2/x'], 0,
+     "CFG: config OK\n"],
     ['unknown module', ['[modules]', 'load = mi_fifo', 'load = acc'], 1,
      "CFG:9: [modules] load: acc: not implemented (no loadable modules "
      . "exist yet)\n"],
