@@ -85,7 +85,8 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%.t)
 
 .PHONY: all test unit run check bench bench-deps bench-wakeups clean deps check-style fuzz FORCE
 
-TOOLS := $(B)/t/db_try $(B)/t/db_seq
+TOOLS := $(B)/t/db_try $(B)/t/db_seq \
+	$(if $(filter dbd,$(DAEMONS)),$(B)/t/dbd_loop)
 
 all: $(BINS) $(PROTO_LIBS) $(DB_LIBS) $(UNIT_BIN) $(TOOLS)
 
@@ -103,6 +104,15 @@ $$(B)/bin/$(1): $$($(1)_OBJ) $$(LIBCOMMON)
 	$$(CC) -o $$@ $$($(1)_OBJ) $$(LIBCOMMON) $$($(1)_LIBS) $$(LDLIBS_BASE)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rules,$(d))))
+
+# dbd_loop runs dbd's engine (its objects but dbd.o, which holds main)
+# on rings of its own: t/710-dbd-loop.t.
+ifneq ($(filter dbd,$(DAEMONS)),)
+$(B)/t/dbd_loop: t/tools/dbd_loop.c $(filter-out $(B)/obj/dbd/dbd.o,$(dbd_OBJ)) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Idbd -o $@ $< $(filter-out $(B)/obj/dbd/dbd.o,$(dbd_OBJ)) \
+		$(LIBCOMMON) $(dbd_LIBS) $(LDLIBS_BASE)
+endif
 
 # Transport libraries: build/lib/proto_NAME.so from netd/proto/proto_NAME*.c,
 # dlopened by netd (which exports its symbols to them: -rdynamic).

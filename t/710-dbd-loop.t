@@ -1,0 +1,391 @@
+#!/usr/bin/perl
+# dbd's engine (pools, connections, queue, answers) against a real
+# PostgreSQL, through build/t/dbd_loop, which runs dbd's code and loop on
+# rings of its own and plays the sipd side from stdin/stdout:
+#
+#   answers with the right rows; SQL metacharacters and NULL as plain data;
+#   a 3,000-row MSG_DB_Q_ADDRESS answer cut into records of at most
+#   MSG_DB_ROWS_MAX bytes with MSG_DB_F_MORE and consecutive seq; unknown
+#   query numbers, wrong value counts and malformed records -> ERROR;
+#   a query older than timeout_ms -> TIMEOUT without running; queue_max ->
+#   BUSY; a query blocked by a table lock -> TIMEOUT within timeout_ms plus
+#   slack, its connection closed and reopened; server stopped -> DOWN at
+#   once, server started -> served again without intervention; two URLs
+#   with the first dead -> the second serves; the first started again ->
+#   back to the first (db:failovers).
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use POSIX qw(_exit);
+use Time::HiRes qw(time sleep);
+use Proxy ();
+use Pg;
+
+my $tool = Proxy::build_dir() . '/t/dbd_loop';
+my $lib = Proxy::build_dir() . '/lib';
+-x $tool or BAIL_OUT("$tool not built (run make)");
+-e "$lib/db_postgres.so" or BAIL_OUT("$lib/db_postgres.so not built");
+my $dir = Proxy::make_tempdir();
+
+# ---- the tool -----------------------------------------------------------
+
+package Loop;
+
+my $seq = 0;
+
+sub new
+{
+    my ($class, %o) = @_;
+    my $name = 'loop' . ++$seq;
+    my $cfg = "$dir/$name.cfg";
+    Proxy::spew($cfg, join('', map { "$_\n" }
+        '[net]', 'listen = udp:127.0.0.1:' . Proxy::free_ports(1),
+        '[db]', (map { "url = $_" } @{ $o{urls} }),
+        "pool = $o{pool}", "queue_max = $o{queue_max}",
+        "timeout_ms = $o{timeout_ms}"));
+    pipe(my $cr, my $pw) or die "pipe: $!";
+    pipe(my $pr, my $cw) or die "pipe: $!";
+    my $pid = fork() // die "fork: $!";
+    if (!$pid) {
+        open(STDIN, '<&', $cr);
+        open(STDOUT, '>&', $cw);
+        open(STDERR, '>>', "$dir/$name.log");
+        exec($tool, $lib, $cfg) or _exit(127);
+    }
+    close($cr);
+    close($cw);
+    $pw->autoflush(1);
+    my $self = bless { pid => $pid, in => $pw, out => $pr, buf => '',
+                       log => "$dir/$name.log", held => [] }, $class;
+    my $l = $self->line(10);
+    Test::More::BAIL_OUT("dbd_loop did not start: " . ($l // 'no output')
+                         . "\n" . (Proxy::slurp($self->{log}) // ''))
+        unless defined $l && $l eq 'ready';
+    return $self;
+}
+
+sub send { my $self = shift; print { $self->{in} } join("\t", @_) . "\n" }
+
+# line(S) - the next output line, or undef after S seconds
+sub line
+{
+    my ($self, $t) = @_;
+    my $deadline = time + $t;
+    while ($self->{buf} !~ /\n/) {
+        my $left = $deadline - time;
+        return undef if $left <= 0;
+        my $rin = '';
+        vec($rin, fileno($self->{out}), 1) = 1;
+        next unless select($rin, undef, undef, $left) > 0;
+        my $n = sysread($self->{out}, $self->{buf}, 65536,
+                        length $self->{buf});
+        return undef unless $n;
+    }
+    $self->{buf} =~ s/^([^\n]*)\n//;
+    return $1;
+}
+
+# next_line(S) - a line held back by answer() first, else a new one
+sub next_line
+{
+    my ($self, $t) = @_;
+    return shift @{ $self->{held} } if @{ $self->{held} };
+    return $self->line($t);
+}
+
+# answer(QID [, S]) - {status, records, rows => [..], ncols, seq_ok,
+# max_rec, ms}; lines of other answers are kept for their turn
+sub answer
+{
+    my ($self, $qid, $t) = @_;
+    my $deadline = time + ($t // 10);
+    my (@rows, @keep);
+    my $a;
+    my @old = @{ $self->{held} };
+    $self->{held} = [];
+    while (1) {
+        my $l = @old ? shift @old : $self->line($deadline - time);
+        last unless defined $l;
+        if ($l =~ /^row $qid (.*)$/) {
+            push @rows, $1;
+        } elsif ($l =~ /^ans $qid (.*)$/) {
+            $a = { map { split /=/, $_, 2 } split ' ', $1 };
+            $a->{rows} = \@rows;
+            last;
+        } elsif ($l =~ /^error /) {
+            Test::More::diag("dbd_loop: $l");
+            push @keep, $l;
+        } else {
+            push @keep, $l;
+        }
+    }
+    $self->{held} = [@keep, @old];
+    return $a;
+}
+
+sub _listing
+{
+    my ($self, $cmd) = @_;
+    $self->send($cmd);
+    my (@l, @keep);
+    while (defined(my $l = $self->line(10))) {
+        last if $l eq 'end';
+        if ($l =~ /^(url|reason|stat) /) { push @l, $l } else { push @keep, $l }
+    }
+    push @{ $self->{held} }, @keep;
+    return @l;
+}
+
+# status() - [{url, state, role, conns, busy, queued, ..., reason}] by index
+sub status
+{
+    my ($self) = @_;
+    my @u;
+    for ($self->_listing('status')) {
+        if (/^url (\d+) (\S+) (.*)$/) {
+            $u[$1] = { url => $2, map { split /=/, $_, 2 } split ' ', $3 };
+        } elsif (/^reason (\d+) (.*)$/) {
+            $u[$1]{reason} = $2;
+        }
+    }
+    return \@u;
+}
+
+sub stats
+{
+    my ($self) = @_;
+    return { map { /^stat (\S+) (\d+)$/ ? ($1, $2) : () }
+             $self->_listing('stats') };
+}
+
+# wait_status(CODE, S) - poll status until CODE->($status) is true
+sub wait_status
+{
+    my ($self, $pred, $t) = @_;
+    my $deadline = time + ($t // 15);
+    my $s;
+    while (1) {
+        $s = $self->status;
+        return $s if $pred->($s);
+        return undef if time > $deadline;
+        sleep 0.1;
+    }
+}
+
+sub quit
+{
+    my ($self) = @_;
+    $self->send('quit');
+    close($self->{in});
+    my $deadline = time + 10;
+    while (time < $deadline) {
+        return $? if waitpid($self->{pid}, POSIX::WNOHANG()) == $self->{pid};
+        sleep 0.05;
+    }
+    kill('KILL', $self->{pid});
+    waitpid($self->{pid}, 0);
+    return -1;
+}
+
+sub log_text { Proxy::slurp($_[0]{log}) // '' }
+
+package main;
+
+sub q_alias
+{
+    my ($l, $qid, @v) = @_;
+    $l->send('q', $qid, 1, 0, @v);
+    return $l->answer($qid);
+}
+
+# ---- servers ------------------------------------------------------------
+
+my $pg = Pg->new;
+$pg->schema;
+$pg->psql("INSERT INTO dbaliases (alias_username, alias_domain, username, "
+          . "domain) VALUES ('alice', 'example.com', 'bob', 'b.example'), "
+          . "('o''brien', 'example.com', 'obrien', 'x.example'), "
+          . "('%', 'example.com', 'percent', 'x.example')", 'sipstage');
+$pg->psql("INSERT INTO address (grp, ip_addr, mask, port) SELECT i % 3, "
+          . "'10.' || (i / 65536) || '.' || ((i / 256) % 256) || '.' || "
+          . "(i % 256), 32, i % 7 FROM generate_series(1, 3000) AS i",
+          'sipstage');
+my $pw = $pg->password;
+
+# ---- one URL --------------------------------------------------------------
+
+my $l = Loop->new(urls => [$pg->url], pool => 2, queue_max => 4,
+                  timeout_ms => 2000);
+my $s = $l->wait_status(sub { ($_[0][0]{state} // '') eq 'up'
+                              && $_[0][0]{conns} eq '2/2' });
+ok($s, 'the pool of 2 connects') or diag(explain($l->status));
+my $port = $pg->port;
+is($s->[0]{url}, "postgres://sip:***\@127.0.0.1:$port/sipstage",
+   'status shows the URL with the password masked');
+is($s->[0]{role}, 'serving', 'the only URL serves');
+
+my $a = q_alias($l, 1, 'alice', 'example.com');
+is($a->{status}, 0, 'alias: OK');
+is_deeply($a->{rows}, ["bob\tb.example"], 'alias: the row');
+is($a->{ncols}, 2, 'alias: two columns');
+is(q_alias($l, 2, "o'brien", 'example.com')->{rows}[0], "obrien\tx.example",
+   'a quote in a value is data');
+is(q_alias($l, 3, '%', 'example.com')->{rows}[0], "percent\tx.example",
+   '% is matched as itself');
+$a = q_alias($l, 4, "'; DROP TABLE dbaliases; --", 'example.com');
+is_deeply([$a->{status}, scalar @{ $a->{rows} }], [0, 0],
+          'SQL in a value: no row, no error');
+$a = q_alias($l, 5, 'bob', 'example.com');
+is_deeply([$a->{status}, scalar @{ $a->{rows} }], [0, 0], 'no alias: no row');
+$a = q_alias($l, 6, '\N', 'example.com');
+is_deeply([$a->{status}, scalar @{ $a->{rows} }], [0, 0],
+          'NULL matches nothing');
+is(q_alias($l, 7, 'alice', 'example.com')->{rows}[0], "bob\tb.example",
+   'the table is still there');
+
+$l->send('q', 10, 2, 0);
+$a = $l->answer(10, 20);
+is($a->{status}, 0, 'address: OK');
+is(scalar @{ $a->{rows} }, 3000, 'address: 3,000 rows');
+is($a->{ncols}, 4, 'address: four columns');
+cmp_ok($a->{records}, '>=', 3, "address: several records ($a->{records})");
+is($a->{seq_ok}, 1, 'address: seq 0, 1, 2 ... without a gap');
+cmp_ok($a->{max_rec}, '<=', 16384, 'no record over MSG_DB_ROWS_MAX');
+cmp_ok($a->{max_rec}, '>', 16384 - 64, 'records are filled');
+my %ip = map { (split /\t/)[1] => 1 } @{ $a->{rows} };
+is(scalar keys %ip, 3000, 'address: 3,000 distinct ip_addr values');
+ok($ip{'10.0.11.184'} && $ip{'10.0.0.1'}, 'address: first and last rows');
+is_deeply([grep { !/^\d\t10\.0\.\d+\.\d+\t32\t\d$/ } @{ $a->{rows} }], [],
+          'address: every row is grp, ip_addr, mask, port');
+
+my $st0 = $l->stats;
+$l->send('q', 20, 99, 0);
+is($l->answer(20)->{status}, 1, 'unknown query number: ERROR');
+$l->send('q', 21, 1, 0, 'alice');
+is($l->answer(21)->{status}, 1, 'one value where two are needed: ERROR');
+$l->send('raw', 22, 2);
+is($l->answer(22)->{status}, 1, 'values cut short: ERROR');
+my $st = $l->stats;
+is($st->{'db:errors'} - $st0->{'db:errors'}, 3, 'db:errors counts them');
+is($st->{'db:queries'} - $st0->{'db:queries'}, 3, 'db:queries too');
+
+my $ran = $l->status->[0]{queries};
+$l->send('q', 23, 1, 2500, 'alice', 'example.com');
+is($l->answer(23)->{status}, 2, 'a query older than timeout_ms: TIMEOUT');
+is($l->status->[0]{queries}, $ran, '... without running it');
+
+# A table lock blocks the SELECTs: 2 run, 4 wait, the 7th finds the
+# queue full. The two running ones time out and cost their connections.
+open(my $lock, '|-', ($> == 0 ? ('runuser', '-u', 'nobody', '--') : ()),
+     (Pg::binary()) . '/psql', '-X', '-q', '-h', $pg->dir . '/sock',
+     '-p', $port, '-U', 'postgres', '-d', 'sipstage')
+    or die "psql: $!";
+$lock->autoflush(1);
+print $lock "BEGIN;\nLOCK TABLE dbaliases IN ACCESS EXCLUSIVE MODE;\n";
+my $held = 0;
+for (1 .. 100) {
+    $held = $pg->psql("SELECT count(*) FROM pg_locks WHERE mode = "
+                      . "'AccessExclusiveLock' AND granted AND relation = "
+                      . "'dbaliases'::regclass", 'sipstage') + 0;
+    last if $held;
+    sleep 0.1;
+}
+ok($held, 'a psql session holds an exclusive lock on dbaliases');
+$st0 = $l->stats;
+my $rec0 = $st0->{'db:reconnects'};
+$l->send('q', 100 + $_, 1, 0, 'alice', 'example.com') for 0 .. 6;
+$a = $l->answer(106);
+is($a->{status}, 3, 'the 7th query with 2 running and 4 waiting: BUSY');
+$s = $l->status->[0];
+is_deeply([$s->{busy}, $s->{queued}], [2, 4],
+          'status: busy=2 queued=4 while the lock is held');
+is($l->stats->{'db:queue_len'}, 4, 'db:queue_len is 4');
+for my $q (100, 101) {
+    $a = $l->answer($q, 10);
+    is($a->{status}, 2, "running query $q: TIMEOUT");
+    cmp_ok($a->{ms}, '>=', 1900, "... not before timeout_ms ($a->{ms} ms)");
+    cmp_ok($a->{ms}, '<', 2000 + 3000, '... within timeout_ms plus slack');
+}
+is($l->answer($_, 10)->{status}, 2, "waiting query $_: TIMEOUT")
+    for 102 .. 105;
+$st = $l->stats;
+is($st->{'db:timeouts'} - $st0->{'db:timeouts'}, 6, 'db:timeouts + 6');
+is($st->{'db:queue_full'} - $st0->{'db:queue_full'}, 1, 'db:queue_full + 1');
+is($st->{'db:queue_len'}, 0, 'db:queue_len back to 0');
+$s = $l->wait_status(sub { $_[0][0]{conns} eq '2/2'
+                           && $_[0][0]{state} eq 'up' });
+ok($s, 'both connections reopened');
+cmp_ok($l->stats->{'db:reconnects'} - $rec0, '>=', 2,
+       'db:reconnects counts them');
+print $lock "COMMIT;\n";
+close($lock);
+is(q_alias($l, 110, 'alice', 'example.com')->{rows}[0], "bob\tb.example",
+   'lock released: served again');
+
+# The server goes away: DOWN at once, not after timeout_ms.
+$pg->stop;
+$s = $l->wait_status(sub { $_[0][0]{state} eq 'down' }, 10);
+ok($s, 'server stopped: status down') or diag(explain($l->status));
+like($s->[0]{reason} // '', qr/^1 \S/, 'status says why');
+$a = q_alias($l, 120, 'alice', 'example.com');
+is($a->{status}, 4, 'every URL down: DOWN');
+cmp_ok($a->{ms}, '<', 1500, "... at once ($a->{ms} ms, timeout_ms 2000)");
+$pg->start;
+$s = $l->wait_status(sub { $_[0][0]{state} eq 'up'
+                           && $_[0][0]{conns} eq '2/2' }, 15);
+ok($s, 'server started: up again without intervention');
+is(q_alias($l, 121, 'alice', 'example.com')->{rows}[0], "bob\tb.example",
+   'served again');
+is($l->quit, 0, 'dbd_loop exits 0');
+my $log = $l->log_text;
+unlike($log, qr/\Q$pw\E/, 'no log line holds the password');
+like($log, qr/127\.0\.0\.1:$port/, 'log lines name the URL');
+
+# ---- two URLs -------------------------------------------------------------
+
+my $pg2 = Pg->new;
+$pg2->schema;
+$pg2->psql("INSERT INTO dbaliases (alias_username, alias_domain, username, "
+           . "domain) VALUES ('alice', 'example.com', 'carol', "
+           . "'second.example')", 'sipstage');
+$pg->stop;
+$l = Loop->new(urls => [$pg->url, $pg2->url], pool => 2, queue_max => 16,
+               timeout_ms => 2000);
+$s = $l->wait_status(sub { ($_[0][0]{state} // '') eq 'down'
+                           && ($_[0][1]{role} // '') eq 'serving' });
+ok($s, 'first URL dead: the second serves') or diag(explain($l->status));
+is(q_alias($l, 200, 'alice', 'example.com')->{rows}[0],
+   "carol\tsecond.example", '... and answers');
+is($l->stats->{'db:failovers'}, 0, 'choosing at start is no failover');
+$pg->start;
+$s = $l->wait_status(sub { $_[0][0]{state} eq 'up'
+                           && $_[0][0]{role} eq 'serving' }, 15);
+ok($s, 'first URL started: it serves again');
+is($s->[1]{role}, 'standby', 'the second stands by');
+is(q_alias($l, 201, 'alice', 'example.com')->{rows}[0], "bob\tb.example",
+   '... and answers');
+is($l->stats->{'db:failovers'}, 1, 'db:failovers 1');
+
+# Under traffic: queries keep being answered across the switch.
+my @qs = map { 300 + $_ } 0 .. 199;
+my %got;
+for my $i (0 .. $#qs) {
+    $l->send('q', $qs[$i], 1, 0, 'alice', 'example.com');
+    $pg->stop('immediate') if $i == 50;
+    my $x = $l->answer($qs[$i], 10);
+    $got{ $x ? ($x->{rows}[0] // "status $x->{status}") : 'none' }++;
+}
+ok($got{"carol\tsecond.example"}, 'primary stopped under traffic: the '
+   . 'replica answers') or diag(explain(\%got));
+is($got{none} // 0, 0, 'every query was answered')
+    or diag(explain(\%got));
+$s = $l->wait_status(sub { $_[0][1]{role} eq 'serving' });
+ok($s, 'the second serves');
+is($l->stats->{'db:failovers'}, 2, 'db:failovers 2');
+is($l->quit, 0, 'dbd_loop exits 0');
+unlike($l->log_text, qr/\Q$pw\E/, 'no log line holds the password');
+
+done_testing();
