@@ -261,6 +261,26 @@ ok($ip{'10.0.11.184'} && $ip{'10.0.0.1'}, 'address: first and last rows');
 is_deeply([grep { !/^\d\t10\.0\.\d+\.\d+\t32\t\d$/ } @{ $a->{rows} }], [],
           'address: every row is grp, ip_addr, mask, port');
 
+# A sipd that does not read: 6 x 3,000 rows do not fit the 256 KiB ring;
+# dbd holds what does not fit (db:backlogged) and sends it once there is
+# room, every answer whole and in order.
+my $bl0 = $l->stats->{'db:backlogged'};
+$l->send('hold');
+$l->send('q', 30 + $_, 2, 0) for 0 .. 5;
+my $bl;
+for (1 .. 100) {
+    $bl = $l->stats->{'db:backlogged'} - $bl0;
+    last if $bl > 0;
+    sleep 0.1;
+}
+cmp_ok($bl, '>=', 1, "ring full: answers held (db:backlogged +$bl)");
+$l->send('release');
+for my $q (30 .. 35) {
+    $a = $l->answer($q, 20);
+    ok($a && $a->{status} == 0 && @{ $a->{rows} } == 3000
+       && $a->{seq_ok} == 1, "held answer $q: whole, 3,000 rows, in order");
+}
+
 my $st0 = $l->stats;
 $l->send('q', 20, 99, 0);
 is($l->answer(20)->{status}, 1, 'unknown query number: ERROR');

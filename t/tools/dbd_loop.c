@@ -21,6 +21,9 @@
  *                                        db_status shows it, then
  *                                        "reason I TEXT" when not up
  *        stats                           "stat db:NAME VALUE" each
+ *        hold / release                  stop / resume reading the
+ *                                        dbd -> sipd ring (a slow sipd:
+ *                                        dbd's backlog fills)
  *        quit
  *
  *      Output, one line each, as things happen:
@@ -76,6 +79,7 @@ static struct t_ans t_track[T_TRACK];
 static char t_in[1 << 16];
 static size_t t_inlen;
 static int t_quit;
+static int t_hold;                      /* not reading answers */
 
 static void t_ring(const char *name, struct ring *dbd_side, int dside,
                    struct ring *our_side, int oside)
@@ -197,6 +201,10 @@ static void t_command(char *line)
         t_status();
     else if (strcmp(f[0], "stats") == 0)
         t_stats();
+    else if (strcmp(f[0], "hold") == 0)
+        t_hold = 1;
+    else if (strcmp(f[0], "release") == 0)
+        t_hold = 0;
     else if (strcmp(f[0], "quit") == 0)
         t_quit = 1;
     else
@@ -301,7 +309,7 @@ static int t_answers(void)
     const struct ring_rec *rec;
     int n = 0;
 
-    while ((rec = ring_pop(&t_acons)) != NULL) {
+    while (!t_hold && (rec = ring_pop(&t_acons)) != NULL) {
         t_record(rec);
         n++;
     }
@@ -355,7 +363,7 @@ int main(int argc, char **argv)
         held = dbd_link_flush_all(&t_d);
         busy += t_answers();
         if (busy || !dbd_link_may_sleep(&t_d)
-            || ring_sleep_prepare(&t_acons) != 0)
+            || (!t_hold && ring_sleep_prepare(&t_acons) != 0))
             wait = 0;
         else
             wait = held ? DBD_RETRY_MS : -1;
