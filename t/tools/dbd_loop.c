@@ -56,7 +56,7 @@
 #include "shm.h"
 
 #define T_RING_BYTES SHM_RING_DNS_BYTES
-#define T_TRACK 4096
+#define T_TRACK 65536
 
 struct t_ans {
     uint64_t qid;
