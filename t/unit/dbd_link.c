@@ -30,7 +30,8 @@ static struct dbd t_d;
 /* t_ring - a formatted ring of size data bytes: both sides; its memory */
 static void *t_ring(size_t size, struct ring *prod, struct ring *cons)
 {
-    void *mem = aligned_alloc(4096, ring_shm_bytes(size));
+    void *mem = aligned_alloc(4096,
+                              (ring_shm_bytes(size) + 4095) / 4096 * 4096);
 
     ring_format(mem, size, "t");
     ring_attach(prod, mem, -1, RING_PRODUCER);
