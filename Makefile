@@ -212,8 +212,8 @@ fuzz:
 
 # make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc]
 #
-# mid execs netd, sipd and dnsd from the directory its own binary is in
-# (/proc/self/exe, mid_spawn.c), so the four daemons stay together in a
+# mid execs netd, sipd, dnsd and dbd from the directory its own binary is in
+# (/proc/self/exe, mid_spawn.c), so the daemons stay together in a
 # private directory, PREFIX/lib/sipstage/bin (Postfix keeps its daemons in
 # libexec the same way: they are not commands), with the transports
 # beside it in PREFIX/lib/sipstage/lib, the layout of build/: the default

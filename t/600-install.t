@@ -50,7 +50,7 @@ sub install
 
 # --- what goes where -----------------------------------------------------
 install();
-for my $d (qw(mid netd sipd dnsd)) {
+for my $d (qw(mid netd sipd dnsd dbd)) {
     ok(-x "$LIB/bin/$d", "daemon $d in PREFIX/lib/sipstage/bin");
 }
 ok(-f "$LIB/lib/proto_$_.so", "transport proto_$_.so in PREFIX/lib/sipstage/lib")
