@@ -75,6 +75,13 @@ like(join(' ', map { "$_=" . ($f->{$_} // '') } qw(busy queued latency_ms
      qr/^busy=\d+ queued=\d+ latency_ms=\d+\.\d queries=\d+ errors=\d+$/,
      'db_status: busy, queued, latency_ms, queries, errors');
 
+# sipctl db status: the same lines.
+my $sc = Proxy::run_cmd([Proxy::repo_root() . '/scripts/sipctl', '-f',
+                         $p->cfg, 'db', 'status'], timeout => 10);
+is($sc->{exit}, 0, 'sipctl db status: exit 0');
+like($sc->{out}, qr/^URL:: \Q$shown\E state=up role=serving conns=3\/3 /m,
+     'sipctl db status: the URL line');
+
 # The same command over JSON-RPC (POST /mi): the relay works there too.
 my $http = HTTP::Tiny->new(timeout => 10);
 my $r = $http->post("http://127.0.0.1:$H/mi", {
@@ -193,6 +200,11 @@ my $q = Proxy->new;
 ok(!(grep { $_->{Type} eq 'dbd' } $q->ps), 'no [db] url: no dbd in ps');
 ($c, $why) = $q->mi('db_status');
 is($c, 404, 'no [db] url: db_status 404');
+$sc = Proxy::run_cmd([Proxy::repo_root() . '/scripts/sipctl', '-f',
+                      $q->cfg, 'db', 'status'], timeout => 10);
+is($sc->{exit}, 1, 'sipctl db status without [db] url: exit 1');
+like($sc->{err}, qr/404 No database: \[db\] url is not set/,
+     '... and says why');
 $q->stop;
 
 done_testing();
