@@ -12,7 +12,9 @@
 #   slack, its connection closed and reopened; server stopped -> DOWN at
 #   once, server started -> served again without intervention; two URLs
 #   with the first dead -> the second serves; the first started again ->
-#   back to the first (db:failovers).
+#   back to the first (db:failovers); a pg_basebackup streaming replica
+#   takes over every lookup when the primary is stopped under traffic,
+#   and the primary serves again once it is back.
 
 use strict;
 use warnings;
@@ -240,5 +242,45 @@ ok($s, 'the second serves');
 is($l->stats->{'db:failovers'}, 2, 'db:failovers 2');
 is($l->quit, 0, 'dbd_loop exits 0');
 unlike($l->log_text, qr/\Q$pw\E/, 'no log line holds the password');
+
+# ---- a streaming replica (pg_basebackup -R) ------------------------------
+
+$pg->start;
+my $rep = Pg->new(replica_of => $pg);
+my $copied = '';
+for (1 .. 100) {
+    $copied = eval { $rep->psql("SELECT username FROM dbaliases WHERE "
+                                . "alias_username = 'alice'", 'sipstage') }
+              // '';
+    last if $copied =~ /bob/;
+    sleep 0.1;
+}
+like($copied, qr/^bob$/m, 'the replica has the primary\'s rows');
+$l = DbdLoop->new(urls => [$pg->url, $rep->url], pool => 2,
+                  queue_max => 64, timeout_ms => 2000);
+$s = $l->wait_status(sub { ($_[0][0]{role} // '') eq 'serving'
+                           && ($_[0][1]{state} // '') eq 'up' });
+ok($s, 'primary serves, the replica is up and stands by')
+    or diag(explain($l->status));
+my %ans;
+for my $i (0 .. 299) {
+    $l->send('q', 400 + $i, 1, 0, 'alice', 'example.com');
+    $pg->stop('immediate') if $i == 100;
+    my $x = $l->answer(400 + $i, 10);
+    $ans{ $x ? ($x->{rows}[0] // "status $x->{status}") : 'none' }++;
+}
+is_deeply(\%ans, { "bob\tb.example" => 300 },
+          'primary stopped under traffic: all 300 lookups answered, from '
+          . 'the replica after the stop') or diag(explain(\%ans));
+$s = $l->status;
+is($s->[1]{role}, 'serving', 'the replica serves');
+cmp_ok($s->[1]{queries}, '>=', 150, "the replica ran the rest "
+       . "($s->[1]{queries})");
+is($l->stats->{'db:failovers'}, 1, 'db:failovers 1');
+$pg->start;
+$s = $l->wait_status(sub { $_[0][0]{role} eq 'serving' }, 15);
+ok($s, 'primary back: it serves again');
+is($l->stats->{'db:failovers'}, 2, 'db:failovers 2');
+is($l->quit, 0, 'dbd_loop exits 0');
 
 done_testing();
