@@ -123,7 +123,7 @@ extern void dbd_query_free(struct dbd_query *e);
 
 /* ---- dbd_link.c ----------------------------------------------------- */
 
-struct dbd_held;                        /* one record kept for a full ring */
+struct dbd_link_held;                   /* a record kept for a full ring */
 
 struct dbd_link {
     int idx;                            /* sipd instance */
@@ -133,8 +133,8 @@ struct dbd_link {
     struct ring out;                    /* dbd -> sipd[idx], producer */
     struct ev_io io;                    /* in.efd */
     struct dbd *d;
-    struct dbd_held *bl_head;           /* records held, oldest first */
-    struct dbd_held *bl_tail;
+    struct dbd_link_held *bl_head;      /* records held, oldest first */
+    struct dbd_link_held *bl_tail;
     size_t bl_bytes;
     size_t bl_n;
 };

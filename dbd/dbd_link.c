@@ -41,8 +41,8 @@
 #include "dbd.h"
 #include "log.h"
 
-struct dbd_held {
-    struct dbd_held *next;
+struct dbd_link_held {
+    struct dbd_link_held *next;
     uint32_t len;
     char data[];
 };
@@ -75,7 +75,7 @@ int dbd_link_decode(const struct ring_rec *rec, struct dbd_in *in)
 /* dbd_link_hold - copy one record into the backlog; 0 or -ENOMEM */
 static int dbd_link_hold(struct dbd_link *l, const void *rec, size_t len)
 {
-    struct dbd_held *h = malloc(sizeof(*h) + len);
+    struct dbd_link_held *h = malloc(sizeof(*h) + len);
 
     if (h == NULL)
         return -ENOMEM;
@@ -216,7 +216,7 @@ void dbd_link_status(struct dbd_link *l, uint64_t qid, int status)
 
 int dbd_link_flush(struct dbd_link *l)
 {
-    struct dbd_held *h;
+    struct dbd_link_held *h;
     void *p;
 
     if (!l->up)
@@ -275,7 +275,7 @@ int dbd_link_setup(struct dbd *d, int idx, const struct ring *in,
 
 void dbd_link_fini(struct dbd_link *l)
 {
-    struct dbd_held *h;
+    struct dbd_link_held *h;
 
     while ((h = l->bl_head) != NULL) {
         l->bl_head = h->next;
