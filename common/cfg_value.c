@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #include "cfg_priv.h"
+#include "addr.h"
 #include "db.h"
 
 /* --- shared helpers ------------------------------------------------- */
@@ -236,6 +237,7 @@ int cfg_value_url(struct cfg_parse *p, const struct cfg_key *k, const char *v,
                   size_t len)
 {
     struct db_url u;
+    struct msg_addr a;
     char why[DB_ERR_TEXT];
     int i;
 
@@ -246,6 +248,12 @@ int cfg_value_url(struct cfg_parse *p, const struct cfg_key *k, const char *v,
     if (db_url_parse(v, len, &u, why, sizeof(why)) < 0)
         return cfg_value_err(p, "%s", why);
     explicit_bzero(u.password, sizeof(u.password));
+    /* libpq and Connector/C resolve a name with a blocking getaddrinfo()
+     * inside their "non-blocking" connect: dbd's one loop would stall on
+     * a slow resolver, so the URL names an address */
+    if (addr_parse(&a, u.host, strlen(u.host), 0) < 0)
+        return cfg_value_err(p, "url host must be an IP address (dbd never "
+                                "waits on a name lookup)");
     cfg_value_copy(cfg_value_elem(p, k, i), k->size, v, len);
     (*cfg_count(p->c, k))++;
     return 0;

@@ -400,31 +400,35 @@ static const struct cfg_t_case cfg_t_cases[] = {
     {"db postgres", L "[db]\nurl = postgres://u:pw@127.0.0.1:5432/s\n"
      "pool = 64\n", 0, NULL,
      {XS(db_url, "postgres://u:pw@127.0.0.1:5432/s"), XI(db_pool, 64)}},
-    {"db postgresql", L "[db]\nurl = postgresql://h/s\n", 0, NULL,
-     {XS(db_url, "postgresql://h/s")}},
-    {"db mysql quoted", L "[db]\nurl = \"mysql://u:p#w d@h/s\"\n", 0, NULL,
-     {XS(db_url, "mysql://u:p#w d@h/s")}},
+    {"db postgresql", L "[db]\nurl = postgresql://127.0.0.1/s\n", 0, NULL,
+     {XS(db_url, "postgresql://127.0.0.1/s")}},
+    {"db mysql quoted", L "[db]\nurl = \"mysql://u:p#w d@[::1]/s\"\n", 0, NULL,
+     {XS(db_url, "mysql://u:p#w d@[::1]/s")}},
     {"db url empty", L "[db]\nurl = \"\"\n", 0, NULL, {XS(db_url, "")}},
     {"db url bad scheme", L "[db]\nurl = http://u:secret@h/s\n", 0,
      "t.cfg:4: [db] url: bad url scheme (postgres://, postgresql:// or "
      "mysql://)", {{0}}},
     {"db url junk is not echoed", L "[db]\nurl = mysql://u:pass word@h/s\n",
      0, "t.cfg:4: [db] url: trailing junk after value", {{0}}},
-    {"db url repeatable", L "[db]\nurl = postgres://a/s\n"
-     "url = mysql://b:3306/s\nqueue_max = 5\ntimeout_ms = 250\n"
+    {"db url repeatable", L "[db]\nurl = postgres://127.0.0.1/s\n"
+     "url = mysql://127.0.0.2:3306/s\nqueue_max = 5\ntimeout_ms = 250\n"
      "cache_ttl = 30\n", 0, NULL,
-     {XS(db_url, "postgres://a/s"), XI(ndb_url, 2), XI(db_queue_max, 5),
+     {XS(db_url, "postgres://127.0.0.1/s"), XI(ndb_url, 2), XI(db_queue_max, 5),
       XI(db_timeout_ms, 250), XI(db_cache_ttl, 30)}},
+    {"db url host name", L "[db]\nurl = postgres://u:secret@db.example/s\n",
+     0, "t.cfg:4: [db] url: url host must be an IP address (dbd never "
+     "waits on a name lookup)", {{0}}},
     {"db url bad port", L "[db]\nurl = postgres://u:secret@h:99999/s\n", 0,
      "t.cfg:4: [db] url: bad url port", {{0}}},
-    {"db url five", L "[db]\nurl = postgres://a/s\nurl = postgres://b/s\n"
-     "url = postgres://c/s\nurl = postgres://d/s\nurl = postgres://e/s\n", 0,
+    {"db url five", L "[db]\nurl = postgres://127.0.0.1/s\n"
+     "url = postgres://127.0.0.2/s\nurl = postgres://127.0.0.3/s\n"
+     "url = postgres://127.0.0.4/s\nurl = postgres://127.0.0.5/s\n", 0,
      "t.cfg:8: [db] url: too many (max 4)", {{0}}},
     {"db timeout_ms 5", L "[db]\ntimeout_ms = 5\n", 0,
      "t.cfg:4: [db] timeout_ms: \"5\" out of range (10..60000)", {{0}}},
     {"db pool 0", L "[db]\npool = 0\n", 0,
      "t.cfg:4: [db] pool: \"0\" out of range (1..64)", {{0}}},
-    {"route", L "[db]\nurl = mysql://h/s\n[route]\nrecord_route = 1\n"
+    {"route", L "[db]\nurl = mysql://127.0.0.1/s\n[route]\nrecord_route = 1\n"
      "db_aliases = 1\n", 0, NULL, {XI(record_route, 1), XI(db_aliases, 1)}},
     {"db_aliases needs url", L "[route]\ndb_aliases = 1\n", 0,
      "t.cfg:0: [route] db_aliases: needs a [db] url", {{0}}},
