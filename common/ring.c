@@ -447,3 +447,9 @@ uint64_t ring_used(const struct ring *r)
 
     return __atomic_load_n(&r->shm->head, __ATOMIC_RELAXED) - rd;
 }
+
+uint64_t ring_fill(const struct ring *r)
+{
+    /* Acquire pairs with ring_release(), like ring_space(). */
+    return r->pend - __atomic_load_n(&r->shm->tail, __ATOMIC_ACQUIRE);
+}

@@ -184,4 +184,19 @@ extern void ring_awake(struct ring *r);
 /* ring_used - bytes published and not yet claimed (either side, racy). */
 extern uint64_t ring_used(const struct ring *r);
 
+/*
+ * ring_fill - producer: bytes the ring holds from this producer's point
+ * of view: reserved (this batch, not yet committed), published, and
+ * popped but not released; ring_reserve() fails when a record does not
+ * fit in size - fill. Exact for our own part, the consumer's release
+ * may be a moment old.
+ */
+extern uint64_t ring_fill(const struct ring *r);
+
+/* ring_size - bytes in the data area (either side) */
+static inline uint64_t ring_size(const struct ring *r)
+{
+    return r->mask + 1;
+}
+
 #endif

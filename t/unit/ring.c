@@ -507,6 +507,9 @@ static void ring_test_batch(void)
     }
     ok(ring_pop(&c) == NULL, "batch: nothing visible before commit");
     is_int((long long)ring_used(&c), 0, "batch: used 0 before commit");
+    is_int((long long)ring_fill(&p), 112 * 3,
+           "batch: the producer's fill counts what it reserved");
+    is_int((long long)ring_size(&p), 8192, "ring_size");
     is_int(ring_commit(&p), 0, "batch: commit (no sleeper, no write)");
     is_int((long long)ring_used(&c), 112 * 3, "batch: used after");
     for (i = 0; i < 3; i++) {
@@ -516,6 +519,10 @@ static void ring_test_batch(void)
     }
     is_int(good, 3, "batch: three records in order");
     is_int((long long)ring_used(&c), 0, "batch: used 0 after pops");
+    is_int((long long)ring_fill(&p), 112 * 3,
+           "batch: popped, not released: still the producer's fill");
+    ring_release(&c);
+    is_int((long long)ring_fill(&p), 0, "batch: fill 0 after release");
     free(mem);
 }
 
