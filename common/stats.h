@@ -110,7 +110,12 @@
     X(TLS_VERIFY_FAILED, "tls", "verify_failed")                   \
     X(TLS_RENEGOTIATIONS, "tls", "renegotiations_refused")         \
     X(TLS_CLOSED_ERROR, "tls", "closed_error")                     \
-    X(SIPD_SIPS_REFUSED, "sipd", "sips_refused")
+    X(SIPD_SIPS_REFUSED, "sipd", "sips_refused")                   \
+    X(NET_OVERLOAD_SHED, "net", "overload_shed")                   \
+    X(NET_RING_FULL_NEW, "net", "ring_full_new_drops")             \
+    X(NET_RING_FULL_DIALOG, "net", "ring_full_dialog_drops")       \
+    X(NET_RING_FULL_REPLY, "net", "ring_full_reply_drops")         \
+    X(NET_INPUT_PAUSES, "net", "input_pauses")
 
 #define STATS_ENUM_(id, g, n) STAT_##id,
 enum stats_id { STATS_LIST(STATS_ENUM_) STAT__N };

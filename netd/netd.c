@@ -16,6 +16,12 @@
  *      The loop only blocks after every outgoing ring said it is empty
  *      (ring_sleep_prepare); under load it never sleeps and makes no
  *      syscall per message beyond the batched recv/send.
+ *
+ *      Overload (netd_flow.c): each turn drains the output rings as
+ *      far as it reads input, stops reading UDP while sipd's output
+ *      waits (for at most 20 ms at a time), and sheds new requests, not
+ *      responses or in-dialog requests, when a sipd ring passes its
+ *      high-water mark (netd_class.c sorts them without a parse).
  * PROTOCOL
  *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
  *      ctl: "ready", "pong" (srv.c).
@@ -73,6 +79,7 @@ static int netd_rings(struct netd *n)
         if ((err = ev_add(&s->ev, &n->wake_io[i], EPOLLIN)) < 0)
             return err;
         n->nrings = i + 1;
+        netd_flow_ring(n, i);
     }
     if (live != n->nsipd && n->nsipd != 0)
         log_notice("sipd instances: %d -> %d", n->nsipd, live);

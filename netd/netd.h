@@ -21,6 +21,9 @@
 
 #define NETD_BATCH 32                   /* datagrams per recvmmsg/sendmmsg */
 #define NETD_RECV_ROUNDS 8              /* batches per socket per turn */
+#define NETD_SEND_ROUNDS 8              /* batches per sipd ring per turn:
+                                         * as many as one socket's input
+                                         * (netd_flow.c) */
 #define NETD_DGRAM_MAX 65535
 #define NETD_TICK_MS 250                /* transport ticks (idle sweeps) */
 #define NETD_PROTO_N 4                  /* MSG_PROTO_* + 1 */
@@ -56,6 +59,10 @@ struct netd {
     struct ev_timer tick;
     int from_ring;                      /* sipd ring of the record being
                                          * sent (netd_send_failed()) */
+    /* overload (netd_flow.c) */
+    int in_paused;                      /* UDP sockets out of epoll */
+    int64_t paused_ms;                  /* when they were taken out */
+    uint32_t shedding;                  /* to_sipd rings above high-water */
     /* TCP connections (netd_conn.c); empty without a tcp listen line */
     struct netd_conn_tab conns;
 };
@@ -66,8 +73,10 @@ struct netd {
  * netd_to_sipd - copy one received message into the ring of the sipd
  *      its Call-ID hashes to. hdr gives proto, sock, conn_id, peer and
  *      framing (flags, hdr_len, body_len); its hash and len are set
- *      here. Published at the next netd_commit(). 0, or -ENOSPC (ring
- *      full: counted net:ring_full_drops, the caller logs).
+ *      here. Published at the next netd_commit(). 0 (also when a UDP
+ *      datagram of new work was shed under overload: counted
+ *      net:overload_shed and logged by netd_flow.c), or -ENOSPC (ring
+ *      full: counted net:ring_full_drops and by class, the caller logs).
  */
 extern int netd_to_sipd(struct netd *n, const struct msg_sip *hdr,
                         const char *data, size_t len);
@@ -92,8 +101,10 @@ extern int netd_send_failed(struct netd *n, int ring, const struct msg_sip *m,
 extern void netd_commit(struct netd *n);
 
 /*
- * netd_send_all - drain a batch from every sipd->netd ring through the
- *      transports' send and flush; returns the records taken.
+ * netd_send_all - drain up to NETD_SEND_ROUNDS batches from every
+ *      sipd->netd ring through the transports' send and flush, then
+ *      pause or resume UDP input (netd_flow_check()); returns the
+ *      records taken.
  */
 extern int netd_send_all(struct netd *n);
 
@@ -113,6 +124,35 @@ extern void netd_sent_by(const struct msg_sip *m, struct msg_addr *to);
 
 /* netd_gauge_add - a gauge counter up (d > 0) or down (d < 0) */
 extern void netd_gauge_add(struct netd *n, enum stats_id id, int d);
+
+/* netd_flow.c: overload (see there) */
+
+/* netd_flow_ring - log ring i's marks once it is attached */
+extern void netd_flow_ring(struct netd *n, int i);
+
+/*
+ * netd_flow_high - 1 when the netd>sipd ring i holds at least half its
+ *      size (the high-water mark): new work for it is shed. Logs, rate
+ *      limited, when a ring passes the mark and when it falls below.
+ */
+extern int netd_flow_high(struct netd *n, int i);
+
+/*
+ * netd_flow_shed - under overload: 1 when the message data/len is new
+ *      work (netd_class.c), counted net:overload_shed, and must be
+ *      dropped; 0 when it is a response or in-dialog and goes on.
+ */
+extern int netd_flow_shed(struct netd *n, const char *data, size_t len);
+
+/* netd_flow_full - a message a full ring dropped: count it by class */
+extern void netd_flow_full(struct netd *n, const char *data, size_t len);
+
+/*
+ * netd_flow_check - after the output drain: pause UDP input while a
+ *      sipd->netd ring is backed up, resume it when they drained or
+ *      after NETD_PAUSE_MS.
+ */
+extern void netd_flow_check(struct netd *n);
 
 /* netd_addr.c */
 extern void netd_addr_from_sa(struct msg_addr *a,

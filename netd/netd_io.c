@@ -16,10 +16,17 @@
  *      once per batch by netd_commit() (one eventfd write at most per
  *      ring and batch, none while sipd is busy).
  *
- *      Out: netd_send_all() pops a batch from each sipd->netd ring and
- *      hands every MSG_T_SIP_OUT record to the transport of the listen
- *      socket it names; records stay in ring memory (no copy) until
- *      every loaded transport flushed, then the batch is released.
+ *      Under overload (netd_flow.c) a UDP datagram that is new work is
+ *      shed instead (net:overload_shed) when its ring is past its
+ *      high-water mark; what a full ring drops
+ *      is counted by class as well.
+ *
+ *      Out: netd_send_all() pops up to NETD_SEND_ROUNDS batches from
+ *      each sipd->netd ring and hands every MSG_T_SIP_OUT record to the
+ *      transport of the listen socket it names; records stay in ring
+ *      memory (no copy) until every loaded transport flushed, then each
+ *      batch is released. Then netd_flow_check() pauses or resumes UDP
+ *      input by how much output is still waiting.
  *
  *      netd_sent_by() reads the top Via of a response for the TCP
  *      transport, when the response's connection is gone (RFC 3261
@@ -34,8 +41,9 @@
  *      netd -> sipd[i]: MSG_T_SIP_IN, also with MSG_F_SEND_FAILED;
  *      sipd[i] -> netd: MSG_T_SIP_OUT.
  * DIAGNOSTICS
- *      A full ring is counted (net:ring_full_drops); the caller logs,
- *      naming the socket or connection. A record for a socket whose
+ *      A full ring is counted (net:ring_full_drops, and by class); the
+ *      caller logs, naming the socket or connection. Shedding is counted
+ *      and logged by netd_flow.c. A record for a socket whose
  *      transport is not loaded, or malformed, is counted and dropped.
  */
 #include <arpa/inet.h>
@@ -97,14 +105,20 @@ static int netd_pick(const struct netd *n, uint32_t h)
 int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,
                  size_t len)
 {
-    uint32_t h = netd_hash_callid(data, len);
-    int i = netd_pick(n, h);
+    int udp = hdr->proto == MSG_PROTO_UDP;
     struct msg_sip *m;
+    uint32_t h;
+    int i;
 
+    h = netd_hash_callid(data, len);
+    i = netd_pick(n, h);
+    if (udp && netd_flow_high(n, i) && netd_flow_shed(n, data, len))
+        return 0;
     m = ring_reserve(&n->to_sipd[i], MSG_T_SIP_IN,
                      (uint32_t)(sizeof(*m) + len));
     if (m == NULL) {
         stats_inc(n->st, STAT_NET_RING_FULL);
+        netd_flow_full(n, data, len);
         return -ENOSPC;
     }
     *m = *hdr;
@@ -205,11 +219,17 @@ static int netd_send_ring(struct netd *n, struct ring *r)
 
 int netd_send_all(struct netd *n)
 {
-    int i, total = 0;
+    int i, k, got, total = 0;
 
     for (i = 0; i < n->nrings; i++) {
         n->from_ring = i;               /* netd_send_failed() */
-        total += netd_send_ring(n, &n->from_sipd[i]);
+        for (k = 0; k < NETD_SEND_ROUNDS; k++) {
+            got = netd_send_ring(n, &n->from_sipd[i]);
+            total += got;
+            if (got < NETD_BATCH)
+                break;
+        }
     }
+    netd_flow_check(n);
     return total;
 }

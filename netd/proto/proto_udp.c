@@ -12,6 +12,9 @@
  *      sendmmsg, consecutive records for the same socket in one call;
  *      netd releases them after flush.
  *
+ *      Overload (netd/netd_flow.c): netd takes the sockets out of epoll
+ *      while sipd's output waits (then only EPOLLERR is handled here).
+ *
  *      Datagrams shorter than [net] udp_min_size are dropped (counted).
  *      Loaded by netd only when a listen line is udp (netd_proto.h).
  *
@@ -253,6 +256,8 @@ static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
     (void)ev;
     if (e & EPOLLERR)
         proto_udp_errqueue(sk->netd, sk);
+    if (sk->netd->in_paused)
+        return;                         /* only EPOLLERR: input paused */
     for (r = 0; r < NETD_RECV_ROUNDS; r++) {
         memset(mm, 0, sizeof(mm));
         for (i = 0; i < NETD_BATCH; i++) {
