@@ -21,7 +21,8 @@
  *      far as it reads input, stops reading UDP while sipd's output
  *      waits (for at most 20 ms at a time), and sheds new requests, not
  *      responses or in-dialog requests, when a sipd ring passes its
- *      high-water mark (netd_class.c sorts them without a parse).
+ *      high-water mark or a socket overflowed (netd_class.c sorts them
+ *      without a parse).
  * PROTOCOL
  *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
  *      ctl: "ready", "pong" (srv.c).

@@ -36,6 +36,9 @@ struct netd_sock {
     int fd;
     int idx;                            /* cfg listen index */
     int proto;
+    int shed;                           /* UDP: the kernel dropped on it
+                                         * and it was not drained since:
+                                         * new work is shed (netd_flow.c) */
     struct ev_io io;
     struct netd *netd;
 };

@@ -35,15 +35,21 @@
  *      window, and pausing them would cost an epoll_ctl per connection.
  *
  *      2. New work shed first. For every UDP datagram, before it is
- *      copied into its netd>sipd ring (netd_to_sipd()): when that ring
- *      is at or above its high-water mark, half its size
- *      (netd_flow_high()), the datagram is classified without a parse
- *      (netd_class.c) and new work (a request without a To tag that is
- *      not ACK, BYE, CANCEL, PRACK, UPDATE or INFO; garbage) is dropped
- *      and counted (net:overload_shed). Responses and in-dialog requests
- *      go on into the ring until it is really full. A full ring drops
- *      whatever comes, as before (net:ring_full_drops), now also counted
- *      by class (net:ring_full_new_drops, net:ring_full_dialog_drops,
+ *      copied into its netd>sipd ring (netd_to_sipd()):
+ *
+ *        - when that ring is at or above its high-water mark, half its
+ *          size (netd_flow_high()), or
+ *        - when the datagram's socket overflowed (the kernel reported
+ *          drops on it: netd itself is behind) and has not been read
+ *          empty since (struct netd_sock.shed, proto_udp.c),
+ *
+ *      the datagram is classified without a parse (netd_class.c) and
+ *      new work (a request without a To tag that is not ACK, BYE,
+ *      CANCEL, PRACK, UPDATE or INFO; garbage) is dropped and counted
+ *      (net:overload_shed). Responses and in-dialog requests go on into
+ *      the ring until it is really full. A full ring drops whatever
+ *      comes, as before (net:ring_full_drops), now also counted by class
+ *      (net:ring_full_new_drops, net:ring_full_dialog_drops,
  *      net:ring_full_reply_drops).
  *
  *      Why half: the upper half of the ring (2 MiB, about 3,000 typical
@@ -54,6 +60,16 @@
  *      been behind for longer than a scheduler hiccup, never at normal
  *      load. A higher mark would leave too little room for what finishes
  *      calls; a lower one would shed at every hiccup of a busy machine.
+ *
+ *      Why the socket: sipd's dispatcher empties the netd>sipd ring into
+ *      its workers' queues at once, so that ring only fills when sipd is
+ *      stopped, hung or starved of CPU. When netd is the bottleneck (it
+ *      is, at saturation: docs/PERFORMANCE.md) the ring stays near empty
+ *      and the overflow happens in the kernel, blind to classes; reading
+ *      on and shedding new work there is cheaper (a shed datagram costs
+ *      its recvmmsg share and the classification, no Call-ID hash, no
+ *      copy, no sipd work, no send, and its answers never come) and
+ *      leaves the socket buffer to the calls already admitted.
  *
  *      Why silent: a shed UDP request gets no answer. Its sender
  *      retransmits it (RFC 3261 17.1.1.2, 17.1.2.2: after 500 ms, 1 s,

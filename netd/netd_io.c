@@ -18,7 +18,7 @@
  *
  *      Under overload (netd_flow.c) a UDP datagram that is new work is
  *      shed instead (net:overload_shed) when its ring is past its
- *      high-water mark; what a full ring drops
+ *      high-water mark or its socket overflowed; what a full ring drops
  *      is counted by class as well.
  *
  *      Out: netd_send_all() pops up to NETD_SEND_ROUNDS batches from
@@ -110,6 +110,9 @@ int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,
     uint32_t h;
     int i;
 
+    /* netd is behind on this socket: shed before the Call-ID scan */
+    if (udp && n->socks[hdr->sock].shed && netd_flow_shed(n, data, len))
+        return 0;
     h = netd_hash_callid(data, len);
     i = netd_pick(n, h);
     if (udp && netd_flow_high(n, i) && netd_flow_shed(n, data, len))

@@ -13,7 +13,11 @@
  *      netd releases them after flush.
  *
  *      Overload (netd/netd_flow.c): netd takes the sockets out of epoll
- *      while sipd's output waits (then only EPOLLERR is handled here).
+ *      while sipd's output waits (then only EPOLLERR is handled here),
+ *      and a socket on which the kernel dropped datagrams sheds new
+ *      requests (netd_to_sipd()) until it has been read empty: netd is
+ *      behind, and reading on while dropping new work is cheaper than
+ *      letting the kernel drop blind.
  *
  *      Datagrams shorter than [net] udp_min_size are dropped (counted).
  *      Loaded by netd only when a listen line is udp (netd_proto.h).
@@ -125,10 +129,12 @@ static void proto_udp_kernel_drops(struct netd *n, struct netd_sock *sk,
             stats_add(n->st, STAT_NET_UDP_KERNEL_DROPS,
                       (uint64_t)(uint32_t)(total - *last));
             log_warn_rl("udp %d: the kernel dropped %u datagrams "
-                        "(receive buffer full; %u in all): raise "
+                        "(receive buffer full; %u in all): shedding new "
+                        "requests until it is read empty; raise "
                         "udp_maxbuffer, or see what stalls", sk->idx,
                         total - *last, total);
             *last = total;
+            sk->shed = 1;               /* netd is behind (netd_flow.c) */
         }
         return;
     }
@@ -276,15 +282,19 @@ static void proto_udp_on_read(struct ev *ev, struct ev_io *io, uint32_t e)
             continue;
         }
         if (cnt < 0) {
-            if (errno != EAGAIN && errno != EINTR)
+            if (errno == EAGAIN)
+                sk->shed = 0;           /* read empty */
+            else if (errno != EINTR)
                 log_warn_rl("udp %d: recvmmsg: %s", sk->idx,
                             strerror(errno));
             return;
         }
         proto_udp_kernel_drops(sk->netd, sk, mm, cnt);
         proto_udp_batch(sk->netd, sk, mm, cnt);
-        if (cnt < NETD_BATCH)
+        if (cnt < NETD_BATCH) {
+            sk->shed = 0;               /* read empty */
             return;
+        }
     }
 }
 
