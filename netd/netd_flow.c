@@ -146,11 +146,11 @@ int netd_flow_high(struct netd *n, int i)
     }
     if (n->shedding & bit) {
         n->shedding &= ~bit;
-        log_info_rl("%s %u%% full: below high-water again: new requests "
-                    "taken (net:overload_shed %llu)", r->shm->name,
-                    netd_flow_pct(fill, r),
-                    (unsigned long long)(n->st != NULL
-                            ? n->st->v[STAT_NET_OVERLOAD_SHED] : 0));
+        log_notice_rl("%s %u%% full: below high-water again: new requests "
+                      "taken (net:overload_shed %llu)", r->shm->name,
+                      netd_flow_pct(fill, r),
+                      (unsigned long long)(n->st != NULL
+                              ? n->st->v[STAT_NET_OVERLOAD_SHED] : 0));
     }
     return 0;
 }
