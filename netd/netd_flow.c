@@ -94,10 +94,11 @@
  *      Rate-limited warnings when a ring passes its high-water mark (its
  *      name and how full it is) and when UDP input pauses (the output
  *      ring and how full it is); a rate-limited notice when a ring falls
- *      below the mark again. An epoll_ctl that fails is warned; the
- *      socket then stays as it was (read, or not until the next try).
+ *      below the mark again. An epoll_ctl that fails is warned; a socket
+ *      that cannot be paused is read on (proto_udp.c returns at once
+ *      while paused, so the loop spins for the pause's 20 ms), one that
+ *      cannot be resumed is tried again at every turn.
  */
-#include <errno.h>
 #include <string.h>
 
 #include "log.h"
@@ -174,20 +175,26 @@ void netd_flow_full(struct netd *n, const char *data, size_t len)
     stats_inc(n->st, ids[netd_class_of(data, len)]);
 }
 
-/* netd_flow_input - UDP sockets in (on) or out of (!on) epoll */
+/*
+ * netd_flow_input - UDP sockets in (on) or out of (!on) epoll. A socket
+ *      that could not be put back keeps netd "paused", so the next
+ *      check tries again: input must never stay off.
+ */
 static void netd_flow_input(struct netd *n, int on)
 {
-    int i, err;
+    int i, err, failed = 0;
 
     for (i = 0; i < n->nsocks; i++) {
         struct netd_sock *sk = &n->socks[i];
 
         if (sk->proto != CFG_PROTO_UDP || sk->io.fn == NULL)
             continue;
-        if ((err = ev_mod(&n->srv->ev, &sk->io, on ? EPOLLIN : 0)) < 0)
+        if ((err = ev_mod(&n->srv->ev, &sk->io, on ? EPOLLIN : 0)) < 0) {
             log_warn_rl("udp %d: epoll: %s", i, strerror(-err));
+            failed = 1;
+        }
     }
-    n->in_paused = !on;
+    n->in_paused = !on || failed;
     if (!on)
         n->paused_ms = ev_now_ms();
 }
