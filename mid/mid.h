@@ -78,9 +78,25 @@ struct mid_mi_reply {
                                          * request id (mid_relay.c) */
 };
 
+#define MID_RELAY_SUMS 4                /* NAME:: N lines summed */
+
+struct mid_relay_sum {
+    char name[32];
+    long long sum;
+};
+
 struct mid_relay {
     uint32_t id;                        /* 0: slot free */
     int stage;                          /* STAGE_* that answers */
+    int multi;                          /* every running instance does
+                                         * (sipd): want, got, iseq, sums */
+    uint32_t want;                      /* instances asked (bits) */
+    uint32_t got;                       /* instances that ended */
+    unsigned iseq[CFG_MAX_SIPD];        /* next chunk of each */
+    int code;                           /* first non-200 of an instance */
+    char why[128];                      /* its reason, "sipd/1: ..." */
+    struct mid_relay_sum sums[MID_RELAY_SUMS];
+    int nsums;
     char cmd[32];                       /* what to ask it */
     int sent;                           /* asked (it was ready) */
     int64_t deadline;                   /* ms: answer by then */
@@ -198,6 +214,8 @@ extern void mid_fifo_reply_send(struct mid *m, const char *name,
 /* mid_relay.c */
 extern void mid_relay_ask(struct mid *m, int stage, const char *cmd,
                           struct mid_mi_reply *r);
+extern void mid_relay_ask_all(struct mid *m, int stage, const char *cmd,
+                              struct mid_mi_reply *r);
 typedef void mid_reply_fn(struct mid *m, const char *to,
                           struct mid_mi_reply *r);
 extern void mid_relay_bind(struct mid *m, uint32_t id, const char *reply,

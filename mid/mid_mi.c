@@ -7,8 +7,12 @@
  *    (mid_fifo.c) frames and delivers it. Commands about a stage's own
  *    state (dns_cache_dump, dns_blacklist_dump, dns_blacklist_flush;
  *    db_status) are asked of that stage and answered when it replies
- *    (mid_relay.c). Commands that are part of the contract but not
- *    built yet answer 501 and say so; none pretends.
+ *    (mid_relay.c); db_cache_flush and address_reload are asked of
+ *    every running sipd instance and answered with each one's count
+ *    and the total. Those two answer 409 when the config has no use
+ *    for them ([db] url, [route] db_aliases, db_allow). Commands that
+ *    are part of the contract but not built yet answer 501 and say so;
+ *    none pretends.
  * PROTOCOL
  *    See README.md "Management interface" for every command's reply.
  * DIAGNOSTICS
@@ -424,8 +428,46 @@ static void mid_mi_db_status(struct mid *m, char **a, int n,
     mid_relay_ask(m, STAGE_DBD, "db_status", r);
 }
 
+/*
+ * mid_mi_db_cache_flush - every sipd empties its alias cache:
+ *    "sipd/I:: Flushed=N" per instance and "Flushed:: TOTAL"
+ */
+static void mid_mi_db_cache_flush(struct mid *m, char **a, int n,
+                                  struct mid_mi_reply *r)
+{
+    (void)a;
+    (void)n;
+    if (m->cfg.ndb_url == 0 || !m->cfg.db_aliases) {
+        mid_reply_status(r, 409, "%s: no alias cache to flush",
+                         m->cfg.ndb_url == 0 ? "no [db] url"
+                                             : "[route] db_aliases is off");
+        return;
+    }
+    mid_relay_ask_all(m, STAGE_SIPD, "db_cache_flush", r);
+}
+
+/*
+ * mid_mi_address_reload - every sipd reads table address again:
+ *    "sipd/I:: Rows=N" per instance and "Rows:: TOTAL"
+ */
+static void mid_mi_address_reload(struct mid *m, char **a, int n,
+                                  struct mid_mi_reply *r)
+{
+    (void)a;
+    (void)n;
+    if (m->cfg.ndb_url == 0 || !m->cfg.db_allow) {
+        mid_reply_status(r, 409, "%s: no address table to reload",
+                         m->cfg.ndb_url == 0 ? "no [db] url"
+                                             : "[route] db_allow is off");
+        return;
+    }
+    mid_relay_ask_all(m, STAGE_SIPD, "address_reload", r);
+}
+
 static const struct mid_mi_cmd mid_mi_cmds[] = {
+    {"address_reload", mid_mi_address_reload, 0, 0},
     {"arg", mid_mi_arg, 0, 0},
+    {"db_cache_flush", mid_mi_db_cache_flush, 0, 0},
     {"db_status", mid_mi_db_status, 0, 0},
     {"debug", mid_mi_debug, 0, 1},
     {"dns_blacklist_dump", mid_mi_dns_blacklist_dump, 0, 0},

@@ -3,19 +3,23 @@
  *    sipd - the SIP stage: parse, route, rewrite
  * DESCRIPTION
  *    sipd/N consumes netd->sipd.N and dnsd->sipd.N and produces
- *    sipd.N->netd and sipd.N->dnsd. The main thread is the dispatcher
- *    (sipd_disp.c), [core] children workers do the SIP work
- *    (sipd_worker.c), a timer thread ticks (sipd_timer.c). See sipd.h
- *    for the threads and their queues.
+ *    sipd.N->netd and sipd.N->dnsd; with a [db] url also sipd.N->dbd
+ *    (workers and dispatcher) and dbd->sipd.N (dispatcher). The main
+ *    thread is the dispatcher (sipd_disp.c), [core] children workers do
+ *    the SIP work (sipd_worker.c), a timer thread ticks (sipd_timer.c).
+ *    See sipd.h for the threads and their queues.
  *
  *    A sipd that dies is restarted by mid; the records netd pushed
  *    meanwhile wait in netd->sipd.N. The record being processed when it
  *    died was already claimed (ring.h, at-most-once), so it is not seen
- *    again. Parked DNS lookups die with the process: their requests are
- *    retransmitted by the UAC and take the path again.
+ *    again. Parked DNS and DB lookups die with the process: their
+ *    requests are retransmitted by the UAC and take the path again; the
+ *    alias cache and the address table are rebuilt by the new process.
  * PROTOCOL
  *    netd -> sipd: MSG_T_SIP_IN; sipd -> netd: MSG_T_SIP_OUT;
- *    sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER.
+ *    sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER;
+ *    sipd -> dbd: MSG_T_DB_QUERY; dbd -> sipd: MSG_T_DB_ROWS;
+ *    ctl: "db_cache_flush ID", "address_reload ID" (sipd_mi.c).
  * DIAGNOSTICS
  *    Fatal at start: rings, threads. Everything the network sends is
  *    counted and answered or dropped, never fatal.
@@ -24,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <urcu/urcu-memb.h>
 
 #include "log.h"
 #include "sipd.h"
@@ -47,6 +53,26 @@ static void sipd_on_tick(struct ev *ev, struct ev_io *io, uint32_t e)
         sipd_disp_tick(io->arg);
 }
 
+/* sipd_rings_db - sipd.i>dbd and dbd>sipd.i, only with a [db] url */
+static int sipd_rings_db(struct sipd *d)
+{
+    struct srv *s = d->srv;
+    int i = s->instance, err;
+
+    if (s->cfg.ndb_url == 0)
+        return 0;
+    if ((err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_DBD_SIPD),
+                               RING_CONSUMER, &d->from_dbd)) < 0
+        || (err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_SIPD_DBD),
+                                  RING_PRODUCER, &d->to_dbd)) < 0)
+        return err;
+    d->dbd_io = (struct ev_io){d->from_dbd.efd, sipd_on_wake, &d->from_dbd};
+    if ((err = ev_add(&s->ev, &d->dbd_io, EPOLLIN)) < 0)
+        return err;
+    d->has_db = 1;
+    return 0;
+}
+
 static int sipd_rings(struct sipd *d)
 {
     struct srv *s = d->srv;
@@ -67,9 +93,10 @@ static int sipd_rings(struct sipd *d)
                                 &d->from_netd};
     d->dnsd_io = (struct ev_io){d->from_dnsd.efd, sipd_on_wake,
                                 &d->from_dnsd};
-    if ((err = ev_add(&s->ev, &d->netd_io, EPOLLIN)) < 0)
+    if ((err = ev_add(&s->ev, &d->netd_io, EPOLLIN)) < 0
+        || (err = ev_add(&s->ev, &d->dnsd_io, EPOLLIN)) < 0)
         return err;
-    return ev_add(&s->ev, &d->dnsd_io, EPOLLIN);
+    return sipd_rings_db(d);
 }
 
 static int sipd_init(struct srv *s)
@@ -83,10 +110,18 @@ static int sipd_init(struct srv *s)
     d->st = shm_stats(&s->shm, s->proc, SHM_TH_MAIN);
     pthread_mutex_init(&d->net_lock, NULL);
     pthread_mutex_init(&d->dns_lock, NULL);
+    pthread_mutex_init(&d->db_lock, NULL);
+    urcu_memb_register_thread();        /* the dispatcher uses RCU too */
     if ((err = sipd_rings(d)) < 0) {
         log_error("sipd/%d: rings: %s", s->instance, strerror(-err));
         return err;
     }
+    if (d->has_db && s->cfg.db_aliases && s->cfg.db_cache_ttl > 0
+        && (d->cache = sipd_cache_new(s->cfg.db_cache_ttl,
+                                      SIPD_CACHE_MAX)) == NULL)
+        return -ENOMEM;
+    stats_set(d->st, STAT_DB_CACHE_ENTRIES, 0);
+    stats_set(d->st, STAT_DB_ALLOW_ROWS, 0);
     d->workers = calloc((size_t)d->children, sizeof(*d->workers));
     if (d->workers == NULL)
         return -ENOMEM;
@@ -96,7 +131,11 @@ static int sipd_init(struct srv *s)
     if ((err = sipd_timer_start(d)) < 0)
         return err;
     d->tick_io = (struct ev_io){d->tick_fd, sipd_on_tick, d};
-    return ev_add(&s->ev, &d->tick_io, EPOLLIN);
+    if ((err = ev_add(&s->ev, &d->tick_io, EPOLLIN)) < 0)
+        return err;
+    if (d->has_db && s->cfg.db_allow)
+        sipd_allow_load_start(d);       /* the first table, at once */
+    return 0;
 }
 
 static int sipd_work(struct srv *s)
@@ -127,8 +166,16 @@ static void sipd_fini(struct srv *s)
         sipd_worker_wake(&d->workers[i]);
     for (i = 0; i < d->children; i++) {
         pthread_join(d->workers[i].tid, NULL);
-        sipd_dns_fini(&d->workers[i]);
+        sipd_park_fini(&d->workers[i]);
     }
+    /* No reader is left: the table and the cache go, and the gauges
+     * of this instance no longer count (a retired one stays at 0). */
+    sipd_allow_load_fini(d);
+    sipd_cache_free(d->cache);
+    d->cache = NULL;
+    stats_set(d->st, STAT_DB_CACHE_ENTRIES, 0);
+    stats_set(d->st, STAT_DB_ALLOW_ROWS, 0);
+    urcu_memb_unregister_thread();
 }
 
 static const struct srv_ops sipd_ops = {
@@ -137,6 +184,7 @@ static const struct srv_ops sipd_ops = {
     .init = sipd_init,
     .run = sipd_run,
     .fini = sipd_fini,
+    .ctl = sipd_mi_ctl,
 };
 
 int main(int argc, char **argv)

@@ -6,13 +6,21 @@
  * DESCRIPTION
  *    Threads of one sipd process:
  *
- *      dispatcher (main)  pops netd->sipd and dnsd->sipd, copies each
- *                         record into the queue of the worker that owns
- *                         it: hash(Call-ID) % children, or the worker
- *                         that asked the DNS question
- *      worker x children  parse, route, rewrite; push to sipd->netd and
- *                         sipd->dnsd under a process-local mutex
+ *      dispatcher (main)  pops netd->sipd, dnsd->sipd and dbd->sipd,
+ *                         copies each record into the queue of the worker
+ *                         that owns it: hash(Call-ID) % children, or the
+ *                         worker that asked the DNS or DB question; loads
+ *                         the address table ([route] db_allow) and
+ *                         answers the MI (sipd_mi.c)
+ *      worker x children  parse, route, rewrite; push to sipd->netd,
+ *                         sipd->dnsd and sipd->dbd under a process-local
+ *                         mutex each
  *      timer              ticks every SIPD_TICK_MS through the dispatcher
+ *
+ *    Shared between the threads without a lock, through liburcu (the
+ *    urcu-memb flavour; every thread registers): the alias cache
+ *    (sipd_cache.c, an rculfhash) and the address table (sipd_allow.c,
+ *    an RCU-published pointer the dispatcher swaps).
  *
  *    A worker's queue is two in-process SPSC rings (the ring module on
  *    private memory, with its own eventfds): "hi" for replies, DNS
@@ -22,6 +30,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "db.h"
 #include "msg.h"
 #include "ring.h"
 #include "sip_msg.h"
@@ -33,19 +42,38 @@
 #define SIPD_Q_HI_BYTES (1u << 20)
 #define SIPD_Q_LO_BYTES (4u << 20)
 #define SIPD_TICK_MS 100
-#define SIPD_PEND_SLOTS 4096            /* parked DNS lookups per worker */
+#define SIPD_PEND_SLOTS 4096            /* parked lookups per worker */
 #define SIPD_OUT_MAX (MSG_SIP_MAX + 1024)
+#define SIPD_QID_DISP 0xffffu           /* qid >> 48 of the dispatcher's
+                                         * own queries (address table) */
+#define SIPD_DB_SLACK_MS 1000           /* dbd silent past [db] timeout_ms
+                                         * plus this: gone, answer 503 */
 
 struct sipd;
+struct sipd_cache;
+struct sipd_allow;
 
-/* A message waiting for dnsd. Owned by one worker. */
+#define SIPD_PEND_DNS 1                 /* dnsd resolves out.name */
+#define SIPD_PEND_DB 2                  /* dbd looks an alias up */
+
+/*
+ * A message parked while dnsd or dbd answers (sipd_park.c). Owned by one
+ * worker. The query id carries the worker index in its top 16 bits and
+ * the slot in the low ones.
+ */
 struct sipd_pend {
     uint64_t qid;
+    int kind;                           /* SIPD_PEND_* */
+    uint32_t seq;                       /* DB: next answer record */
     int64_t deadline_ms;
-    struct sipd_route_out out;          /* out.buf points at bytes[] */
+    struct sipd_route_out out;          /* DNS: out.buf points at bytes[] */
+    struct sipd_alias alias;            /* DNS: the alias applied, for a
+                                         * request routed again */
     uint32_t in_len;                    /* copy of the received record */
     char *in;                           /* struct msg_sip + data */
-    char bytes[];                       /* the message to send */
+    size_t nbytes;
+    char bytes[];                       /* DNS: the message to send;
+                                         * DB: the key, user NUL host */
 };
 
 struct sipd_worker {
@@ -65,6 +93,27 @@ struct sipd_worker {
     int npend;
     int dirty_net;                      /* pushed, not committed */
     int dirty_dns;
+    int dirty_db;
+    struct sipd_alias alias;            /* the cache's answer, for one
+                                         * sipd_route() */
+};
+
+/* The dispatcher's load of the address table (sipd_allow_load.c). */
+#define SIPD_MI_WAIT 8                  /* MI address_reload waiting */
+
+struct sipd_allow_load {
+    uint64_t qid;                       /* query in flight; 0: none */
+    uint32_t seq;                       /* next record expected */
+    int64_t deadline_ms;                /* of the query in flight */
+    int64_t retry_ms;                   /* never loaded: next try */
+    struct sipd_allow_row *rows;        /* collected so far */
+    int nrows;
+    int cap;
+    int skipped;                        /* rows that did not parse */
+    int loaded;                         /* a table was published */
+    uint64_t qseq;
+    uint32_t mi[SIPD_MI_WAIT];          /* MI requests to answer */
+    int nmi;
 };
 
 struct sipd {
@@ -73,16 +122,25 @@ struct sipd {
     struct sipd_worker *workers;
     struct ring from_netd;              /* dispatcher: consumer */
     struct ring from_dnsd;
+    struct ring from_dbd;               /* [db] url set: has_db */
     struct ring to_netd;                /* workers: producer, under lock */
     struct ring to_dnsd;
+    struct ring to_dbd;                 /* workers and dispatcher */
+    int has_db;
     pthread_mutex_t net_lock;
     pthread_mutex_t dns_lock;
-    struct ev_io netd_io, dnsd_io, tick_io;
+    pthread_mutex_t db_lock;
+    struct ev_io netd_io, dnsd_io, dbd_io, tick_io;
     int tick_fd;
     pthread_t timer_tid;
     volatile int stop;
     struct stats_slot *st;              /* dispatcher's */
     uint64_t dirty[2];                  /* worker queues to commit: lo, hi */
+    unsigned ticks;
+    struct sipd_cache *cache;           /* [db] cache_ttl > 0, else NULL */
+    struct sipd_allow *allow;           /* RCU: rcu_dereference() it */
+    int allow_warned;                   /* "not loaded yet" said once */
+    struct sipd_allow_load load;        /* dispatcher only */
 };
 
 /* sipd_disp.c */
@@ -99,6 +157,9 @@ extern void sipd_send_netd(struct sipd_worker *w,
                            const struct sipd_route_out *out);
 extern int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid,
                           uint32_t hash, const struct sipd_route_out *out);
+extern int sipd_send_dbd(struct sipd *d, uint64_t qid, int query,
+                         int nparams, const struct db_val *params);
+extern void sipd_send_dbd_commit(struct sipd *d);
 extern void sipd_send_commit(struct sipd_worker *w);
 extern void sipd_send_dns_failed(struct sipd_worker *w,
                                  const struct msg_sip *in);
@@ -107,13 +168,78 @@ extern void sipd_send_dns_failed(struct sipd_worker *w,
 extern int sipd_timer_start(struct sipd *d);
 extern void sipd_timer_stop(struct sipd *d);
 
+/* sipd_park.c */
+extern struct sipd_pend *sipd_park_new(struct sipd_worker *w, int kind,
+                                       const struct msg_sip *in,
+                                       size_t nbytes, int wait_ms);
+extern struct sipd_pend *sipd_park_find(struct sipd_worker *w, uint64_t qid,
+                                        int kind);
+extern void sipd_park_free(struct sipd_worker *w, struct sipd_pend *p);
+extern void sipd_park_expire(struct sipd_worker *w);
+extern void sipd_park_fini(struct sipd_worker *w);
+extern int sipd_park_is_reply(const struct msg_sip *in);
+
 /* sipd_dns.c */
 extern void sipd_dns_act(struct sipd_worker *w, const struct msg_sip *in,
                          int v, const struct sipd_route_out *out);
 extern void sipd_dns_answer(struct sipd_worker *w,
                             const struct ring_rec *rec);
-extern void sipd_dns_expire(struct sipd_worker *w);
-extern void sipd_dns_fini(struct sipd_worker *w);
+extern void sipd_dns_expired(struct sipd_worker *w, struct sipd_pend *p);
 extern void sipd_dns_failed(struct sipd_worker *w, const struct msg_sip *in);
+
+/* sipd_db.c */
+extern void sipd_db_env(struct sipd_worker *w);
+extern void sipd_db_lookup(struct sipd_worker *w, const struct msg_sip *in,
+                           const struct sipd_route_out *out);
+extern void sipd_db_answer(struct sipd_worker *w, const struct ring_rec *rec);
+extern void sipd_db_expired(struct sipd_worker *w, struct sipd_pend *p);
+
+/* sipd_cache.c: the alias answers kept ([db] cache_ttl) */
+#define SIPD_CACHE_MAX 65536            /* entries per sipd process */
+
+extern struct sipd_cache *sipd_cache_new(int ttl_s, long max);
+extern int sipd_cache_get(struct sipd_cache *c, struct str user,
+                          struct str host, int64_t now_ms,
+                          struct sipd_alias *a);
+extern int sipd_cache_put(struct sipd_cache *c, struct str user,
+                          struct str host, const struct sipd_alias *a,
+                          int64_t now_ms);
+extern long sipd_cache_flush(struct sipd_cache *c);
+extern long sipd_cache_sweep(struct sipd_cache *c, int64_t now_ms);
+extern long sipd_cache_count(const struct sipd_cache *c);
+extern void sipd_cache_free(struct sipd_cache *c);
+
+/* sipd_allow.c: the address table ([route] db_allow) */
+#define SIPD_ALLOW_MAX (1 << 20)        /* rows one table holds */
+
+struct sipd_allow_row {
+    uint8_t family;                     /* AF_INET or AF_INET6 */
+    uint8_t prefix;                     /* mask: 0..32 or 0..128 */
+    uint16_t port;                      /* host order; 0: any */
+    unsigned char addr[16];             /* network order, host bits 0 */
+};
+
+extern int sipd_allow_parse(const struct db_val *ip, const struct db_val *mask,
+                            const struct db_val *port,
+                            struct sipd_allow_row *row, const char **why);
+extern struct sipd_allow *sipd_allow_build(const struct sipd_allow_row *rows,
+                                           int n);
+extern int sipd_allow_rows(const struct sipd_allow *t);
+extern int sipd_allow_match(const struct sipd_allow *t,
+                            const struct msg_addr *src);
+extern void sipd_allow_retire(struct sipd_allow *t);
+extern void sipd_allow_free(struct sipd_allow *t);
+
+/* sipd_allow_load.c (dispatcher) */
+extern void sipd_allow_load_start(struct sipd *d);
+extern void sipd_allow_load_rows(struct sipd *d, const struct ring_rec *rec);
+extern void sipd_allow_load_tick(struct sipd *d);
+extern void sipd_allow_load_mi(struct sipd *d, uint32_t id);
+extern void sipd_allow_load_fini(struct sipd *d);
+
+/* sipd_mi.c (dispatcher) */
+extern void sipd_mi_ctl(struct srv *s, const char *msg);
+extern void sipd_mi_answer(struct sipd *d, uint32_t id, int code,
+                           const char *reason, const char *name, long value);
 
 #endif

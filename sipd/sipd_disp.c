@@ -2,13 +2,20 @@
  * SUMMARY
  *    sipd_disp - the dispatcher: shared-memory rings to worker queues
  * DESCRIPTION
- *    Runs in sipd's main thread. Each record popped from netd or dnsd is
- *    copied once into the queue of the worker that owns it and the
- *    shared ring space is released at once, so netd can go on while the
- *    workers parse. Ownership keeps order: every message of a Call-ID
- *    goes to worker hash % children, which handles its queue in order;
- *    a DNS answer goes to the worker that asked (its index is in the
- *    query id).
+ *    Runs in sipd's main thread. Each record popped from netd, dnsd or
+ *    dbd is copied once into the queue of the worker that owns it and
+ *    the shared ring space is released at once, so netd can go on while
+ *    the workers parse. Ownership keeps order: every message of a
+ *    Call-ID goes to worker hash % children, which handles its queue in
+ *    order; a DNS or DB answer goes to the worker that asked (its index
+ *    is in the query id). DB answers to the dispatcher's own query (the
+ *    address table, qid >> 48 == SIPD_QID_DISP) are read here
+ *    (sipd_allow_load.c).
+ *
+ *    Ticks: every SIPD_TICK_MS the workers get a tick task (expiry of
+ *    parked lookups) and the address table load looks at its deadline;
+ *    every second the cache loses its expired entries and the
+ *    db:cache_entries gauge is set.
  *
  *    Priority: responses, DNS answers and timer ticks go to the "hi"
  *    queue, new requests to "lo"; a worker empties "hi" first. A reply
@@ -22,8 +29,8 @@
  *    has retransmitted by then, and a request forwarded seconds late
  *    only confuses the next hop.
  * PROTOCOL
- *    In: MSG_T_SIP_IN, MSG_T_DNS_ANSWER. Out (in-process): the same
- *    records, plus SIPD_T_TICK.
+ *    In: MSG_T_SIP_IN, MSG_T_DNS_ANSWER, MSG_T_DB_ROWS. Out (in-process):
+ *    the same records, plus SIPD_T_TICK.
  * DIAGNOSTICS
  *    A full worker queue drops the record (sipd:queue_drops, warning
  *    rate-limited): the worker is that far behind, shedding is better
@@ -96,17 +103,20 @@ static void sipd_disp_sip(struct sipd *d, const struct ring_rec *rec,
                    rec);
 }
 
-static void sipd_disp_dns(struct sipd *d, const struct ring_rec *rec)
+/* sipd_disp_answer - a DNS or DB answer: to the worker that asked */
+static void sipd_disp_answer(struct sipd *d, const struct ring_rec *rec)
 {
     uint64_t qid;
     uint32_t w;
 
     if (rec->len < sizeof(qid))
         return;
-    memcpy(&qid, rec->data, sizeof(qid));
+    memcpy(&qid, rec->data, sizeof(qid));   /* both records start so */
     w = (uint32_t)(qid >> 48);
     if (w < (uint32_t)d->children)
         sipd_disp_copy(d, &d->workers[w], 1, rec);
+    else if (w == SIPD_QID_DISP && rec->type == MSG_T_DB_ROWS)
+        sipd_allow_load_rows(d, rec);
 }
 
 static int sipd_disp_drain(struct sipd *d, struct ring *r)
@@ -119,8 +129,9 @@ static int sipd_disp_drain(struct sipd *d, struct ring *r)
         n++;
         if (rec->type == MSG_T_SIP_IN)
             sipd_disp_sip(d, rec, now);
-        else if (rec->type == MSG_T_DNS_ANSWER)
-            sipd_disp_dns(d, rec);
+        else if (rec->type == MSG_T_DNS_ANSWER
+                 || rec->type == MSG_T_DB_ROWS)
+            sipd_disp_answer(d, rec);
     }
     if (n > 0) {
         sipd_disp_commit(d);
@@ -132,13 +143,15 @@ static int sipd_disp_drain(struct sipd *d, struct ring *r)
 int sipd_disp_pump(struct sipd *d)
 {
     return sipd_disp_drain(d, &d->from_dnsd)
+           + (d->has_db ? sipd_disp_drain(d, &d->from_dbd) : 0)
            + sipd_disp_drain(d, &d->from_netd);
 }
 
 int sipd_disp_may_sleep(struct sipd *d)
 {
     return !ring_sleep_prepare(&d->from_netd)
-           && !ring_sleep_prepare(&d->from_dnsd);
+           && !ring_sleep_prepare(&d->from_dnsd)
+           && !(d->has_db && ring_sleep_prepare(&d->from_dbd));
 }
 
 void sipd_disp_tick(struct sipd *d)
@@ -149,4 +162,10 @@ void sipd_disp_tick(struct sipd *d)
     for (i = 0; i < d->children; i++)
         sipd_disp_copy(d, &d->workers[i], 1, &tick);
     sipd_disp_commit(d);
+    sipd_allow_load_tick(d);
+    if (++d->ticks % (1000 / SIPD_TICK_MS) != 0 || d->cache == NULL)
+        return;
+    sipd_cache_sweep(d->cache, ev_now_ms());
+    stats_set(d->st, STAT_DB_CACHE_ENTRIES,
+              (uint64_t)sipd_cache_count(d->cache));
 }

@@ -2,18 +2,14 @@
  * SUMMARY
  *    sipd_dns - messages parked while dnsd resolves their next hop
  * DESCRIPTION
- *    When routing names a host, the worker keeps the message it built
- *    (and a copy of what it received, to answer with an error if the
- *    name does not resolve), sends a MSG_T_DNS_QUERY to dnsd and goes
- *    on with other work. The query id carries the worker index in its
- *    top 16 bits so the dispatcher hands the answer back to this worker;
- *    the low bits index a fixed table of SIPD_PEND_SLOTS.
- *
- *    Parked entries are malloc'd: they are variable-sized and live for
- *    a network round trip, unlike the per-message path, which allocates
- *    nothing. An entry not answered within dns_clnt_wait_ms() (the
- *    longest dnsd takes to give up, plus a second: dnsd gone) is
- *    answered 503 at the next tick.
+ *    When routing names a host, the worker parks the message it built
+ *    (sipd_park.c, with a copy of what it received, to answer with an
+ *    error if the name does not resolve, and the alias answer it
+ *    applied, to route it again the same way), sends a
+ *    MSG_T_DNS_QUERY to dnsd and goes on with other work. An entry not
+ *    answered within dns_clnt_wait_ms() (the longest dnsd takes to
+ *    give up, plus a second: dnsd gone) is answered 503 at the next
+ *    tick.
  *
  *    Failure replies (requests only; a response that cannot be routed is
  *    dropped): NXDOMAIN 478 "Unresolvable destination", any other
@@ -32,21 +28,6 @@
 #include "log.h"
 #include "sipd.h"
 
-#define SIPD_DNS_SLOT(qid) ((qid) % SIPD_PEND_SLOTS)
-
-static void sipd_dns_free(struct sipd_worker *w, struct sipd_pend *p)
-{
-    w->pend[SIPD_DNS_SLOT(p->qid)] = NULL;
-    w->npend--;
-    free(p->in);
-    free(p);
-}
-
-static int sipd_dns_is_reply(const struct msg_sip *in)
-{
-    return in->len >= 4 && memcmp(in->data, "SIP/", 4) == 0;
-}
-
 /*
  * sipd_dns_fail - answer the parked request with an error, if it is one;
  *    a request netd handed back (MSG_F_SEND_FAILED) gets 503 towards the
@@ -58,7 +39,7 @@ static void sipd_dns_fail(struct sipd_worker *w, const struct msg_sip *in,
     struct sipd_route_out out;
     int v;
 
-    if (sipd_dns_is_reply(in)) {
+    if (sipd_park_is_reply(in)) {
         stats_inc(w->st, STAT_CORE_DROP_REPLIES);
         return;
     }
@@ -104,35 +85,30 @@ static void sipd_dns_park(struct sipd_worker *w, const struct msg_sip *in,
                           const struct sipd_route_out *out)
 {
     const struct cfg *c = w->env.cfg;
-    uint64_t qid = ((uint64_t)w->idx << 48)
-                   | (++w->qseq & 0xffffffffffffull);
-    size_t in_len = sizeof(*in) + in->len;
-    struct sipd_pend *p = NULL;
+    struct sipd_pend *p;
 
-    if (w->pend[SIPD_DNS_SLOT(qid)] != NULL
-        || (p = malloc(sizeof(*p) + out->len)) == NULL
-        || (p->in = malloc(in_len)) == NULL) {
-        free(p);
-        log_warn_rl("worker %d: %d DNS lookups pending: answering 503",
-                    w->idx, w->npend);
+    p = sipd_park_new(w, SIPD_PEND_DNS, in, out->len,
+                      dns_clnt_wait_ms(c->dns_timeout_ms, c->dns_tries));
+    if (p == NULL) {
+        log_warn_rl("worker %d: %d lookups pending: answering 503", w->idx,
+                    w->npend);
         sipd_dns_fail(w, in, 503, "DNS backlog full");
         return;
     }
-    p->qid = qid;
-    p->deadline_ms = ev_now_ms()
-                     + dns_clnt_wait_ms(c->dns_timeout_ms, c->dns_tries);
     p->out = *out;
     memcpy(p->bytes, out->buf, out->len);
     p->out.buf = p->bytes;
     p->out.cap = out->len;
-    memcpy(p->in, in, in_len);
-    p->in_len = (uint32_t)in_len;
-    w->pend[SIPD_DNS_SLOT(qid)] = p;
-    w->npend++;
-    if (sipd_send_dnsd(w, qid, in->hash, out) < 0) {
+    if (out->alias != NULL) {           /* routed again: the same alias */
+        p->alias.state = out->alias->state;
+        p->alias.len = out->alias->len;
+        memcpy(p->alias.uri, out->alias->uri, out->alias->len);
+    }
+    p->out.alias = NULL;
+    if (sipd_send_dnsd(w, p->qid, in->hash, out) < 0) {
         log_warn_rl("sipd->dnsd ring full: %s not resolved", out->name);
         sipd_dns_fail(w, in, 503, "DNS backlog full");
-        sipd_dns_free(w, p);
+        sipd_park_free(w, p);
         return;
     }
     stats_inc(w->st, STAT_SIPD_DNS_PARKED);
@@ -185,6 +161,7 @@ static void sipd_dns_reroute(struct sipd_worker *w, struct sipd_pend *p,
     struct sipd_route_out out;
 
     env.st = NULL;
+    env.alias = p->alias.state != 0 ? &p->alias : NULL;
     env.force_proto = t->proto;
     env.force_family = t->addr.family;
     memset(&out, 0, sizeof(out));
@@ -264,10 +241,8 @@ void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
     const struct msg_dns_answer *a = dns_clnt_answer(rec);
     struct sipd_pend *p;
 
-    if (a == NULL)
-        return;
-    p = w->pend[SIPD_DNS_SLOT(a->qid)];
-    if (p == NULL || p->qid != a->qid)
+    if (a == NULL
+        || (p = sipd_park_find(w, a->qid, SIPD_PEND_DNS)) == NULL)
         return;                         /* expired meanwhile */
     if (((const struct msg_sip *)p->in)->flags & MSG_F_SEND_FAILED)
         sipd_dns_retry(w, p, a);
@@ -279,38 +254,17 @@ void sipd_dns_answer(struct sipd_worker *w, const struct ring_rec *rec)
              && sipd_dns_other(w->env.cfg, p, &a->targets[0]))
         sipd_dns_reroute(w, p, &a->targets[0]);
     else if (a->status == MSG_DNS_OK)   /* resolved, but unreachable */
-        stats_inc(w->st, sipd_dns_is_reply((const struct msg_sip *)p->in)
+        stats_inc(w->st, sipd_park_is_reply((const struct msg_sip *)p->in)
                              ? STAT_CORE_DROP_REPLIES
                              : STAT_CORE_DROP_REQUESTS);
     else
         sipd_dns_status_fail(w, p, a->status);
-    sipd_dns_free(w, p);
+    sipd_park_free(w, p);
 }
 
-void sipd_dns_expire(struct sipd_worker *w)
+/* sipd_dns_expired - p's deadline passed (sipd_park_expire() frees it) */
+void sipd_dns_expired(struct sipd_worker *w, struct sipd_pend *p)
 {
-    int64_t now;
-    int i;
-
-    if (w->npend == 0)
-        return;
-    now = ev_now_ms();
-    for (i = 0; i < SIPD_PEND_SLOTS && w->npend > 0; i++) {
-        struct sipd_pend *p = w->pend[i];
-
-        if (p == NULL || p->deadline_ms > now)
-            continue;
-        stats_inc(w->st, STAT_SIPD_DNS_EXPIRED);
-        sipd_dns_status_fail(w, p, MSG_DNS_TIMEOUT);
-        sipd_dns_free(w, p);
-    }
-}
-
-void sipd_dns_fini(struct sipd_worker *w)
-{
-    int i;
-
-    for (i = 0; i < SIPD_PEND_SLOTS && w->npend > 0; i++)
-        if (w->pend[i] != NULL)
-            sipd_dns_free(w, w->pend[i]);
+    stats_inc(w->st, STAT_SIPD_DNS_EXPIRED);
+    sipd_dns_status_fail(w, p, MSG_DNS_TIMEOUT);
 }

@@ -19,6 +19,8 @@
  *        Call-ID: ...
  *        CSeq: ...
  *        Unsupported: ...    420 only: each Proxy-Require value
+ *        Retry-After: N      sipd_reply_unavailable() only (a 503
+ *                            for a database problem)
  *        Content-Length: 0
  *
  *    Header lines are copied byte for byte (compact names and folds
@@ -239,8 +241,10 @@ static int sipd_reply_dest(const struct cfg *c, const struct msg_sip *in,
 static int sipd_reply_build(const struct sipd_route_env *env,
                             const struct msg_sip *in,
                             const struct sipd_reply_src *s, int status,
-                            const char *reason, struct sipd_route_out *out)
+                            const char *reason, int retry_after,
+                            struct sipd_route_out *out)
 {
+    char num[12];
     struct str_out w = {out->buf, out->cap, 0};
     struct sipd_addr_src fix;
     int i;
@@ -259,6 +263,11 @@ static int sipd_reply_build(const struct sipd_route_env *env,
     if (status == 480 && reason == sipd_hop_no_sips) {  /* RFC 5630 5.3 */
         SIPD_REPLY_LIT(&w, "Warning: 380 sipstage \"SIPS Not Allowed\"\r\n");
         stats_inc(env->st, STAT_SIPD_SIPS_REFUSED);
+    }
+    if (retry_after > 0) {
+        SIPD_REPLY_LIT(&w, "Retry-After: ");
+        sipd_reply_puts(&w, str_utoa(num, sizeof(num), (unsigned)retry_after));
+        SIPD_REPLY_LIT(&w, "\r\n");
     }
     SIPD_REPLY_LIT(&w, "Content-Length: 0\r\n\r\n");
     if (w.full || sipd_reply_dest(env->cfg, in, &s->top, out) < 0) {
@@ -481,16 +490,11 @@ static int sipd_reply_src_raw(const char *data, size_t len,
  * Entry points
  */
 
-/*
- * sipd_reply - a stateless reply to request m, which must be the
- *    request as received (not edited: its top Via is the sender's).
- *    Counts core:err_requests when status >= 300, core:sent_replies
- *    on SIPD_V_SEND, core:drop_requests on SIPD_V_DROP (an ACK, a
- *    reply that does not fit out->cap, a bad socket index).
- */
-int sipd_reply(const struct sipd_route_env *env, struct sip_msg *m,
-               const struct msg_sip *in, int status, const char *reason,
-               struct sipd_route_out *out)
+/* sipd_reply_after - sipd_reply(), with Retry-After when retry_after > 0 */
+static int sipd_reply_after(const struct sipd_route_env *env,
+                            struct sip_msg *m, const struct msg_sip *in,
+                            int status, const char *reason, int retry_after,
+                            struct sipd_route_out *out)
 {
     struct sipd_reply_src s;
 
@@ -502,7 +506,30 @@ int sipd_reply(const struct sipd_route_env *env, struct sip_msg *m,
         stats_inc(env->st, STAT_CORE_DROP_REQUESTS);
         return SIPD_V_DROP;
     }
-    return sipd_reply_build(env, in, &s, status, reason, out);
+    return sipd_reply_build(env, in, &s, status, reason, retry_after, out);
+}
+
+/*
+ * sipd_reply - a stateless reply to request m, which must be the
+ *    request as received (not edited: its top Via is the sender's).
+ *    Counts core:err_requests when status >= 300, core:sent_replies
+ *    on SIPD_V_SEND, core:drop_requests on SIPD_V_DROP (an ACK, a
+ *    reply that does not fit out->cap, a bad socket index).
+ */
+int sipd_reply(const struct sipd_route_env *env, struct sip_msg *m,
+               const struct msg_sip *in, int status, const char *reason,
+               struct sipd_route_out *out)
+{
+    return sipd_reply_after(env, m, in, status, reason, 0, out);
+}
+
+/* sipd_reply_unavailable - 503 with Retry-After (sipd_route.h) */
+int sipd_reply_unavailable(const struct sipd_route_env *env,
+                           struct sip_msg *m, const struct msg_sip *in,
+                           struct sipd_route_out *out)
+{
+    return sipd_reply_after(env, m, in, 503, "Service Unavailable",
+                            SIPD_RETRY_AFTER_S, out);
 }
 
 /*
@@ -523,7 +550,7 @@ int sipd_reply_raw(const struct sipd_route_env *env,
         stats_inc(env->st, STAT_CORE_DROP_REQUESTS);
         return SIPD_V_DROP;
     }
-    return sipd_reply_build(env, in, &s, status, reason, out);
+    return sipd_reply_build(env, in, &s, status, reason, 0, out);
 }
 
 /*

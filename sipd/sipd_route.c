@@ -7,6 +7,9 @@
  *    through the steps of RFC 3261 section 16 that a stateless proxy
  *    performs, in this order:
  *
+ *     0. [route] db_allow: a source (the packet's address and port)
+ *        in no row of the address table 403 Forbidden; no table loaded
+ *        yet 503 with Retry-After (env->allow says which);
  *     1. validation (16.3): syntax 400 (the parser's reason as the
  *        phrase), version 505, CSeq method equal to the method 400,
  *        URI scheme 416 (only sip: and sips: can be routed without a
@@ -22,6 +25,17 @@
  *        port) is removed with the port and ;transport=. Then every
  *        top Route that names us (a listen address, or a [net] alias)
  *        is removed;
+ *    2a. [route] db_aliases (sipd_db.c has the lookup): an initial
+ *        request (no To tag, not ACK) whose Request-URI has a user part
+ *        is looked up as user (as written) @ host (lower-cased). A row
+ *        replaces the whole Request-URI by "sip:USERNAME@DOMAIN", as
+ *        Kamailio's alias_db does (the scheme becomes sip:, the port and
+ *        the URI parameters of the alias go); no row leaves it as it
+ *        is. The answer comes from env->alias (routed again after the
+ *        lookup) or env->alias_get (the cache); without one the router
+ *        stops with SIPD_V_LOOKUP. The branch was computed before, from
+ *        the request as received, so a CANCEL (looked up too) matches
+ *        its INVITE wherever the alias sends them;
  *     3. a Request-URI that names us with no Route left is for this
  *        element as a UAS: OPTIONS without a user part 200, CANCEL
  *        481, anything else 404 (no registrar, no location service);
@@ -292,6 +306,69 @@ static int sipd_route_for_us(const struct cfg *c, const struct sip_msg *m,
     return 404;
 }
 
+/* -------------------------------------------------------------------
+ * Requests: the database's say ([route] db_allow, db_aliases)
+ */
+
+/*
+ * sipd_route_allowed - step 0: SIPD_ALLOW_* for the request's source
+ *    (always YES with db_allow off; no callback: no table yet).
+ */
+static int sipd_route_allowed(const struct sipd_route_env *env,
+                              const struct msg_sip *in)
+{
+    if (!env->cfg->db_allow)
+        return SIPD_ALLOW_YES;
+    if (env->allow == NULL)
+        return SIPD_ALLOW_UNKNOWN;
+    return env->allow(env->arg, &in->peer);
+}
+
+/* sipd_route_alias_wanted - an initial request with a user to look up */
+static int sipd_route_alias_wanted(const struct cfg *c,
+                                   const struct sip_msg *m)
+{
+    return c->db_aliases && m->method_id != SIP_METHOD_ACK
+           && m->to.tag.s == NULL && m->ruri.user.len > 0
+           && (m->ruri.scheme_id == SIP_URI_SIP
+               || m->ruri.scheme_id == SIP_URI_SIPS);
+}
+
+/*
+ * sipd_route_alias - step 2a. Returns 0 to go on (the Request-URI
+ *    replaced or not), a status code with *why, or -1 when the answer
+ *    is not known: out says SIPD_V_LOOKUP with the key.
+ */
+static int sipd_route_alias(const struct sipd_route_env *env,
+                            struct sip_msg *m, struct sipd_route_out *out,
+                            const char **why)
+{
+    const struct sipd_alias *a = env->alias;
+    int r;
+
+    if (!sipd_route_alias_wanted(env->cfg, m))
+        return 0;
+    if (a == NULL) {
+        if (sipd_addr_lower(out->name, sizeof(out->name), m->ruri.host) == 0)
+            return 0;                   /* no host name to look up */
+        if (env->alias_get == NULL
+            || (a = env->alias_get(env->arg, m->ruri.user, out->name))
+                   == NULL) {
+            out->user = m->ruri.user;
+            out->verdict = SIPD_V_LOOKUP;
+            return -1;
+        }
+        out->name[0] = '\0';
+    }
+    out->alias = a;
+    if (a->state != SIPD_ALIAS_SET)
+        return 0;
+    if ((r = sip_msg_set_ruri(m, (struct str){a->uri, a->len})) < 0)
+        return sipd_route_edit_err(m, r, why);
+    stats_inc(env->st, STAT_DB_ALIASED);
+    return 0;
+}
+
 /* sipd_route_hop - sipd_hop_next(), a failed edit made a status */
 static int sipd_route_hop(const struct cfg *c, struct sip_msg *m,
                           const struct msg_sip *in, struct sipd_hop *h,
@@ -519,7 +596,18 @@ static int sipd_route_request(const struct sipd_route_env *env,
     struct sipd_branch b;
     int code;
 
-    stats_inc(env->st, STAT_CORE_RCV_REQUESTS);
+    if (env->alias == NULL)             /* not a second pass */
+        stats_inc(env->st, STAT_CORE_RCV_REQUESTS);
+    switch (sipd_route_allowed(env, in)) {
+    case SIPD_ALLOW_YES:
+        break;
+    case SIPD_ALLOW_NO:
+        stats_inc(env->st, STAT_DB_ALLOW_DENIED);
+        return sipd_reply(env, m, in, 403, "Forbidden", out);
+    default:
+        stats_inc(env->st, STAT_DB_UNAVAILABLE);
+        return sipd_reply_unavailable(env, m, in, out);
+    }
     if ((code = sipd_route_check(env, m, &why)) != 0)
         return sipd_reply(env, m, in, code, why, out);
     /* Before any edit: the branch hashes the request as received. */
@@ -527,12 +615,15 @@ static int sipd_route_request(const struct sipd_route_env *env,
     if (sipd_route_looped(c, m, b.loop))
         return sipd_reply(env, m, in, 482, "Loop Detected", out);
     if ((code = sipd_route_routes(c, m, &why)) == 0
+        && (code = sipd_route_alias(env, m, out, &why)) == 0
         && (code = sipd_route_for_us(c, m, &why)) == 0
         && (code = sipd_route_hop(c, m, in, &h, &why)) == 0
         && (code = sipd_hop_forced(env, in, &h, &why)) == 0) {
         sipd_hop_big(c, m, &h);         /* RFC 3261 18.1.1 */
         code = sipd_route_rewrite(c, m, in, &h, &b, &why);
     }
+    if (code < 0)
+        return SIPD_V_LOOKUP;
     if (code != 0)
         return sipd_route_late(env, m, in, code, why, out);
     return sipd_route_emit(env, m, in, &h, out);

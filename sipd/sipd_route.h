@@ -22,6 +22,42 @@
 #define SIPD_V_DROP 0                   /* nothing leaves; counted */
 #define SIPD_V_SEND 1                   /* out->buf to out->dst */
 #define SIPD_V_RESOLVE 2                /* out->buf ready; resolve name */
+#define SIPD_V_LOOKUP 3                 /* look up out->user@out->name in
+                                         * dbaliases, then route again */
+
+/*
+ * What the alias lookup ([route] db_aliases) decided for one request:
+ * state 0 nothing yet, SIPD_ALIAS_KEEP no row (the Request-URI stays),
+ * SIPD_ALIAS_SET uri[0..len) replaces it.
+ */
+#define SIPD_ALIAS_KEEP 1
+#define SIPD_ALIAS_SET 2
+#define SIPD_ALIAS_URI_MAX 512
+
+struct sipd_alias {
+    int state;                          /* 0, SIPD_ALIAS_KEEP or _SET */
+    size_t len;
+    char uri[SIPD_ALIAS_URI_MAX];       /* "sip:user@domain", no NUL */
+};
+
+/* What the allow-list ([route] db_allow) says of a request's source. */
+#define SIPD_ALLOW_NO 0                 /* in no row: 403 */
+#define SIPD_ALLOW_YES 1
+#define SIPD_ALLOW_UNKNOWN 2            /* no table loaded yet: 503 */
+
+/* Seconds a 503 for a database problem asks the sender to wait. */
+#define SIPD_RETRY_AFTER_S 5
+
+/*
+ * sipd_alias_fn - the answer kept for user@host (host lower-cased,
+ *    NUL-terminated), or NULL when none is known (then the router
+ *    returns SIPD_V_LOOKUP). The answer stays valid until the caller's
+ *    next call; it is the worker's cache (sipd_db.c).
+ * sipd_allow_fn - SIPD_ALLOW_* for source src (address and port).
+ */
+typedef const struct sipd_alias *sipd_alias_fn(void *arg, struct str user,
+                                               const char *host);
+typedef int sipd_allow_fn(void *arg, const struct msg_addr *src);
 
 struct sipd_route_env {
     const struct cfg *cfg;              /* listen[], alias[], record_route */
@@ -33,6 +69,15 @@ struct sipd_route_env {
     int force_family;                   /* AF_INET/AF_INET6: a name target
                                          * leaves over this family (DNS
                                          * gave an address of it); 0: any */
+    const struct sipd_alias *alias;     /* the lookup's answer for this
+                                         * message (routed again after
+                                         * it); NULL: ask alias_get, and
+                                         * SIPD_V_LOOKUP when it does not
+                                         * know */
+    sipd_alias_fn *alias_get;           /* NULL: nothing kept */
+    sipd_allow_fn *allow;               /* [route] db_allow; NULL: no
+                                         * table (503) */
+    void *arg;                          /* of alias_get and allow */
 };
 
 struct sipd_route_out {
@@ -51,6 +96,12 @@ struct sipd_route_out {
                                          * core:fwd_* once written */
     uint32_t hash;                      /* the received msg_sip.hash */
     uint32_t fail;                      /* msg_sip.fail: tries << 8 */
+    const struct sipd_alias *alias;     /* the alias answer applied (a
+                                         * request routed again after
+                                         * DNS needs it); NULL: none */
+    /* SIPD_V_LOOKUP: user (points into the message: valid until it is
+     * parsed again) at host name[] (lower-cased) */
+    struct str user;
     /* SIPD_V_RESOLVE: what to resolve (RFC 3263), then send as above */
     char name[CFG_HOST];
     uint16_t port;                      /* 0 = not given */
@@ -81,6 +132,10 @@ static inline void sipd_route_out_reset(struct sipd_route_out *out)
  *    m is the worker's scratch message (sip_msg_init() done once);
  *    in/data/len the received record. out->buf/out->cap are set by
  *    the caller. Fills *out and returns out->verdict.
+ *    SIPD_V_LOOKUP ([route] db_aliases, an initial request whose
+ *    answer env->alias_get does not know): nothing is sent; the caller
+ *    looks out->user@out->name up and calls sipd_route() again on the
+ *    same record with env->alias set to the answer.
  */
 extern int sipd_route(const struct sipd_route_env *env, struct sip_msg *m,
                       const struct msg_sip *in, const char *data,
@@ -139,5 +194,14 @@ extern int sipd_retry_503(const struct sipd_route_env *env, struct sip_msg *m,
 extern int sipd_reply(const struct sipd_route_env *env, struct sip_msg *m,
                       const struct msg_sip *in, int status,
                       const char *reason, struct sipd_route_out *out);
+
+/*
+ * sipd_reply_unavailable - sipd_reply() of "503 Service Unavailable"
+ *    with "Retry-After: SIPD_RETRY_AFTER_S" (RFC 3261 21.5.4, 20.33):
+ *    the database could not answer. Counted as sipd_reply().
+ */
+extern int sipd_reply_unavailable(const struct sipd_route_env *env,
+                                  struct sip_msg *m, const struct msg_sip *in,
+                                  struct sipd_route_out *out);
 
 #endif

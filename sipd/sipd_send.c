@@ -1,20 +1,22 @@
 /*
  * SUMMARY
- *    sipd_send - the producer side of the shared rings sipd.i>netd and
- *    sipd.i>dnsd
+ *    sipd_send - the producer side of the shared rings sipd.i>netd,
+ *    sipd.i>dnsd and sipd.i>dbd
  * DESCRIPTION
- *    Every worker of this process writes to the same two rings, which
+ *    Every worker of this process writes to the same rings, which
  *    are single-producer: each record is reserved and copied under a
  *    process-local mutex (one memcpy, no syscall), and published once
  *    per batch of work by sipd_send_commit(), so the consumer is woken
  *    at most once per batch, and not at all while it is busy.
  *
- *    Callers: the worker (routed messages, commits) and sipd_dns.c
- *    (queries, and the messages a DNS answer releases).
+ *    Callers: the worker (routed messages, commits), sipd_dns.c and
+ *    sipd_db.c (queries, and the messages an answer releases), and the
+ *    dispatcher (its address table query, committed at once).
  * PROTOCOL
  *    sipd.i -> netd  MSG_T_SIP_OUT    struct msg_sip + the bytes
  *    sipd.i -> dnsd  MSG_T_DNS_QUERY  through dns_clnt_query()
  *    sipd.i -> dnsd  MSG_T_DNS_FAILED struct msg_dns_failed
+ *    sipd.i -> dbd   MSG_T_DB_QUERY   through db_clnt_query()
  * DIAGNOSTICS
  *    A full sipd->netd ring drops the message (ring:out_full_drops,
  *    rate-limited warning). A full sipd->dnsd ring is the caller's to
@@ -22,6 +24,7 @@
  */
 #include <string.h>
 
+#include "db_clnt.h"
 #include "dns_clnt.h"
 #include "log.h"
 #include "sipd.h"
@@ -92,6 +95,33 @@ int sipd_send_dnsd(struct sipd_worker *w, uint64_t qid, uint32_t hash,
 }
 
 /*
+ * sipd_send_dbd - one MSG_T_DB_QUERY record to dbd: query (MSG_DB_Q_*)
+ *    with nparams values, under id qid, stamped now; not committed (a
+ *    worker sets its dirty_db, the dispatcher calls
+ *    sipd_send_dbd_commit()). Returns 0, -ENOSPC when the ring is full,
+ *    -EINVAL for a value over MSG_DB_VAL_MAX.
+ */
+int sipd_send_dbd(struct sipd *d, uint64_t qid, int query, int nparams,
+                  const struct db_val *params)
+{
+    int err;
+
+    pthread_mutex_lock(&d->db_lock);
+    err = db_clnt_query(&d->to_dbd, qid, query, ev_stamp_ms(), nparams,
+                        params);
+    pthread_mutex_unlock(&d->db_lock);
+    return err;
+}
+
+/* sipd_send_dbd_commit - publish what was written to dbd */
+void sipd_send_dbd_commit(struct sipd *d)
+{
+    pthread_mutex_lock(&d->db_lock);
+    ring_commit(&d->to_dbd);
+    pthread_mutex_unlock(&d->db_lock);
+}
+
+/*
  * sipd_send_dns_failed - one MSG_T_DNS_FAILED record to dnsd: the send
  *    of "in" (MSG_F_SEND_FAILED from netd) to in->peer over in->proto
  *    failed, for reason MSG_FAIL_REASON(in->fail). Not committed. A full
@@ -120,8 +150,9 @@ void sipd_send_dns_failed(struct sipd_worker *w, const struct msg_sip *in)
 }
 
 /*
- * sipd_send_commit - publish what this worker's batch wrote to netd
- *    and dnsd: one commit per ring, and only if something was written.
+ * sipd_send_commit - publish what this worker's batch wrote to netd,
+ *    dnsd and dbd: one commit per ring, and only if something was
+ *    written.
  */
 void sipd_send_commit(struct sipd_worker *w)
 {
@@ -138,5 +169,9 @@ void sipd_send_commit(struct sipd_worker *w)
         ring_commit(&d->to_dnsd);
         pthread_mutex_unlock(&d->dns_lock);
         w->dirty_dns = 0;
+    }
+    if (w->dirty_db) {
+        sipd_send_dbd_commit(d);
+        w->dirty_db = 0;
     }
 }

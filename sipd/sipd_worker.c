@@ -16,11 +16,17 @@
  *
  *    A MSG_T_SIP_IN with MSG_F_SEND_FAILED is netd saying a send failed
  *    (msg.h): sipd_dns_failed() tells dnsd and tries the next target.
+ *    A request the router wants an alias for ([route] db_aliases) goes
+ *    to sipd_db_lookup(); DB answers to sipd_db_answer().
+ *
+ *    Each worker is a registered thread of liburcu's urcu-memb flavour
+ *    (the alias cache and the address table are read under RCU).
  * PROTOCOL
  *    In (in-process queue): MSG_T_SIP_IN (also MSG_F_SEND_FAILED),
- *    MSG_T_DNS_ANSWER, SIPD_T_TICK.
+ *    MSG_T_DNS_ANSWER, MSG_T_DB_ROWS, SIPD_T_TICK.
  *    Out: MSG_T_SIP_OUT to netd, MSG_T_DNS_QUERY and MSG_T_DNS_FAILED to
- *    dnsd (sipd_dns.c), written and committed through sipd_send.c.
+ *    dnsd (sipd_dns.c), MSG_T_DB_QUERY to dbd (sipd_db.c), written and
+ *    committed through sipd_send.c.
  * DIAGNOSTICS
  *    Fatal at start: allocation, eventfd, thread creation. A full
  *    sipd->netd ring drops the message (ring:out_full_drops,
@@ -33,6 +39,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <urcu/urcu-memb.h>
+
 #include "log.h"
 #include "sipd.h"
 
@@ -42,6 +50,7 @@ static void sipd_worker_sip(struct sipd_worker *w, const struct ring_rec *rec)
 {
     const struct msg_sip *in = (const struct msg_sip *)rec->data;
     struct sipd_route_out out;
+    int v;
 
     if (rec->len < sizeof(*in) || in->len > rec->len - sizeof(*in))
         return;
@@ -53,8 +62,11 @@ static void sipd_worker_sip(struct sipd_worker *w, const struct ring_rec *rec)
     out.name[0] = 0;
     out.buf = w->out_buf;
     out.cap = SIPD_OUT_MAX;
-    sipd_dns_act(w, in, sipd_route(&w->env, w->msg, in, in->data, in->len,
-                                   &out), &out);
+    v = sipd_route(&w->env, w->msg, in, in->data, in->len, &out);
+    if (v == SIPD_V_LOOKUP)
+        sipd_db_lookup(w, in, &out);
+    else
+        sipd_dns_act(w, in, v, &out);
 }
 
 static void sipd_worker_task(struct sipd_worker *w, const struct ring_rec *r)
@@ -66,8 +78,11 @@ static void sipd_worker_task(struct sipd_worker *w, const struct ring_rec *r)
     case MSG_T_DNS_ANSWER:
         sipd_dns_answer(w, r);
         break;
+    case MSG_T_DB_ROWS:
+        sipd_db_answer(w, r);
+        break;
     case SIPD_T_TICK:
-        sipd_dns_expire(w);
+        sipd_park_expire(w);
         break;
     default:
         break;
@@ -126,6 +141,7 @@ static void *sipd_worker_main(void *arg)
 {
     struct sipd_worker *w = arg;
 
+    urcu_memb_register_thread();
     for (;;) {
         if (sipd_worker_batch(w) > 0)
             continue;
@@ -133,6 +149,7 @@ static void *sipd_worker_main(void *arg)
             break;
         sipd_worker_sleep(w);
     }
+    urcu_memb_unregister_thread();
     return NULL;
 }
 
@@ -170,6 +187,7 @@ int sipd_worker_start(struct sipd *d, int idx)
     w->st = shm_stats(&s->shm, s->proc, SHM_TH_WORKER(idx));
     w->env.cfg = &s->cfg;
     w->env.st = w->st;
+    sipd_db_env(w);
     w->msg = malloc(sizeof(*w->msg));
     w->out_buf = malloc(SIPD_OUT_MAX);
     w->fail_buf = malloc(SIPD_OUT_MAX);
