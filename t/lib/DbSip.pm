@@ -11,6 +11,9 @@ package DbSip;
 #	DbSip::ruri($bytes)                 # the Request-URI of a request
 #	DbSip::response($bytes, 200, 'OK')  # the UAS's answer to it
 #	DbSip::UDP6->new                    # a socket on ::1 (undef: none)
+#	my $recs = DbSip::traffic(port => $p->port, rate => 20, secs => 5,
+#	    alias => [$uac, RURI], plain => [$uac2, RURI], uas => $uas,
+#	    at => [[1, sub { ... }]]);      # a steady load while CODE runs
 #	DbSip::lit($text)                   # an SQL expression for psql
 # DESCRIPTION
 #	t/720 to t/750 send requests through a proxy with [route]
@@ -110,6 +113,88 @@ sub lit
 }
 
 1;
+
+# callid(BYTES) - the Call-ID of a message, or ''
+sub callid
+{
+    my ($b) = @_;
+    return defined $b && $b =~ /\r\n(?:Call-ID|i)\s*:\s*(\S+)\r\n/i ? $1 : '';
+}
+
+# traffic(%o) - requests at a steady rate through the proxy while things
+# happen to it; returns [records] once every request has an outcome or
+# `settle` seconds passed after the last send. o:
+#   port    the proxy's port
+#   alias   [UAC, RURI]  an INVITE per tick (looked up); its record:
+#           {kind => 'alias', t, what => 'fwd'|'reply', line, ms}
+#   plain   [UAC, RURI]  a BYE with a To tag per tick (never looked up),
+#           answered 200 by the UAS; {kind => 'plain', t, fwd_ms,
+#           resp_ms}
+#   uas     the UAS socket
+#   secs, rate   how long to send, requests of each kind per second
+#   at      [[SECONDS, CODE]...]  run CODE at that time (sending pauses
+#           while it runs: fork for a long one)
+#   settle  seconds to wait for outcomes after the last send (default 6)
+sub traffic
+{
+    my (%o) = @_;
+    my $t0 = time;
+    my $end = $t0 + $o{secs};
+    my @at = sort { $a->[0] <=> $b->[0] } @{ $o{at} || [] };
+    my (%rec, @order);
+    my $n = 0;
+    my $next = $t0;
+    my @socks = grep { defined } ($o{alias} ? $o{alias}[0] : undef),
+                ($o{plain} ? $o{plain}[0] : undef), $o{uas};
+    my $sel = IO::Select->new(map { $_->fh } @socks);
+    while (1) {
+        my $now = time;
+        while (@at && $now >= $t0 + $at[0][0]) {
+            (shift @at)->[1]->();
+            $now = time;
+        }
+        if ($now < $end && $now >= $next) {
+            $n++;
+            for my $k (qw(alias plain)) {
+                next unless $o{$k};
+                my $id = "$k-$n-$$";
+                my $b = $k eq 'alias'
+                    ? req('INVITE', $o{$k}[1], $o{$k}[0]->port, id => $id)
+                    : req('BYE', $o{$k}[1], $o{$k}[0]->port, id => $id,
+                          totag => "t$n");
+                $o{$k}[0]->send($b, $o{port});
+                $rec{"$id\@test"} = { kind => $k, t => time, n => $n };
+                push @order, "$id\@test";
+            }
+            $next += 1 / $o{rate};
+        }
+        my $open = grep { !exists $rec{$_}{done} } @order;
+        last if $now >= $end && (!$open || $now > $end + ($o{settle} // 6))
+                && !@at;
+        for my $fh ($sel->can_read(0.01)) {
+            my ($sock) = grep { $_->fh == $fh } @socks;
+            my ($b) = $sock->recv(0);
+            my $r = $rec{ callid($b) } or next;
+            my $ms = int((time - $r->{t}) * 1000);
+            if ($r->{kind} eq 'alias' && !$r->{done}) {
+                $r->{what} = $sock == $o{uas} ? 'fwd' : 'reply';
+                $r->{line} = line1($b);
+                $r->{bytes} = $b;
+                $r->{ms} = $ms;
+                $r->{done} = 1;
+            } elsif ($r->{kind} eq 'plain' && $sock == $o{uas}
+                     && !defined $r->{fwd_ms}) {
+                $r->{fwd_ms} = $ms;
+                $o{uas}->send(response($b, 200, 'OK'), $o{port});
+            } elsif ($r->{kind} eq 'plain' && $sock != $o{uas}) {
+                $r->{resp_ms} = $ms;
+                $r->{line} = line1($b);
+                $r->{done} = 1;
+            }
+        }
+    }
+    return [ map { $rec{$_} } @order ];
+}
 
 # DbSip::UDP6 - a UDP socket on ::1 with the methods outcome() uses
 # (fh, recv) and send(BYTES, PORT) to [::1]:PORT; undef without IPv6
