@@ -33,10 +33,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu/urcu-memb.h>
-
 #include "addr.h"
 #include "sipd.h"
+#include "sipd_rcu.h"
 
 struct sipd_allow {
     struct rcu_head rcu;                /* freed after a grace period */
@@ -241,7 +240,10 @@ int sipd_allow_match(const struct sipd_allow *t, const struct msg_addr *src)
 
 static void sipd_allow_free_rcu(struct rcu_head *head)
 {
-    free(caa_container_of(head, struct sipd_allow, rcu));
+    struct sipd_allow *t = caa_container_of(head, struct sipd_allow, rcu);
+
+    SIPD_RCU_RECLAIM(t);
+    free(t);
 }
 
 /*

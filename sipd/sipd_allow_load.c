@@ -38,11 +38,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu/urcu-memb.h>
-
 #include "db_clnt.h"
 #include "log.h"
 #include "sipd.h"
+#include "sipd_rcu.h"
 
 #define SIPD_ALLOW_LOAD_RETRY_MS 1000
 
@@ -72,7 +71,8 @@ static int sipd_allow_load_publish(struct sipd *d)
 
     if (t == NULL)
         return -ENOMEM;
-    rcu_assign_pointer(d->allow, t);
+    SIPD_RCU_PUBLISH(t);
+    SIPD_RCU_SET(d->allow, t);          /* rcu_assign_pointer() */
     sipd_allow_retire(old);             /* freed after a grace period */
     stats_set(d->st, STAT_DB_ALLOW_ROWS, (uint64_t)l->nrows);
     if (!l->loaded || l->skipped > 0)
@@ -270,7 +270,7 @@ void sipd_allow_load_fini(struct sipd *d)
 {
     struct sipd_allow *t = d->allow;
 
-    rcu_assign_pointer(d->allow, NULL);
+    SIPD_RCU_SET(d->allow, NULL);
     urcu_memb_barrier();
     sipd_allow_free(t);
     free(d->load.rows);

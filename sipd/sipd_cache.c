@@ -39,10 +39,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <urcu/urcu-memb.h>
 #include <urcu/rculfhash.h>
 
 #include "sipd.h"
+#include "sipd_rcu.h"
 
 struct sipd_cache {
     struct cds_lfht *ht;
@@ -134,15 +134,23 @@ static int sipd_cache_match(struct cds_lfht_node *node, const void *key)
     const struct sipd_cache_ent *e =
         caa_container_of(node, struct sipd_cache_ent, node);
     const struct sipd_cache_key *k = key;
+    int eq;
 
-    return e->ulen == k->user.len && e->hlen == k->host.len
-           && memcmp(e->data, k->user.s, k->user.len) == 0
-           && memcmp(e->data + e->ulen, k->host.s, k->host.len) == 0;
+    SIPD_RCU_SEEN(e);
+    eq = e->ulen == k->user.len && e->hlen == k->host.len
+         && memcmp(e->data, k->user.s, k->user.len) == 0
+         && memcmp(e->data + e->ulen, k->host.s, k->host.len) == 0;
+    SIPD_RCU_LEFT(e);
+    return eq;
 }
 
 static void sipd_cache_free_rcu(struct rcu_head *head)
 {
-    free(caa_container_of(head, struct sipd_cache_ent, rcu));
+    struct sipd_cache_ent *e = caa_container_of(head, struct sipd_cache_ent,
+                                                rcu);
+
+    SIPD_RCU_RECLAIM(e);
+    free(e);
 }
 
 /*
@@ -192,12 +200,14 @@ int sipd_cache_get(struct sipd_cache *c, struct str user, struct str host,
                     &k, &it);
     if ((node = cds_lfht_iter_get_node(&it)) != NULL) {
         e = caa_container_of(node, struct sipd_cache_ent, node);
+        SIPD_RCU_SEEN(e);
         if (e->expires_ms > now_ms) {
             a->state = e->state;
             a->len = e->alen;
             memcpy(a->uri, e->data + e->ulen + e->hlen, e->alen);
             hit = 1;
         }
+        SIPD_RCU_LEFT(e);
     }
     urcu_memb_read_unlock();
     return hit;
@@ -232,6 +242,7 @@ int sipd_cache_put(struct sipd_cache *c, struct str user, struct str host,
     memcpy(e->data, user.s, user.len);
     memcpy(e->data + user.len, host.s, host.len);
     memcpy(e->data + user.len + host.len, a->uri, alen);
+    SIPD_RCU_PUBLISH(e);
     urcu_memb_read_lock();
     old = cds_lfht_add_replace(c->ht, sipd_cache_hash(c, user, host),
                                sipd_cache_match, &k, &e->node);
@@ -257,8 +268,12 @@ static long sipd_cache_drop(struct sipd_cache *c, int64_t now_ms, int all)
 
     urcu_memb_read_lock();
     cds_lfht_for_each_entry(c->ht, &it, e, node) {
-        if (!all && e->expires_ms > now_ms)
+        SIPD_RCU_SEEN(e);
+        if (!all && e->expires_ms > now_ms) {
+            SIPD_RCU_LEFT(e);
             continue;
+        }
+        SIPD_RCU_LEFT(e);
         if (cds_lfht_del(c->ht, &e->node) != 0)
             continue;                   /* replaced or removed meanwhile */
         urcu_memb_call_rcu(&e->rcu, sipd_cache_free_rcu);

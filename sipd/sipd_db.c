@@ -52,12 +52,11 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <urcu/urcu-memb.h>
-
 #include "db_clnt.h"
 #include "log.h"
 #include "sip_msg.h"
 #include "sipd.h"
+#include "sipd_rcu.h"
 
 static const char *const sipd_db_status_names[] = {"ok", "error", "timeout",
                                                    "busy", "down"};
@@ -77,9 +76,13 @@ static int sipd_db_allow(void *arg, const struct msg_addr *src)
     int r;
 
     urcu_memb_read_lock();
-    t = rcu_dereference(d->allow);
-    r = t == NULL ? SIPD_ALLOW_UNKNOWN
-        : sipd_allow_match(t, src) ? SIPD_ALLOW_YES : SIPD_ALLOW_NO;
+    t = SIPD_RCU_GET(d->allow);         /* rcu_dereference() */
+    if (t == NULL) {
+        r = SIPD_ALLOW_UNKNOWN;
+    } else {
+        r = sipd_allow_match(t, src) ? SIPD_ALLOW_YES : SIPD_ALLOW_NO;
+        SIPD_RCU_LEFT(t);
+    }
     urcu_memb_read_unlock();
     if (r == SIPD_ALLOW_UNKNOWN
         && !__atomic_exchange_n(&d->allow_warned, 1, __ATOMIC_RELAXED))
