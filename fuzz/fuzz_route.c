@@ -199,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in.peer.ip[3] = sel & 8 ? 1 : 9;
     in.peer.port = htons((uint16_t)(5060 + (sel >> 3)));
     flags = in.proto == MSG_PROTO_TCP ? SIP_PARSE_STREAM : 0;
+    memset(&env, 0, sizeof(env));       /* no force_*, no DB callbacks */
     env.cfg = &fuzz_route_cfg[(sel >> 1) & 1];
     env.st = &fuzz_route_st;
     memset(fuzz_route_buf + FUZZ_ROUTE_CAP, 0xa5, FUZZ_ROUTE_GUARD);
