@@ -1,7 +1,9 @@
 #!/usr/bin/perl
 # [route] db_aliases end to end, against a real PostgreSQL (t/lib/Pg.pm)
-# and the real pipeline (netd, sipd, dbd): the test plays the UAC and the
-# UAS over UDP and checks what leaves the proxy byte for byte.
+# and a real MariaDB (t/lib/Maria.pm), and the real pipeline (netd, sipd,
+# dbd): the test plays the UAC and the UAS over UDP and checks what leaves
+# the proxy byte for byte. The lookups run over each backend in turn; the
+# cache (sipd's own) over PostgreSQL.
 #
 #  - a row of dbaliases rewrites the forwarded request's Request-URI to
 #    sip:USERNAME@DOMAIN (the host is looked up lower-cased; the old
@@ -30,24 +32,41 @@ use JSON::PP;
 use Test::More;
 use Time::HiRes qw(sleep time);
 use DbSip;
+use Maria;
 use Pg;
 use Proxy qw(free_ports);
 use Sip;
 
-my $pg = Pg->new;
-$pg->schema;
+# The backends: a server, how to run SQL on it, a literal of any bytes,
+# the hex of a column's bytes.
+my %BE = (
+    postgres => {
+        new => sub { my $d = Pg->new; $d->schema; $d },
+        sql => sub { $_[0]->psql($_[1], 'sipstage') },
+        lit => \&DbSip::lit,
+        hex => sub { "encode(convert_to($_[0], 'UTF8'), 'hex')" },
+    },
+    mysql => {
+        new => sub { my $d = Maria->new; $d->schema; $d },
+        sql => sub { $_[0]->sql($_[1], 'sipstage') },
+        lit => sub { "X'" . unpack('H*', $_[0]) . "'" },
+        hex => sub { "LOWER(HEX($_[0]))" },
+    },
+);
+my ($db, $be);                          # the server under test
 my $uac = Proxy::UDP->new;
 my $uas = Proxy::UDP->new;
 my ($U, $S) = ($uac->port, $uas->port);
 my $UAS = "127.0.0.1:$S";
 
+sub sql { return $be->{sql}->($db, $_[0]) }
+
 sub alias_row
 {
     my ($auser, $adom, $user, $dom) = @_;
-    $pg->psql('INSERT INTO dbaliases (alias_username, alias_domain, '
-              . 'username, domain) VALUES (' . join(', ', map {
-                  DbSip::lit($_) } $auser, $adom, $user, $dom) . ')',
-              'sipstage');
+    sql('INSERT INTO dbaliases (alias_username, alias_domain, username, '
+        . 'domain) VALUES (' . join(', ', map { $be->{lit}->($_) } $auser,
+                                    $adom, $user, $dom) . ')');
 }
 
 # send_req(P, METHOD, RURI, %o) - send from the UAC, return the outcome
@@ -88,113 +107,127 @@ sub fwd_ruri
     return $b;
 }
 
-alias_row('bob', 'example.com', 'robert', $UAS);
-alias_row('ackme', '127.0.0.1', 'wrong', $UAS);
-
-# User parts as they are written in a Request-URI (the key is the user as
-# written: escapes are not undone), each with a row of its own.
-my @meta = ("o'brien", "';DROP/**/TABLE/**/dbaliases;--",
-            "';%20DROP%20TABLE%20dbaliases;%20--", 'back\\slash\\\\',
-            '100%', 'under_score', '%', '_', "j\xc3\xbcrgen\xe2\x82\xac",
-            "x'or'1'='1");
-alias_row($meta[$_], '127.0.0.1', "meta$_", $UAS) for 0 .. $#meta;
-# Users that LIKE, a pasted string or a lost quote would have matched.
-my @near = ("o_brien", "o%", "O'BRIEN", "';DROP/**/TABLE/**/dbaliases;",
-            'back\\slash\\', 'back\\\\slash\\\\', '100x', 'underXscore',
-            'x', "x'or'1'='1'--", "j\xc3\xbcrgen");
-my $nrows = 2 + @meta;
-
-# --- no cache ------------------------------------------------------------
-my $p = Proxy->new(sipd => 1, children => 2, extra => {
-    db => [ 'url = ' . $pg->url, 'timeout_ms = 2000' ],
-    route => [ 'db_aliases = 1' ] });
-ok(ready($p), 'dbd answers lookups (a request with no row is forwarded)')
-    or BAIL_OUT('no lookup answered: ' . $p->log_tail(30));
-my $st0 = $p->stats('all');
-
-fwd_ruri('row', $p, 'INVITE', 'sip:bob@Example.COM', "sip:robert\@$UAS");
-fwd_ruri('row, port and parameters', $p, 'INVITE',
-         'sip:bob@example.com:5070;transport=udp;foo=bar',
-         "sip:robert\@$UAS");
-fwd_ruri('row, MESSAGE', $p, 'MESSAGE', 'sip:bob@EXAMPLE.COM',
-         "sip:robert\@$UAS");
-fwd_ruri('no row', $p, 'INVITE', "sip:nobody\@$UAS", "sip:nobody\@$UAS");
-fwd_ruri('user compared as written', $p, 'INVITE', "sip:Bob\@$UAS",
-         "sip:Bob\@$UAS");
-my $st = $p->stats('all');
-is($st->{'db:aliased'} - $st0->{'db:aliased'}, 3, 'db:aliased: 3');
-is($st->{'sipd:db_parked'} - $st0->{'sipd:db_parked'}, 5,
-   'sipd:db_parked: 5 lookups (no cache)');
-is($st->{'db:cache_hits'} + $st->{'db:cache_misses'}, 0,
-   'no cache: no cache counts');
-
-for my $i (0 .. $#meta) {
-    (my $show = $meta[$i]) =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge;
-    fwd_ruri("meta \"$show\"", $p, 'INVITE', "sip:$meta[$i]\@$UAS",
-             "sip:meta$i\@$UAS");
-}
-for my $n (@near) {
-    (my $show = $n) =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge;
-    fwd_ruri("near miss \"$show\": no row", $p, 'INVITE', "sip:$n\@$UAS",
-             "sip:$n\@$UAS");
-}
-is($pg->psql('SELECT count(*) FROM dbaliases', 'sipstage'), "$nrows\n",
-   "dbaliases still holds its $nrows rows");
-is($pg->psql("SELECT string_agg(encode(convert_to(alias_username, 'UTF8'),"
-             . " 'hex'), ',' ORDER BY id) FROM dbaliases WHERE alias_domain"
-             . " = '127.0.0.1' AND username LIKE 'meta%'", 'sipstage'),
-   join(',', map { unpack('H*', $_) } @meta) . "\n",
-   'the metacharacter users are stored byte for byte');
-
+# lookups() - every lookup case over the current backend ($db, $be)
+sub lookups
 {
-    my $inv = fwd_ruri('CANCEL: the INVITE', $p, 'INVITE',
-                       'sip:bob@example.com', "sip:robert\@$UAS",
-                       id => 'cancel-1');
-    my $can = fwd_ruri('CANCEL', $p, 'CANCEL', 'sip:bob@example.com',
-                       "sip:robert\@$UAS", id => 'cancel-1');
-    my ($v1) = Sip::hdr(Sip::parse($inv) // {headers => []}, 'Via', 'v');
-    my ($v2) = Sip::hdr(Sip::parse($can) // {headers => []}, 'Via', 'v');
-    ok(defined $v1 && defined Sip::branch($v1)
-           && Sip::branch($v1) eq (Sip::branch($v2 // '') // ''),
-       "CANCEL: the INVITE's branch on our Via")
-        or diag("INVITE Via $v1, CANCEL Via $v2");
+    alias_row('bob', 'example.com', 'robert', $UAS);
+    alias_row('ackme', '127.0.0.1', 'wrong', $UAS);
+
+    # User parts as they are written in a Request-URI (the key is the
+    # user as written: escapes are not undone), each with a row of its
+    # own.
+    my @meta = ("o'brien", "';DROP/**/TABLE/**/dbaliases;--",
+                "';%20DROP%20TABLE%20dbaliases;%20--", 'back\\slash\\\\',
+                '100%', 'under_score', '%', '_', "j\xc3\xbcrgen\xe2\x82\xac",
+                "x'or'1'='1");
+    alias_row($meta[$_], '127.0.0.1', "meta$_", $UAS) for 0 .. $#meta;
+    # Users that LIKE, a pasted string or a lost quote would have matched.
+    my @near = ("o_brien", "o%", "O'BRIEN", "';DROP/**/TABLE/**/dbaliases;",
+                'back\\slash\\', 'back\\\\slash\\\\', '100x', 'underXscore',
+                'x', "x'or'1'='1'--", "j\xc3\xbcrgen");
+    my $nrows = 2 + @meta;
+
+    my $p = Proxy->new(sipd => 1, children => 2, extra => {
+        db => [ 'url = ' . $db->url, 'timeout_ms = 2000' ],
+        route => [ 'db_aliases = 1' ] });
+    ok(ready($p), 'dbd answers lookups (a request with no row is forwarded)')
+        or BAIL_OUT('no lookup answered: ' . $p->log_tail(30));
+    my $st0 = $p->stats('all');
+
+    fwd_ruri('row', $p, 'INVITE', 'sip:bob@Example.COM', "sip:robert\@$UAS");
+    fwd_ruri('row, port and parameters', $p, 'INVITE',
+             'sip:bob@example.com:5070;transport=udp;foo=bar',
+             "sip:robert\@$UAS");
+    fwd_ruri('row, MESSAGE', $p, 'MESSAGE', 'sip:bob@EXAMPLE.COM',
+             "sip:robert\@$UAS");
+    fwd_ruri('no row', $p, 'INVITE', "sip:nobody\@$UAS", "sip:nobody\@$UAS");
+    fwd_ruri('user compared as written', $p, 'INVITE', "sip:Bob\@$UAS",
+             "sip:Bob\@$UAS");
+    my $st = $p->stats('all');
+    is($st->{'db:aliased'} - $st0->{'db:aliased'}, 3, 'db:aliased: 3');
+    is($st->{'sipd:db_parked'} - $st0->{'sipd:db_parked'}, 5,
+       'sipd:db_parked: 5 lookups (no cache)');
+    is($st->{'db:cache_hits'} + $st->{'db:cache_misses'}, 0,
+       'no cache: no cache counts');
+
+    for my $i (0 .. $#meta) {
+        (my $show = $meta[$i])
+            =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge;
+        fwd_ruri("meta \"$show\"", $p, 'INVITE', "sip:$meta[$i]\@$UAS",
+                 "sip:meta$i\@$UAS");
+    }
+    for my $n (@near) {
+        (my $show = $n) =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge;
+        fwd_ruri("near miss \"$show\": no row", $p, 'INVITE', "sip:$n\@$UAS",
+                 "sip:$n\@$UAS");
+    }
+    is(sql('SELECT count(*) FROM dbaliases'), "$nrows\n",
+       "dbaliases still holds its $nrows rows");
+    is(join(',', split(/\n/, sql('SELECT ' . $be->{hex}->('alias_username')
+                                   . " FROM dbaliases WHERE username LIKE "
+                                   . "'meta%' ORDER BY id"))),
+       join(',', map { unpack('H*', $_) } @meta),
+       'the metacharacter users are stored byte for byte');
+
+    {
+        my $inv = fwd_ruri('CANCEL: the INVITE', $p, 'INVITE',
+                           'sip:bob@example.com', "sip:robert\@$UAS",
+                           id => 'cancel-1');
+        my $can = fwd_ruri('CANCEL', $p, 'CANCEL', 'sip:bob@example.com',
+                           "sip:robert\@$UAS", id => 'cancel-1');
+        my ($v1) = Sip::hdr(Sip::parse($inv) // {headers => []}, 'Via', 'v');
+        my ($v2) = Sip::hdr(Sip::parse($can) // {headers => []}, 'Via', 'v');
+        ok(defined $v1 && defined Sip::branch($v1)
+               && Sip::branch($v1) eq (Sip::branch($v2 // '') // ''),
+           "CANCEL: the INVITE's branch on our Via")
+            or diag("INVITE Via $v1, CANCEL Via $v2");
+    }
+
+    {
+        fwd_ruri('the ackme row works', $p, 'INVITE', "sip:ackme\@$UAS",
+                 "sip:wrong\@$UAS");
+        my $before = $p->stat('sipd:db_parked');
+        fwd_ruri('ACK: not looked up', $p, 'ACK', "sip:ackme\@$UAS",
+                 "sip:ackme\@$UAS");
+        fwd_ruri('BYE with a To tag: not looked up', $p, 'BYE',
+                 "sip:ackme\@$UAS", "sip:ackme\@$UAS", totag => 't1');
+        is($p->stat('sipd:db_parked'), $before, 'ACK, BYE: nothing parked');
+    }
+    {
+        my ($code, $reason) = $p->mi('db_cache_flush');
+        is("$code $reason", '200 OK', 'db_cache_flush without a cache: 200');
+        my ($c2, $r2) = $p->mi('address_reload');
+        is("$c2 $r2", '409 [route] db_allow is off: no address table to reload',
+           'address_reload with db_allow off: 409 and why');
+    }
+    $p->stop;
+    unlike($p->log, qr/\Q${\ $db->password }\E/, 'no DB password in the log');
 }
 
-{
-    fwd_ruri('the ackme row works', $p, 'INVITE', "sip:ackme\@$UAS",
-             "sip:wrong\@$UAS");
-    my $before = $p->stat('sipd:db_parked');
-    fwd_ruri('ACK: not looked up', $p, 'ACK', "sip:ackme\@$UAS",
-             "sip:ackme\@$UAS");
-    fwd_ruri('BYE with a To tag: not looked up', $p, 'BYE',
-             "sip:ackme\@$UAS", "sip:ackme\@$UAS", totag => 't1');
-    is($p->stat('sipd:db_parked'), $before, 'ACK, BYE: nothing parked');
+for my $name (qw(postgres mysql)) {
+    $be = $BE{$name};
+    $db = $be->{new}->();
+    subtest "lookups over $name" => \&lookups;
+    $db->stop;
 }
-{
-    my ($code, $reason) = $p->mi('db_cache_flush');
-    is("$code $reason", '200 OK', 'db_cache_flush without a cache: 200');
-    my ($c2, $r2) = $p->mi('address_reload');
-    is("$c2 $r2", '409 [route] db_allow is off: no address table to reload',
-       'address_reload with db_allow off: 409 and why');
-}
-unlike($p->log, qr/\Q${\ $pg->password }\E/, 'no DB password in the log');
-$p->stop;
 
 # --- cache, two sipd instances ------------------------------------------------
+$be = $BE{postgres};
+$db = $be->{new}->();
 my $TTL = 4;
 my ($H) = free_ports(1);
-$p = Proxy->new(sipd => 2, children => 2, extra => {
-    db => [ 'url = ' . $pg->url, 'timeout_ms = 2000', "cache_ttl = $TTL" ],
+my $p = Proxy->new(sipd => 2, children => 2, extra => {
+    db => [ 'url = ' . $db->url, 'timeout_ms = 2000', "cache_ttl = $TTL" ],
     route => [ 'db_aliases = 1' ],
     mi => [ "http_listen = 127.0.0.1:$H" ] });
 ok(ready($p), 'cache: dbd answers');
 alias_row('carol', '127.0.0.1', 'carol1', $UAS);
-$st0 = $p->stats('all');
+my $st0 = $p->stats('all');
 my $t0 = time;
 fwd_ruri('cache: first lookup', $p, 'INVITE', "sip:carol\@$UAS",
          "sip:carol1\@$UAS", id => 'carol');
 my $t1 = time;
-$st = $p->stats('all');
+my $st = $p->stats('all');
 is($st->{'db:cache_misses'} - $st0->{'db:cache_misses'}, 1,
    'cache: the first lookup is a miss');
 is($st->{'sipd:db_parked'} - $st0->{'sipd:db_parked'}, 1,
@@ -206,8 +239,8 @@ is($st2->{'db:cache_hits'} - $st->{'db:cache_hits'}, 1,
    'cache: the second lookup is a hit');
 is($st2->{'sipd:db_parked'}, $st->{'sipd:db_parked'},
    'cache: ... and parks nothing');
-$pg->psql("UPDATE dbaliases SET username = 'carol2' WHERE alias_username "
-          . "= 'carol'", 'sipstage');
+sql("UPDATE dbaliases SET username = 'carol2' WHERE alias_username "
+    . "= 'carol'");
 {
     $uac->send(DbSip::req('INVITE', "sip:carol\@$UAS", $U, id => 'carol',
                           branch => 'z9hG4bK-carol-3'), $p->port);

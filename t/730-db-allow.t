@@ -123,7 +123,7 @@ $pg->start;
        'the table loads by itself once the server is up: 1 row x 2 sipd');
 }
 
-# --- allow, deny, responses --------------------------------------------------
+# --- allow, deny, responses -------------------------------------------------
 {
     my $fwd = forwarded($a, 'allowed source');
     is(DbSip::ruri($fwd), "sip:bob\@$UAS", 'allowed: Request-URI unchanged');
@@ -138,7 +138,7 @@ $pg->start;
        'a response from a source in no row is relayed');
 }
 
-# --- INSERT, address_reload ---------------------------------------------------
+# --- INSERT, address_reload -------------------------------------------------
 {
     addr_row('127.0.0.1', 32, $b->port);
     my ($st, $per, $total) = reload($p);
@@ -179,7 +179,7 @@ $pg->start;
     answered($b, 'a deleted row', '403 Forbidden');
 }
 
-# --- IPv6 ----------------------------------------------------------------------
+# --- IPv6 -------------------------------------------------------------------
 SKIP: {
     skip 'no IPv6 loopback', 4 unless $u6;
     answered($u6, 'IPv6 source, no row', '403 Forbidden', port => $P6,
@@ -191,7 +191,7 @@ SKIP: {
               host => '[::1]');
 }
 
-# --- a reload while the database is down ---------------------------------------
+# --- a reload while the database is down ------------------------------------
 {
     $pg->stop;
     my ($st) = reload($p);

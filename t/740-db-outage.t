@@ -89,7 +89,7 @@ sub plain_ok
                                  . ($_->{line} // '') } @a));
 }
 
-# --- the server stops under the load -----------------------------------------
+# --- the server stops under the load ----------------------------------------
 my ($stopper, $stopped_at);
 my $u0 = $p->stat('db:unavailable_replies');
 my $recs = DbSip::traffic(@load, rate => 10, secs => 5, at => [
@@ -116,7 +116,7 @@ my $recs = DbSip::traffic(@load, rate => 10, secs => 5, at => [
     plain_ok($recs, 'server stopped');
 }
 
-# --- the server starts again --------------------------------------------------
+# --- the server starts again ------------------------------------------------
 $pg->start;
 {
     my $t = time;
@@ -134,7 +134,7 @@ $pg->start;
     plain_ok($recs, 'server back');
 }
 
-# --- dbd SIGKILLed under the load ----------------------------------------------
+# --- dbd SIGKILLed under the load -------------------------------------------
 # A session holds an exclusive lock on dbaliases for 2 s, so the lookups
 # sent meanwhile wait inside dbd (on its connections, or in its queue):
 # they are in flight when dbd is killed, and only they may be lost.
