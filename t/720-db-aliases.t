@@ -34,8 +34,9 @@ use Time::HiRes qw(sleep time);
 use DbSip;
 use Maria;
 use Pg;
-use Proxy qw(free_ports);
+use Proxy;
 use Sip;
+use Tcp;
 
 # The backends: a server, how to run SQL on it, a literal of any bytes,
 # the hex of a column's bytes.
@@ -215,7 +216,7 @@ for my $name (qw(postgres mysql)) {
 $be = $BE{postgres};
 $db = $be->{new}->();
 my $TTL = 4;
-my ($H) = free_ports(1);
+my $H = Tcp::free_port();           # HTTP listens on TCP
 my $p = Proxy->new(sipd => 2, children => 2, extra => {
     db => [ 'url = ' . $db->url, 'timeout_ms = 2000', "cache_ttl = $TTL" ],
     route => [ 'db_aliases = 1' ],

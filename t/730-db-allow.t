@@ -29,8 +29,9 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use DbSip;
 use Pg;
-use Proxy qw(free_ports);
+use Proxy;
 use Sip;
+use Tcp;
 
 my $pg = Pg->new;
 $pg->schema;
@@ -44,7 +45,7 @@ if ($u6) {
     $P6 = $probe->port;                 # free on ::1 a moment ago
     undef $probe;
 }
-my ($H) = free_ports(1);
+my $H = Tcp::free_port();           # HTTP listens on TCP
 
 sub addr_row
 {
