@@ -253,8 +253,10 @@ static void sipd_allow_free_rcu(struct rcu_head *head)
  */
 void sipd_allow_retire(struct sipd_allow *t)
 {
-    if (t != NULL)
-        urcu_memb_call_rcu(&t->rcu, sipd_allow_free_rcu);
+    if (t == NULL)
+        return;
+    SIPD_RCU_LEFT(t);                   /* the retiring thread read it too */
+    urcu_memb_call_rcu(&t->rcu, sipd_allow_free_rcu);
 }
 
 /* sipd_allow_free - free t now: nobody can see it (tests, exit) */
