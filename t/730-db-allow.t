@@ -16,6 +16,8 @@
 #    8) with a port; JSON-RPC address_reload;
 #  - IPv6 (when ::1 can be bound): a request from [::1] is refused until
 #    a ::1/128 row is loaded, then forwarded;
+#  - an instance that does not answer (SIGSTOP): 500 naming it after the
+#    relay's wait, the other instance's line kept;
 #  - a reload with the database down answers 503 and the table loaded
 #    before stays in use.
 
@@ -96,6 +98,7 @@ $pg->stop;
 
 my $p = Proxy->new(sipd => 2, children => 2,
     extra => {
+        stages => [ 'hang_ms = 30000' ],    # sipd/1 is stopped for 4 s
         db => [ 'url = ' . $pg->url, 'timeout_ms = 500' ],
         route => [ 'db_allow = 1' ],
         mi => [ "http_listen = 127.0.0.1:$H" ],
@@ -190,6 +193,21 @@ SKIP: {
     is($st, '200 OK', 'IPv6 row loaded');
     forwarded($u6, 'IPv6 source with a ::1/128 row', port => $P6,
               host => '[::1]');
+}
+
+# --- an instance that does not answer --------------------------------------
+{
+    my ($s1) = grep { $_->{Type} eq 'sipd' && $_->{Instance} == 1 } $p->ps;
+    kill 'STOP', $s1->{PID};
+    my $t = time;
+    my ($st, $per, $total) = reload($p);
+    my $took = time - $t;
+    kill 'CONT', $s1->{PID};
+    is($st, '500 sipd/1 did not answer',
+       'address_reload, sipd/1 stopped: 500 naming it');
+    is_deeply($per, { 'sipd/0' => $u6 ? 3 : 2 },
+              '... with the line of sipd/0');
+    ok($took < 10, sprintf('... after the relay\'s wait (%.1f s)', $took));
 }
 
 # --- a reload while the database is down ------------------------------------
