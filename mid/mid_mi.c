@@ -9,8 +9,9 @@
  *    db_status) are asked of that stage and answered when it replies
  *    (mid_relay.c); db_cache_flush and address_reload are asked of
  *    every running sipd instance and answered with each one's count
- *    and the total. Those two answer 409 when the config has no use
- *    for them ([db] url, [route] db_aliases, db_allow). Commands that
+ *    and the total. Those two answer 404 when the config has no cache
+ *    or table for them ([db] url, [route] db_aliases, db_allow), as
+ *    db_status does without a [db] url. Commands that
  *    are part of the contract but not built yet answer 501 and say so;
  *    none pretends.
  * PROTOCOL
@@ -438,7 +439,7 @@ static void mid_mi_db_cache_flush(struct mid *m, char **a, int n,
     (void)a;
     (void)n;
     if (m->cfg.ndb_url == 0 || !m->cfg.db_aliases) {
-        mid_reply_status(r, 409, "%s: no alias cache to flush",
+        mid_reply_status(r, 404, "%s: no alias cache to flush",
                          m->cfg.ndb_url == 0 ? "no [db] url"
                                              : "[route] db_aliases is off");
         return;
@@ -456,7 +457,7 @@ static void mid_mi_address_reload(struct mid *m, char **a, int n,
     (void)a;
     (void)n;
     if (m->cfg.ndb_url == 0 || !m->cfg.db_allow) {
-        mid_reply_status(r, 409, "%s: no address table to reload",
+        mid_reply_status(r, 404, "%s: no address table to reload",
                          m->cfg.ndb_url == 0 ? "no [db] url"
                                              : "[route] db_allow is off");
         return;

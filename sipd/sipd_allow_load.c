@@ -249,7 +249,7 @@ void sipd_allow_load_mi(struct sipd *d, uint32_t id)
     struct sipd_allow_load *l = &d->load;
 
     if (!d->has_db || !d->srv->cfg.db_allow) {
-        sipd_mi_answer(d, id, 409, "[route] db_allow is off: no address "
+        sipd_mi_answer(d, id, 404, "[route] db_allow is off: no address "
                        "table", NULL, 0);
         return;
     }

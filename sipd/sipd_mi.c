@@ -15,43 +15,39 @@
  *                          in, is "Rows:: N", the rows now in use.
  *
  *    Either, with its feature off here ([route] db_aliases, db_allow, or
- *    no [db] url), answers 409 saying so; mid checks the same first, so
+ *    no [db] url), answers 404 saying so; mid checks the same first, so
  *    this only matters while a reload changes the config.
  * PROTOCOL
  *    mid -> sipd (SUB):  "db_cache_flush ID", "address_reload ID"
  *    sipd -> mid (PUSH): "mi sipd INSTANCE PID ID 0 end CODE REASON\n"
  *                        "NAME:: VALUE\n" (one chunk; ctl.h)
  * DIAGNOSTICS
- *    A send to mid that fails is warned, rate-limited: mid then tells
- *    its client that this instance did not answer.
+ *    A send to mid that fails is warned, rate-limited (ctl_mi.c): mid
+ *    then tells its client that this instance did not answer.
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "ctl.h"
+#include "ctl_mi.h"
 #include "log.h"
 #include "sipd.h"
 
 /*
  * sipd_mi_answer - answer MI request id with code and reason, and the
- *    line "NAME:: VALUE" when name is not NULL.
+ *    line "NAME:: VALUE" when name is not NULL (common/ctl_mi.c).
  */
 void sipd_mi_answer(struct sipd *d, uint32_t id, int code, const char *reason,
                     const char *name, long value)
 {
     struct srv *s = d->srv;
-    char line[64] = "";
-    int err;
+    struct ctl_mi mi;
 
     if (s->ctl_push < 0)
         return;
+    ctl_mi_start(&mi, s->ctl_push, "sipd", s->instance, id);
     if (name != NULL)
-        snprintf(line, sizeof(line), "%s:: %ld\n", name, value);
-    err = ctl_send(s->ctl_push, "mi sipd %d %d %u 0 end %d %s\n%s",
-                   s->instance, (int)getpid(), id, code, reason, line);
-    if (err < 0)
-        log_warn_rl("MI reply %u: send to mid: %s", id, strerror(-err));
+        ctl_mi_line(&mi, name, "%ld", value);
+    ctl_mi_end(&mi, code, reason);
 }
 
 /* sipd_mi_flush - db_cache_flush */
@@ -60,7 +56,7 @@ static void sipd_mi_flush(struct sipd *d, uint32_t id)
     long n = 0;
 
     if (!d->has_db || !d->srv->cfg.db_aliases) {
-        sipd_mi_answer(d, id, 409, "[route] db_aliases is off: no alias "
+        sipd_mi_answer(d, id, 404, "[route] db_aliases is off: no alias "
                        "cache", NULL, 0);
         return;
     }

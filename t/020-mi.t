@@ -120,15 +120,15 @@ my %before;
     }
 }
 
-# --- DB commands without a database: a clear 409, never 501 -------------
+# --- DB commands without a database: a clear 404, never 501 -------------
 {
     for my $c ([ 'db_cache_flush', 'alias cache' ],
                [ 'address_reload', 'address table' ]) {
         my ($code, $reason, $lines) = $p->mi($c->[0]);
         is(($code // 'timeout') . " $reason",
-           "409 no [db] url: no $c->[1] to " . ($c->[0] =~ /flush/
+           "404 no [db] url: no $c->[1] to " . ($c->[0] =~ /flush/
                                                    ? 'flush' : 'reload'),
-           "$c->[0] without [db] url: 409 and why");
+           "$c->[0] without [db] url: 404 and why");
         is_deeply($lines, [], "$c->[0]: no lines");
         framed($c->[0]);
     }

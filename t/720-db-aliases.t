@@ -198,8 +198,8 @@ sub lookups
         my ($code, $reason) = $p->mi('db_cache_flush');
         is("$code $reason", '200 OK', 'db_cache_flush without a cache: 200');
         my ($c2, $r2) = $p->mi('address_reload');
-        is("$c2 $r2", '409 [route] db_allow is off: no address table to reload',
-           'address_reload with db_allow off: 409 and why');
+        is("$c2 $r2", '404 [route] db_allow is off: no address table to reload',
+           'address_reload with db_allow off: 404 and why');
     }
     $p->stop;
     unlike($p->log, qr/\Q${\ $db->password }\E/, 'no DB password in the log');
