@@ -178,15 +178,29 @@ extern int cfg_load_buf(struct cfg *c, const char *name, const char *buf,
 
 /* What applies a changed value: the "apply" column of the key table. */
 enum cfg_apply {
-    CFG_RELOAD,                         /* a reload: stages restart on it */
+    CFG_RELOAD,                         /* a reload: the stages that read
+                                         * it restart, mid takes it now */
     CFG_RESTART,                        /* mid uses it at its own start */
 };
+
+/*
+ * The stages that read a key (the "stages" column of the key table), as
+ * a mask: a reload that changes the key restarts those stages. 0: only
+ * mid reads it (it takes effect in mid when the reload swaps the struct)
+ * or nothing does.
+ */
+#define CFG_S_NETD 0x1u
+#define CFG_S_SIPD 0x2u
+#define CFG_S_DNSD 0x4u
+#define CFG_S_DBD 0x8u
+#define CFG_S_ALL (CFG_S_NETD | CFG_S_SIPD | CFG_S_DNSD | CFG_S_DBD)
 
 /* One key whose value differs (cfg_diff); the strings are static. */
 struct cfg_change {
     const char *sect;                   /* "net" */
     const char *key;                    /* "listen" */
     enum cfg_apply apply;
+    unsigned stages;                    /* CFG_S_*: who reads it */
 };
 
 /*
@@ -194,7 +208,8 @@ struct cfg_change {
  * of the key table (a key spelt two ways counts once), into
  * out[0..max-1]; out may be NULL when max is 0. Returns how many differ,
  * which may exceed max (only max are stored). A repeatable key differs
- * when its count or any of its values (in order) differ.
+ * when its count or any of its values (in order) differ. Each entry says
+ * what applies the key and which stages read it.
  */
 extern int cfg_diff(const struct cfg *a, const struct cfg *b,
                     struct cfg_change *out, int max);

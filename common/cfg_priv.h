@@ -48,6 +48,7 @@ struct cfg_key {
     long dflt;                          /* int; repeatable: default port */
     const char *dstr;                   /* string default */
     enum cfg_apply apply;               /* what applies a change */
+    unsigned stages;                    /* CFG_S_*: the stages reading it */
 };
 
 /* The state of one parse; lives on the caller's stack (cfg_load_buf). */

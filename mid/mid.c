@@ -93,7 +93,8 @@ static void mid_on_signal(struct ev *ev, int signo, void *arg)
     case SIGHUP: {
         char why[512];
 
-        mid_reload(m, why, sizeof(why)); /* logs what it did or refused */
+        mid_reload(m, NULL, why, sizeof(why)); /* logs what it did or
+                                                * refused */
         break;
     }
     default:

@@ -258,8 +258,15 @@ extern void mid_reply_status(struct mid_mi_reply *r, int code,
  */
 extern int mid_probe(struct mid *m, int stage, char *why, size_t whylen);
 
-/* mid_reload.c */
-extern int mid_reload(struct mid *m, char *why, size_t whylen);
+/* mid_reload.c: what an accepted reload does */
+struct mid_reload_res {
+    int nstages;                        /* stages that restart */
+    char stages[192];                   /* "dnsd sipd/0 netd", "" none */
+    char changed[400];                  /* "[dns] blacklist_s, ..." */
+};
+
+extern int mid_reload(struct mid *m, struct mid_reload_res *res, char *why,
+                      size_t whylen);
 extern void mid_reload_kick(struct mid *m);
 
 #endif

@@ -329,13 +329,17 @@ static void mid_mi_notimpl(struct mid *m, char **a, int n,
 static void mid_mi_reload(struct mid *m, char **a, int n,
                           struct mid_mi_reply *r)
 {
+    struct mid_reload_res res;
     char why[512];
     int rc;
 
     (void)a;
     (void)n;
-    if ((rc = mid_reload(m, why, sizeof(why))) >= 0) {
+    if ((rc = mid_reload(m, &res, why, sizeof(why))) >= 0) {
         mid_reply_line(r, "Reload", "%d stages restart one at a time", rc);
+        mid_reply_line(r, "Stages", "%s", rc > 0 ? res.stages : "none");
+        mid_reply_line(r, "Changed", "%s",
+                       res.changed[0] ? res.changed : "none");
         return;
     }
     mid_reply_status(r, rc == -EINVAL ? 400 : rc == -ENOMEM ? 500 : 409,

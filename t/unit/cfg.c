@@ -830,33 +830,54 @@ static void cfg_t_files(void)
 /*
  * cfg_diff: one row per case, the text after the common base and the
  * keys cfg_diff must report against the base, in table order, as
- * "sect key" with "!" after a key that needs a full restart.
+ * "sect key" with "!" after a key that needs a full restart, and the
+ * stages a reload restarts for the keys that do not (CFG_S_*: the
+ * stages that read them).
  */
 #define DIFF_BASE "[net]\nlisten = 127.0.0.1\nalias = a.example\n"
+#define DIFF_DNS (CFG_S_DNSD | CFG_S_SIPD)
 
 static const struct cfg_t_diff {
     const char *name;
     const char *text;                   /* appended to DIFF_BASE */
     const char *want;                   /* "" = no difference */
+    unsigned stages;                    /* union over the reload keys */
 } cfg_t_diffs[] = {
-    {"same text", "", ""},
+    {"same text", "", "", 0},
     {"same values, other spelling",
-     "[core]\nchidlren = 4\ndaemon = no\n[log]\nlog_facility = daemon\n", ""},
-    {"a live key", "[core]\nchildren = 8\n", "core children"},
+     "[core]\nchidlren = 4\ndaemon = no\n[log]\nlog_facility = daemon\n", "",
+     0},
+    {"a live key", "[core]\nchildren = 8\n", "core children", CFG_S_SIPD},
     {"the seed's spelling counts once", "[core]\nchidlren = 8\n",
-     "core children"},
-    {"a restart key", "[core]\nrun_dir = /tmp/x\n", "core run_dir!"},
-    {"a second listen line", "listen = tcp:127.0.0.1\n", "net listen!"},
-    {"a second alias", "alias = b.example\n", "net alias"},
-    {"mode", "[mi]\nfifo_mode = 0660\n", "mi fifo_mode!"},
+     "core children", CFG_S_SIPD},
+    {"a restart key", "[core]\nrun_dir = /tmp/x\n", "core run_dir!", 0},
+    {"a second listen line", "listen = tcp:127.0.0.1\n", "net listen!", 0},
+    {"a second alias", "alias = b.example\n", "net alias", CFG_S_SIPD},
+    {"mode", "[mi]\nfifo_mode = 0660\n", "mi fifo_mode!", 0},
     {"both, in table order",
      "[mi]\nfifo_name = /tmp/f\n[core]\nchildren = 2\n[dns]\ncache = 0\n",
-     "core children,dns cache,mi fifo_name!"},
-    {"a compatibility key", "[log]\nmemlog = 1\n", "log memlog"},
+     "core children,dns cache,mi fifo_name!", CFG_S_SIPD | CFG_S_DNSD},
+    {"a compatibility key", "[log]\nmemlog = 1\n", "log memlog", 0},
     {"http", "[mi]\nhttp_listen = 127.0.0.1:8080\nhttp_allow = 10.0.0.0/8\n",
-     "mi http_listen!,mi http_allow"},
+     "mi http_listen!,mi http_allow", 0},
     {"http_allow spelt as its default", "[mi]\nhttp_allow = 127.0.0.1/8\n"
-     "http_allow = ::1\n", ""},
+     "http_allow = ::1\n", "", 0},
+    /* who reads what: a reload restarts only those */
+    {"dnsd only", "[dns]\nblacklist_s = 5\n", "dns blacklist_s", CFG_S_DNSD},
+    {"dns waits are sipd's too", "[dns]\ntimeout_ms = 500\ntries = 3\n",
+     "dns timeout_ms,dns tries", DIFF_DNS},
+    {"netd only", "[net]\ntcp_lifetime = 30\nudp_min_size = 4\n",
+     "net udp_min_size,net tcp_lifetime", CFG_S_NETD},
+    {"tls is netd's", "[tls]\nciphers = HIGH\n", "tls ciphers", CFG_S_NETD},
+    {"route is sipd's", "[route]\nrecord_route = 1\n", "route record_route",
+     CFG_S_SIPD},
+    {"mid only", "[stages]\nhang_ms = 3000\nsipd = 2\n[log]\ndebug = 3\n",
+     "log debug,stages sipd,stages hang_ms", 0},
+    {"every stage drops to the user", "[core]\nuser = nobody\n", "core user",
+     CFG_S_ALL},
+    {"db pool", "[db]\npool = 8\n", "db pool", CFG_S_DBD},
+    {"modules path", "[modules]\npath = /opt/m\n", "modules path",
+     CFG_S_NETD | CFG_S_DBD},
 };
 
 /* cfg_t_diff_load - DIFF_BASE plus text into *c; 0 or -1 */
@@ -877,6 +898,7 @@ static void cfg_t_diff(void)
     static struct cfg a, b;
     struct cfg_change ch[8];
     char got[256];
+    unsigned stages;
     size_t i, off;
     int n, k;
 
@@ -889,11 +911,16 @@ static void cfg_t_diff(void)
         }
         n = cfg_diff(&a, &b, ch, 8);
         got[0] = '\0';
-        for (k = 0, off = 0; k < n && k < 8; k++)
+        stages = 0;
+        for (k = 0, off = 0; k < n && k < 8; k++) {
             off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%s %s%s",
                                     k ? "," : "", ch[k].sect, ch[k].key,
                                     ch[k].apply == CFG_RESTART ? "!" : "");
+            if (ch[k].apply == CFG_RELOAD)
+                stages |= ch[k].stages;
+        }
         is_str(got, d->want, "diff %s", d->name);
+        is_int((int)stages, (int)d->stages, "diff %s: stages", d->name);
         is_int(cfg_diff(&b, &a, NULL, 0), n, "diff %s: symmetric", d->name);
     }
     /* more differences than room: the count, and only max stored */
