@@ -62,6 +62,15 @@ struct mid_proc {
 struct mid_fifo_reply;
 struct mid_http;
 
+/* A stage binary on disk last seen to fit the segment (mid_probe.c). */
+struct mid_probe_bin {
+    int known;                          /* 0: never probed */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    int64_t mtime_ns;
+};
+
 /* An MI request a stage answers (mid_relay.c). */
 #define MID_RELAY_MAX 8                 /* MI requests waiting on stages */
 #define MID_RELAY_MS 4000               /* for at most this long */
@@ -150,6 +159,7 @@ struct mid {
     struct ev_timer stop_timer;
     int exit_code;
     uint64_t stats_base[STAT__N];       /* reset_statistics baseline */
+    struct mid_probe_bin probed[STAGE__N]; /* per stage binary */
     /* reload: the rolling restart (mid_reload.c) */
     int roll[SHM_MAX_PROCS];            /* proc slots, in order */
     int roll_n;                         /* 0: none in progress */
@@ -197,6 +207,8 @@ extern int mid_spawn_scale(struct mid *m, int n);
 extern int mid_spawn_dbd(struct mid *m);
 extern void mid_spawn_bounce(struct mid *m, struct mid_proc *p,
                              const char *why);
+extern int mid_spawn_start(struct mid *m, struct mid_proc *p,
+                           const char *why);
 extern int mid_spawn_stalled(const struct mid_proc *p, int64_t now);
 extern void mid_spawn_watch(struct mid *m);
 extern void mid_spawn_live(struct mid *m);
@@ -255,8 +267,14 @@ extern void mid_reply_status(struct mid_mi_reply *r, int code,
  * bin_dir (at most MID_PROBE_MS) and compare with the segment: 0 when
  * it may be started; -EPROTO another layout, -ENOEXEC no answer or not
  * executable, with the reason in why[whylen] for an MI 409.
+ * mid_probe_start - the same before a start mid did not plan (the first
+ * one, a crash restart), but only when the binary on disk is not the
+ * one last seen to fit (a stat); 0 also for a binary that cannot be
+ * asked (it is started as before), -EPROTO when it does not fit.
  */
 extern int mid_probe(struct mid *m, int stage, char *why, size_t whylen);
+extern int mid_probe_start(struct mid *m, int stage, char *why,
+                           size_t whylen);
 
 /* mid_reload.c: what an accepted reload does */
 struct mid_reload_res {

@@ -303,7 +303,10 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
         mid_reply_status(r, 404, "No such stage %.32s", a[0]);
         return;
     }
-    if (p->pid <= 0) {
+    /* A stage left down (its binary did not fit at a crash restart) may
+     * be started; one in back-off restarts by itself. */
+    if (p->pid <= 0
+        && (p->state != PROC_S_DOWN || p->retire || m->stopping)) {
         mid_reply_status(r, 409, "Stage %.32s is not running", a[0]);
         return;
     }
@@ -315,6 +318,18 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
     if (mid_probe(m, stage, why, sizeof(why)) < 0) {
         log_warn("stage_restart %s refused: %s", a[0], why);
         mid_reply_status(r, 409, "%.120s", why);
+        return;
+    }
+    if (p->pid <= 0) {
+        int pid = mid_spawn_start(m, p, "MI stage_restart");
+
+        if (pid < 0) {
+            mid_reply_status(r, 500, "Stage %.32s: fork: %s", a[0],
+                             strerror(-pid));
+            return;
+        }
+        mid_reply_line(r, "Process", "%s/%d PID=%d starting",
+                       shm_stage_name(stage), inst, pid);
         return;
     }
     mid_spawn_bounce(m, p, "MI stage_restart");

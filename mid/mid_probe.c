@@ -1,7 +1,7 @@
 /*
  * SUMMARY
- *    mid_probe - ask a stage binary on disk for its layout before a
- *    planned restart
+ *    mid_probe - ask a stage binary on disk for its layout before
+ *    starting it
  * DESCRIPTION
  *    A planned restart (MI stage_restart, reload's rolling restart)
  *    stops the running instance and starts the binary that is on disk
@@ -10,16 +10,30 @@
  *    crash-loop while the old instance is already gone. So mid first
  *    runs "BIN --layout" (srv.c answers it before anything else) with a
  *    bounded wait, and refuses the restart when the answer is missing
- *    or differs: the old instance keeps running.
+ *    or differs: the old instance keeps running (mid_probe).
+ *
+ *    A start mid did not plan (the first start, a crash restart,
+ *    instances added by stage_scale) asks too, so that a binary replaced
+ *    on disk by an incompatible build does not crash-loop through the
+ *    back-off: the caller leaves that stage down (mid_probe_start). To
+ *    keep a crash restart as quick as before, the binary is asked only
+ *    when it is not the one last seen to fit: mid keeps, per stage, the
+ *    device, inode, size and mtime of the binary of its last successful
+ *    probe, and a restart of the same file costs one stat(). An
+ *    installer that renames a new file in place gets a new inode; one
+ *    that rewrites the file gets a new mtime.
  *
  *    The wait blocks mid's loop for at most MID_PROBE_MS; a stage
- *    binary answers in a few milliseconds. The child is reaped here, so
- *    mid_spawn_reap() never sees it.
+ *    binary answers in a few milliseconds (a fork, an exec, the dynamic
+ *    linker, one line). The child is reaped here, so mid_spawn_reap()
+ *    never sees it.
  * PROTOCOL
  *    The child's stdout: "layout 0xHEX build ID\n".
  * DIAGNOSTICS
- *    None logged here: the caller reports why[] (MI 409, a refused
- *    reload's warning).
+ *    mid_probe() logs nothing: the caller reports why[] (MI 409, a
+ *    refused reload's warning, the error of a stage left down).
+ *    mid_probe_start() warns when a binary does not answer (it is
+ *    started as it is, and fails or not as it would have before).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +42,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,14 +124,45 @@ static int mid_probe_run(const char *path, char *buf, size_t cap)
     return 0;
 }
 
+/* mid_probe_id - the identity of stage's binary on disk; 0 or -errno */
+static int mid_probe_id(const char *path, struct mid_probe_bin *b)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+        return -errno;
+    b->known = 1;
+    b->dev = st.st_dev;
+    b->ino = st.st_ino;
+    b->size = st.st_size;
+    b->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000
+                  + st.st_mtim.tv_nsec;
+    return 0;
+}
+
+static int mid_probe_same(const struct mid_probe_bin *a,
+                          const struct mid_probe_bin *b)
+{
+    return a->known && b->known && a->dev == b->dev && a->ino == b->ino
+           && a->size == b->size && a->mtime_ns == b->mtime_ns;
+}
+
+static void mid_probe_path(struct mid *m, int stage, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", m->bin_dir, shm_stage_name(stage));
+}
+
 int mid_probe(struct mid *m, int stage, char *why, size_t whylen)
 {
     char path[PATH_MAX + 16], out[256], bid[BUILD_ID_MAX];
     const char *name = shm_stage_name(stage);
+    struct mid_probe_bin id;
     unsigned long long layout;
-    int err;
+    int err, have;
 
-    snprintf(path, sizeof(path), "%s/%s", m->bin_dir, name);
+    mid_probe_path(m, stage, path, sizeof(path));
+    have = mid_probe_id(path, &id) == 0;  /* before it runs: a file
+                                            * replaced meanwhile differs */
     if ((err = mid_probe_run(path, out, sizeof(out))) < 0) {
         snprintf(why, whylen, "%s binary %.200s: %s", name, path,
                  strerror(-err));
@@ -124,7 +170,7 @@ int mid_probe(struct mid *m, int stage, char *why, size_t whylen)
     }
     if (sscanf(out, "layout %llx build %63s", &layout, bid) != 2) {
         snprintf(why, whylen, "%s binary did not tell its layout within "
-                 "%d ms: not restarted", name, MID_PROBE_MS);
+                 "%d ms", name, MID_PROBE_MS);
         return -ENOEXEC;
     }
     if (layout != m->shm.hdr->layout) {
@@ -133,6 +179,28 @@ int mid_probe(struct mid *m, int stage, char *why, size_t whylen)
                  (unsigned long long)m->shm.hdr->layout);
         return -EPROTO;
     }
+    if (have)
+        m->probed[stage] = id;
     log_debug("%s binary: layout %#llx, build %s", name, layout, bid);
+    return 0;
+}
+
+int mid_probe_start(struct mid *m, int stage, char *why, size_t whylen)
+{
+    char path[PATH_MAX + 16];
+    struct mid_probe_bin id;
+    int err;
+
+    mid_probe_path(m, stage, path, sizeof(path));
+    if (mid_probe_id(path, &id) < 0)
+        return 0;                       /* the exec fails and says so */
+    if (mid_probe_same(&id, &m->probed[stage]))
+        return 0;                       /* the file that fitted: no fork */
+    if ((err = mid_probe(m, stage, why, whylen)) != -ENOEXEC)
+        return err;
+    /* Silent or not executable: start it as before (it attaches, or
+     * fails and backs off); remember it so as not to wait again. */
+    log_warn("%s: %s: starting it as it is", shm_stage_name(stage), why);
+    m->probed[stage] = id;
     return 0;
 }

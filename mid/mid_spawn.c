@@ -21,6 +21,13 @@
  *    window (ps still counts it in "restarts"), so no number of operator
  *    restarts can put a stage into back-off.
  *
+ *    A start mid did not plan (the first, a crash restart) first checks
+ *    that the binary on disk still fits the segment (mid_probe_start: a
+ *    stat, and "BIN --layout" only when the file changed): one that does
+ *    not is left down with one error naming both layouts, instead of
+ *    failing to attach over and over; MI stage_restart starts it again
+ *    once the binary is fixed (mid_spawn_start).
+ *
  *    Liveness: a stage answers mid's pings (mid_ctl.c). One silent for
  *    MID_STALL_MS is "stalled"; one silent for [stages] hang_ms (a
  *    SIGSTOP, a deadlock, an endless loop) is killed with SIGKILL and
@@ -222,6 +229,26 @@ static int mid_spawn_window(struct mid_proc *p, int64_t now)
     return n;
 }
 
+/*
+ * mid_spawn_fits - before a start mid did not plan: a binary on disk
+ * that does not fit the segment (replaced by another build) is not
+ * started, and the stage is left down with one error, rather than
+ * crash-looping through the back-off. 1 when p may start.
+ */
+static int mid_spawn_fits(struct mid *m, struct mid_proc *p)
+{
+    const char *name = shm_stage_name(p->stage);
+    char why[256];
+
+    if (p->planned || mid_probe_start(m, p->stage, why, sizeof(why)) == 0)
+        return 1;
+    log_error("%s/%d: not started: %s; left down until MI stage_restart "
+              "%s/%d", name, p->instance, why, name, p->instance);
+    p->state = PROC_S_DOWN;
+    mid_spawn_mirror(m, p);
+    return 0;
+}
+
 void mid_spawn_restart(struct mid *m, struct mid_proc *p)
 {
     int64_t now = ev_now_ms();
@@ -238,6 +265,8 @@ void mid_spawn_restart(struct mid *m, struct mid_proc *p)
         ev_timer_start(&m->ev, &p->timer, wait);
         return;
     }
+    if (!mid_spawn_fits(m, p))
+        return;
     if ((pid = mid_spawn_fork(m, p)) < 0) {
         log_error("%s/%d: fork: %s", shm_stage_name(p->stage), p->instance,
                   strerror(-pid));
@@ -576,6 +605,24 @@ void mid_spawn_bounce(struct mid *m, struct mid_proc *p, const char *why)
     kill(p->pid, SIGTERM);
     p->state = PROC_S_STOPPING;
     mid_spawn_mirror(m, p);
+}
+
+/*
+ * mid_spawn_start - a planned start of a stage that is down (MI
+ * stage_restart of one left down because its binary did not fit; the
+ * caller has probed the binary). It starts now, outside the crash
+ * limiter, with the back-off reset. Returns the new pid, or -errno (the
+ * fork failed: it is retried after the back-off).
+ */
+int mid_spawn_start(struct mid *m, struct mid_proc *p, const char *why)
+{
+    log_notice("%s/%d: starting (%s)", shm_stage_name(p->stage),
+               p->instance, why);
+    ev_timer_stop(&m->ev, &p->timer);
+    p->planned = 1;
+    p->backoff_ms = MID_BACKOFF_MIN_MS;
+    mid_spawn_restart(m, p);
+    return p->pid > 0 ? (int)p->pid : -EAGAIN;
 }
 
 /*
