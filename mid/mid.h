@@ -62,14 +62,18 @@ struct mid_proc {
 struct mid_fifo_reply;
 struct mid_http;
 
-/* A stage binary on disk last seen to fit the segment (mid_probe.c). */
-struct mid_probe_bin {
-    int known;                          /* 0: never probed */
+/* What one stat() says of a file: a stage binary (mid_probe.c), a file
+ * a stage reads at its start (mid_files.c). */
+struct mid_file_id {
+    int known;                          /* 0: never looked at */
+    int err;                            /* stat's errno, 0 when seen */
     dev_t dev;
     ino_t ino;
     off_t size;
     int64_t mtime_ns;
 };
+
+#define MID_FILES_N 4                   /* mid_files.c's table */
 
 /* An MI request a stage answers (mid_relay.c). */
 #define MID_RELAY_MAX 8                 /* MI requests waiting on stages */
@@ -159,7 +163,8 @@ struct mid {
     struct ev_timer stop_timer;
     int exit_code;
     uint64_t stats_base[STAT__N];       /* reset_statistics baseline */
-    struct mid_probe_bin probed[STAGE__N]; /* per stage binary */
+    struct mid_file_id probed[STAGE__N]; /* binaries probed (mid_probe.c) */
+    struct mid_file_id files[MID_FILES_N]; /* as their stage started */
     /* reload: the rolling restart (mid_reload.c) */
     int roll[SHM_MAX_PROCS];            /* proc slots, in order */
     int roll_n;                         /* 0: none in progress */
@@ -275,6 +280,21 @@ extern void mid_reply_status(struct mid_mi_reply *r, int code,
 extern int mid_probe(struct mid *m, int stage, char *why, size_t whylen);
 extern int mid_probe_start(struct mid *m, int stage, char *why,
                            size_t whylen);
+
+/*
+ * mid_files.c: mid_file_id - *id from one stat() of path (a file that
+ * cannot be seen gets its errno). mid_file_same - 1 when a and b are
+ * known and equal. mid_files_note - note the files stage reads at its
+ * start (it is being forked, on m->cfg). mid_files_changed - the CFG_S_*
+ * stages whose files (same path in nc as now) changed since; their names
+ * appended to the ", "-separated list in buf[cap].
+ */
+extern void mid_file_id(const char *path, struct mid_file_id *id);
+extern int mid_file_same(const struct mid_file_id *a,
+                         const struct mid_file_id *b);
+extern void mid_files_note(struct mid *m, int stage);
+extern unsigned mid_files_changed(struct mid *m, const struct cfg *nc,
+                                  char *buf, size_t cap);
 
 /* mid_reload.c: what an accepted reload does */
 struct mid_reload_res {

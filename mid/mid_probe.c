@@ -19,9 +19,9 @@
  *    keep a crash restart as quick as before, the binary is asked only
  *    when it is not the one last seen to fit: mid keeps, per stage, the
  *    device, inode, size and mtime of the binary of its last successful
- *    probe, and a restart of the same file costs one stat(). An
- *    installer that renames a new file in place gets a new inode; one
- *    that rewrites the file gets a new mtime.
+ *    probe (mid_file_id, mid_files.c), and a restart of the same file
+ *    costs one stat(). An installer that renames a new file in place
+ *    gets a new inode; one that rewrites the file gets a new mtime.
  *
  *    The wait blocks mid's loop for at most MID_PROBE_MS; a stage
  *    binary answers in a few milliseconds (a fork, an exec, the dynamic
@@ -42,7 +42,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,29 +123,6 @@ static int mid_probe_run(const char *path, char *buf, size_t cap)
     return 0;
 }
 
-/* mid_probe_id - the identity of stage's binary on disk; 0 or -errno */
-static int mid_probe_id(const char *path, struct mid_probe_bin *b)
-{
-    struct stat st;
-
-    if (stat(path, &st) < 0)
-        return -errno;
-    b->known = 1;
-    b->dev = st.st_dev;
-    b->ino = st.st_ino;
-    b->size = st.st_size;
-    b->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000
-                  + st.st_mtim.tv_nsec;
-    return 0;
-}
-
-static int mid_probe_same(const struct mid_probe_bin *a,
-                          const struct mid_probe_bin *b)
-{
-    return a->known && b->known && a->dev == b->dev && a->ino == b->ino
-           && a->size == b->size && a->mtime_ns == b->mtime_ns;
-}
-
 static void mid_probe_path(struct mid *m, int stage, char *path, size_t cap)
 {
     snprintf(path, cap, "%s/%s", m->bin_dir, shm_stage_name(stage));
@@ -156,13 +132,13 @@ int mid_probe(struct mid *m, int stage, char *why, size_t whylen)
 {
     char path[PATH_MAX + 16], out[256], bid[BUILD_ID_MAX];
     const char *name = shm_stage_name(stage);
-    struct mid_probe_bin id;
+    struct mid_file_id id;
     unsigned long long layout;
-    int err, have;
+    int err;
 
     mid_probe_path(m, stage, path, sizeof(path));
-    have = mid_probe_id(path, &id) == 0;  /* before it runs: a file
-                                            * replaced meanwhile differs */
+    mid_file_id(path, &id);             /* before it runs: a file
+                                         * replaced meanwhile differs */
     if ((err = mid_probe_run(path, out, sizeof(out))) < 0) {
         snprintf(why, whylen, "%s binary %.200s: %s", name, path,
                  strerror(-err));
@@ -179,8 +155,7 @@ int mid_probe(struct mid *m, int stage, char *why, size_t whylen)
                  (unsigned long long)m->shm.hdr->layout);
         return -EPROTO;
     }
-    if (have)
-        m->probed[stage] = id;
+    m->probed[stage] = id;
     log_debug("%s binary: layout %#llx, build %s", name, layout, bid);
     return 0;
 }
@@ -188,13 +163,14 @@ int mid_probe(struct mid *m, int stage, char *why, size_t whylen)
 int mid_probe_start(struct mid *m, int stage, char *why, size_t whylen)
 {
     char path[PATH_MAX + 16];
-    struct mid_probe_bin id;
+    struct mid_file_id id;
     int err;
 
     mid_probe_path(m, stage, path, sizeof(path));
-    if (mid_probe_id(path, &id) < 0)
+    mid_file_id(path, &id);
+    if (id.err != 0)
         return 0;                       /* the exec fails and says so */
-    if (mid_probe_same(&id, &m->probed[stage]))
+    if (mid_file_same(&id, &m->probed[stage]))
         return 0;                       /* the file that fitted: no fork */
     if ((err = mid_probe(m, stage, why, whylen)) != -ENOEXEC)
         return err;

@@ -21,9 +21,11 @@
  *    that appears starts dbd, one that goes stops it (mid_spawn_dbd).
  *
  *    Then only the stages that read a changed key (the key table's
- *    stages column, CFG_S_*) restart, one at a time, in the order dnsd,
- *    dbd, every sipd, netd, each only after the previous one is running
- *    again. Each reads the new text as it starts. The rings hold the
+ *    stages column, CFG_S_*), or a file the config names whose contents
+ *    changed since the stage started (a renewed [tls] certificate under
+ *    the same path, /etc/resolv.conf: mid_files.c), restart, one at a
+ *    time, in the order dnsd, dbd, every sipd, netd, each only after the
+ *    previous one is running again. Each reads the new text as it starts. The rings hold the
  *    traffic of a stage while it restarts, so nothing is dropped (the
  *    same path as a crash, without the back-off). A stage that reads no
  *    changed key keeps running: a reload that changes only [dns] keys
@@ -273,9 +275,9 @@ static void mid_reload_log(struct mid *m, const struct mid_reload_res *res)
         log_notice("reload: config %s accepted; changed %s: no stage "
                    "reads it, none restarts", m->cfg_path, res->changed);
     else
-        log_notice("reload: config %s accepted; changed %s: restarting %d "
-                   "stages one at a time: %s", m->cfg_path, res->changed,
-                   res->nstages, res->stages);
+        log_notice("reload: config %s accepted; restarting %d stages one "
+                   "at a time: %s (changed %s)", m->cfg_path, res->nstages,
+                   res->stages, res->changed);
 }
 
 /* mid_reload_swap - the new text and struct become current (takes text) */
@@ -341,6 +343,9 @@ int mid_reload(struct mid *m, struct mid_reload_res *res, char *why,
         rc = -EPERM;
         goto out;
     }
+    /* Files the config names but does not hold (a renewed certificate
+     * under the same path) restart the stage that reads them. */
+    stages |= mid_files_changed(m, nc, res->changed, sizeof(res->changed));
     /* The file's count wins only when the file changed it: a count an
      * operator set with stage_scale survives reloads of the same file. */
     if (nc->stages_sipd != file_sipd && nc->stages_sipd != m->shm.hdr->nsipd)

@@ -214,6 +214,7 @@ static int mid_spawn_fork(struct mid *m, struct mid_proc *p)
         return -errno;
     if (pid == 0)
         mid_spawn_exec(path, argv, self);
+    mid_files_note(m, p->stage);        /* what it will read: for reload */
     return (int)pid;
 }
 
