@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # Config reload (MI reload and SIGHUP): a valid new file is taken and the
-# stages restart one at a time on it, with no request lost meanwhile; an
+# stages that read a changed key restart one at a time on it, with no
+# request lost meanwhile (t/075-reload-scope.t: which stages); an
 # invalid one is refused with FILE:LINE and changes nothing; a change
 # that only a full restart can apply (a listen line) is refused by name.
 
@@ -54,14 +55,19 @@ sub all_back
 
 is(one_rr(), 0, 'before: no Record-Route');
 
-# -- a valid change, while traffic flows
-write_cfg($base =~ s/record_route = 0/record_route = 1/r
-                =~ s/debug = 2/debug = 3/r);
+# -- a valid change, while traffic flows: a key each stage reads (and
+# [log] debug, which mid makes live without a restart)
+write_cfg(($base =~ s/record_route = 0/record_route = 1/r
+                 =~ s/debug = 2/debug = 3/r)
+          . "[dns]\nblacklist_s = 30\n[net]\ntcp_lifetime = 60\n");
 $uac->send(options(), $P) for 1 .. 50;
 my ($code, $reason, $lines) = $p->mi('reload');
 is($code, 200, 'reload: 200') or diag("$code $reason");
-is_deeply($lines, ['Reload:: 3 stages restart one at a time'],
-          'reload: says the stages restart one at a time');
+is_deeply($lines, ['Reload:: 3 stages restart one at a time',
+                   'Stages:: dnsd sipd/0 netd',
+                   'Changed:: [log] debug, [net] tcp_lifetime, '
+                   . '[dns] blacklist_s, [route] record_route'],
+          'reload: says which stages restart one at a time, and why');
 $uac->send(options(), $P) for 1 .. 50;
 ok(all_back(1), 'dnsd, sipd/0 and netd each restarted once and running')
     or diag(Proxy::ps_text($p->{last_ps}));

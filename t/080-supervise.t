@@ -53,11 +53,17 @@ sub missing { my ($want, $seen) = @_; grep { !$seen->{$_} } sort keys %$want }
 {
     my $p = Proxy->new(sipd => 2, children => 2, debug => 2);
     my ($uac, $uas) = ($p->udp_socket, $p->udp_socket);
+    my $base = $p->config_text;
     my (%want, %seen, @codes);
     my $t0 = time;
     for my $i (1 .. 10) {
         my $ids = burst($p, $uac, $uas, 25);
         @want{ keys %$ids } = values %$ids;
+        # a key each stage reads, so that every reload restarts them all
+        # (a reload restarts only the stages that read a changed key)
+        Proxy::spew($p->cfg, $base . "[dns]\nblacklist_s = " . (30 + $i)
+                    . "\n[net]\ntcp_lifetime = " . (60 + $i)
+                    . "\n[stages]\nmax_queue_ms = " . (4000 + $i) . "\n");
         my ($code, $reason) = $p->mi('reload');
         my $until = time + 5;
         while (defined $code && $code == 409 && time < $until) {
@@ -72,6 +78,10 @@ sub missing { my ($want, $seen) = @_; grep { !$seen->{$_} } sort keys %$want }
     collect($uas, \%want, 8, \%seen);
     my $took = time - $t0;
     is_deeply(\@codes, [ (200) x 10 ], 'ten reloads: each answered 200');
+    ok($p->wait_ps(sub { !grep { $_->{Type} ne 'mid'
+                                 && $_->{Restarts} != 10 } @_ }, 15),
+       'ten reloads: each restarted every stage')
+        or diag(Proxy::ps_text($p->{last_ps}));
     my @lost = missing(\%want, \%seen);
     is(scalar(@lost), 0,
        sprintf('ten reloads in %.1f s: all %d requests forwarded',

@@ -7,7 +7,11 @@
 # request; ps and version show the new build. A binary with another
 # segment layout, or one that does not answer "--layout", is refused
 # with 409 before anything stops: the old instance keeps its pid and
-# keeps forwarding, and reload refuses it too.
+# keeps forwarding, and a reload that would restart sipd refuses it too
+# (one that restarts only dnsd probes only dnsd). A crash restart onto a
+# binary with another layout leaves the stage down with one error line
+# instead of a loop of failed starts; stage_restart brings it back once
+# the binary is fixed.
 
 use strict;
 use warnings;
@@ -140,8 +144,10 @@ my ($c, $why) = $p->mi('stage_restart', 'sipd/0');
 is($c, 409, 'another layout: stage_restart 409');
 is($why, "sipd binary layout $bad does not match the running segment "
    . "$layout: full restart needed", 'another layout: says why');
+my $base = slurp($p->cfg);
+Proxy::spew($p->cfg, $base . "[route]\nrecord_route = 1\n");
 ($c, $why) = $p->mi('reload');
-is($c, 409, 'another layout: reload 409 too');
+is($c, 409, 'another layout: a reload that restarts sipd: 409 too');
 like($why // '', qr/^sipd binary layout $bad does not match/,
      'another layout: reload says why');
 sleep 0.5;
@@ -161,6 +167,23 @@ while (%ids && time < $until) {
 }
 is(scalar keys %ids, 0, 'another layout: the old sipd still forwards');
 
+# a reload that restarts only dnsd probes only dnsd: taken
+Proxy::spew($p->cfg, $base . "[dns]\nblacklist_s = 30\n");
+my $lines;
+($c, $why, $lines) = $p->mi('reload');
+is($c, 200, 'another sipd layout: a dnsd-only reload is taken') or diag($why);
+is_deeply($lines, [ 'Reload:: 1 stages restart one at a time',
+                    'Stages:: dnsd', 'Changed:: [dns] blacklist_s' ],
+          'another sipd layout: only dnsd restarts');
+ok($p->wait_ps(sub { my ($d) = grep { $_->{Type} eq 'dnsd' } @_;
+                     !grep { $_->{State} ne 'running' } @_
+                     and $d->{PID} != $pid{'dnsd/0'} }, 15),
+   'another sipd layout: dnsd back on the new file')
+    or diag(Proxy::ps_text($p->{last_ps}));
+is_deeply([ map { ($p->ps_of('sipd', $_))[0]{PID} } 0, 1 ],
+          [ $pid{'sipd/0'}, $pid{'sipd/1'} ],
+          'another sipd layout: both sipd untouched by it');
+
 # -- a binary that does not answer: refused within the bound
 install("#!/bin/sh\nexec sleep 30\n");
 my $t0 = time;
@@ -173,6 +196,57 @@ ok($took < 4, sprintf('no answer: refused in %.1f s', $took));
 is(($p->ps_of('sipd', 1))[0]{PID}, $pid{'sipd/1'},
    'no answer: sipd/1 keeps its pid');
 
+# -- a crash restart onto a binary with another layout: probed first,
+# left down with one error instead of failing to attach in a loop; MI
+# stage_restart brings it back once the binary fits again
+install("#!/bin/sh\necho 'layout $bad build other-layout'\n");
+my ($s0) = $p->ps_of('sipd', 0);
+kill('KILL', $s0->{PID});
+ok($p->wait_ps(sub { my ($s) = grep { $_->{Type} eq 'sipd'
+                                      && $_->{Instance} == 0 } @_;
+                     $s && $s->{State} eq 'down' }, 10),
+   'crash onto another layout: ps shows sipd/0 down')
+    or diag(Proxy::ps_text($p->{last_ps}));
+my ($d0) = $p->ps_of('sipd', 0);
+sleep 1.5;                              # a back-off loop restarts in 0.1 s
+my ($d1) = $p->ps_of('sipd', 0);
+is_deeply([ @$d1{qw(State PID Restarts)} ], [ 'down', 0, $d0->{Restarts} ],
+          'crash onto another layout: it stays down, no restart loop');
+my @err = $p->log =~ /^(.*sipd\/0: not started: .*)$/mg;
+is(scalar @err, 1, 'crash onto another layout: one error line')
+    or diag(join("\n", @err));
+like($err[0] // '', qr/^mid\[\d+\]: error: .*sipd\/0: not started: sipd binary layout \Q$bad\E does not match the running segment \Q$layout\E: full restart needed; left down until MI stage_restart sipd\/0$/,
+     'crash onto another layout: names the stage, both layouts, a full '
+     . 'restart');
+%ids = ();
+for (1 .. 40) {
+    my $id = 'down' . ++$seq;
+    $uac->send(Sip::options('sip:bob@127.0.0.1:' . $uas->port, $uac->port,
+                            $id), $p->port);
+    $ids{$id} = 1;
+}
+$until = time + 5;
+while (%ids && time < $until) {
+    my ($m) = $uas->recv(0.2);
+    delete $ids{$1} if defined $m && $m =~ /\r\nCall-ID: (\S+?)-\d+\@/;
+}
+is(scalar keys %ids, 0, 'crash onto another layout: sipd/1 takes every '
+   . 'request meanwhile');
+($c, $why) = $p->mi('stage_restart', 'sipd/0');
+is($c, 409, 'still another layout: stage_restart 409, stays down');
+is(($p->ps_of('sipd', 0))[0]{State}, 'down', '... and ps says down');
 install($orig);
+($c, $why, $lines) = $p->mi('stage_restart', 'sipd/0');
+is($c, 200, 'binary fixed: stage_restart sipd/0 200') or diag($why);
+like($lines->[0] // '', qr/^Process:: sipd\/0 PID=\d+ starting$/,
+     'binary fixed: says it starts');
+ok($p->wait_ps(sub { my ($s) = grep { $_->{Type} eq 'sipd'
+                                      && $_->{Instance} == 0 } @_;
+                     $s && $s->{State} eq 'running' && $s->{PID} > 0 }, 10),
+   'binary fixed: sipd/0 running again')
+    or diag(Proxy::ps_text($p->{last_ps}));
+is(($p->ps_of('sipd', 0))[0]{Build}, $MIDID,
+   'binary fixed: sipd/0 runs the original build');
+
 $p->stop;
 done_testing();

@@ -202,7 +202,10 @@ SKIP: {
 # -- SIGHUP is a reload
 {
     my $p = Proxy->new(sipd => 1, children => 2, debug => 2);
-    Proxy::spew($p->cfg, $p->config_text =~ s/debug = 2/debug = 3/r);
+    # [log] debug is live in mid; the other keys restart every stage
+    Proxy::spew($p->cfg, ($p->config_text =~ s/debug = 2/debug = 3/r)
+                . "[dns]\nblacklist_s = 30\n[net]\ntcp_lifetime = 60\n"
+                . "[route]\nrecord_route = 1\n");
     kill('HUP', $p->pid);
     my $until = time + 10;
     my $dbg;
