@@ -25,15 +25,16 @@
  *    changed since the stage started (a renewed [tls] certificate under
  *    the same path, /etc/resolv.conf: mid_files.c), restart, one at a
  *    time, in the order dnsd, dbd, every sipd, netd, each only after the
- *    previous one is running again. Each reads the new text as it starts. The rings hold the
- *    traffic of a stage while it restarts, so nothing is dropped (the
- *    same path as a crash, without the back-off). A stage that reads no
- *    changed key keeps running: a reload that changes only [dns] keys
- *    leaves netd, and with it every TCP and TLS connection, alone. A file
- *    that changes nothing a stage reads restarts nothing. Every stage
- *    binary about to start (those restarted, and sipd when the count
- *    grows) is probed first (mid_probe.c); one that does not fit refuses
- *    the reload before anything changes.
+ *    previous one is running again. Each reads the new text as it
+ *    starts. The rings hold the traffic of a stage while it restarts, so
+ *    nothing is dropped (the same path as a crash, without the
+ *    back-off). A stage that reads no changed key keeps running: a
+ *    reload that changes only [dns] keys leaves netd, and with it every
+ *    TCP and TLS connection, alone. A file that changes nothing a stage
+ *    reads restarts nothing. Every stage binary about to start (those
+ *    restarted, and sipd when the count grows) is probed first
+ *    (mid_probe.c); one that does not fit refuses the reload before
+ *    anything changes.
  *
  *    mid_reload() writes no reply: it returns the number of stages that
  *    restart, their names and the changed keys, or -errno and the reason,
