@@ -177,6 +177,12 @@ $pg->start;
     SKIP: {
         skip 'the lock was not seen taken in time: nothing in flight', 4
             unless $locked_at;
+        # a sanitizer build (make check) runs every stage and psql's
+        # round trips several times slower: the lock, the traffic and the
+        # kill no longer line up to put lookups in flight; the plain
+        # build checks this accounting
+        skip 'sanitizer build: the in-flight window is not reproducible', 4
+            if Proxy::build_dir() =~ m{/build-[^/]*(?:address|thread)};
         my $lock_from = $locked_at - 0.3 - 0.05;
         ok(@u >= 1, scalar(@u) . ' lookups in flight in the killed dbd');
         my @early = grep { $_->{t} < $lock_from - 0.5 || $_->{t} > $killed_at }

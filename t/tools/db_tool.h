@@ -118,8 +118,10 @@ static int db_tool_connect(const char *name, const char *libdir,
         return 2;
     }
     while (r > 0) {
-        if ((ev = db_tool_wait(*cp, r)) < 0)
+        if ((ev = db_tool_wait(*cp, r)) < 0) {
+            be->close(*cp);             /* LeakSanitizer counts it */
             return 4;
+        }
         r = be->connect_cont(*cp, ev, err, sizeof(err));
     }
     if (r < 0) {

@@ -37,8 +37,10 @@ int main(int argc, char **argv)
     if ((r = db_tool_connect("db_try", argv[1], argv[2], &c)) != 0)
         return r;
     r = db_tool_run(c, 0, argv[3], np, params, err, sizeof(err));
-    if (r == 4)
+    if (r == 4) {
+        be->close(c);
         return 4;
+    }
     if (r < 0) {
         fprintf(stderr, "db_try: %s\n", err);
         be->close(c);
