@@ -11,14 +11,13 @@
  *    every running sipd instance and answered with each one's count
  *    and the total. Those two answer 404 when the config has no cache
  *    or table for them ([db] url, [route] db_aliases, db_allow), as
- *    db_status does without a [db] url. Commands that
- *    are part of the contract but not built yet answer 501 and say so;
- *    none pretends.
+ *    db_status does without a [db] url. Every command of the contract
+ *    is built; none answers 501.
  * PROTOCOL
  *    See README.md "Management interface" for every command's reply.
  * DIAGNOSTICS
  *    Wrong arguments: 400. Unknown command: 500 "command 'X' not
- *    available" (as OpenSIPS says). Not built: 501 "... not implemented".
+ *    available" (as OpenSIPS says).
  */
 #include <errno.h>
 #include <signal.h>
@@ -337,9 +336,6 @@ static void mid_mi_stage_restart(struct mid *m, char **a, int n,
                 shm_stage_name(stage), inst, (int)p->pid);
 }
 
-static void mid_mi_notimpl(struct mid *m, char **a, int n,
-                           struct mid_mi_reply *r);
-
 /* mid_mi_reload - the reload's result or refusal as an MI reply */
 static void mid_mi_reload(struct mid *m, char **a, int n,
                           struct mid_mi_reply *r)
@@ -509,15 +505,6 @@ static const struct mid_mi_cmd mid_mi_cmds[] = {
 
 #define MID_MI_NCMDS (sizeof(mid_mi_cmds) / sizeof(mid_mi_cmds[0]))
 
-static void mid_mi_notimpl(struct mid *m, char **a, int n,
-                           struct mid_mi_reply *r)
-{
-    (void)m;
-    (void)a;
-    (void)n;
-    (void)r;
-}
-
 /* mid_mi_exists - cmd is a command of the table (mid_mi_run knows it) */
 int mid_mi_exists(const char *cmd)
 {
@@ -541,10 +528,6 @@ void mid_mi_run(struct mid *m, const char *cmd, char **args, int nargs,
             c = &mid_mi_cmds[i];
     if (c == NULL) {
         mid_reply_status(r, 500, "command '%.64s' not available", cmd);
-        return;
-    }
-    if (c->fn == mid_mi_notimpl) {
-        mid_reply_status(r, 501, "%s: not implemented", c->name);
         return;
     }
     if (nargs < c->min_args || nargs > c->max_args) {
