@@ -3,15 +3,16 @@
  *      sipblast - stateless SIP load through a proxy, for make bench
  * SYNOPSIS
  *      sipblast -p PROXY_PORT [-n TRANSACTIONS] [-w WINDOW] [-t SECONDS]
- *               [-m invite|options|mixed] [-s UAS_PORT]
+ *               [-m invite|options|mixed] [-s UAS_PORT] [-U URI [-u N]]
  *      sipblast -p PROXY_PORT -r RATE -d SECONDS [-m ...] [-s UAS_PORT]
+ *               [-U URI [-u N]]
  *      sipblast -R LISTEN_PORT -s UAS_PORT [-t SECONDS]
  * DESCRIPTION
  *      One process, two threads, both on 127.0.0.1:
  *
- *        UAC  sends requests for sip:uas@127.0.0.1:UAS_PORT to the proxy,
- *             each with its own Call-ID and branch, and counts the 200s
- *             that come back;
+ *        UAC  sends requests for sip:uas@127.0.0.1:UAS_PORT (or -U) to the
+ *             proxy, each with its own Call-ID and branch, and counts the
+ *             200s that come back (other responses apart);
  *        UAS  answers every request it receives, but ACK, with a 200
  *             built from it (all Via headers, From, To with a tag,
  *             Call-ID, CSeq, X-Blast), sent back to where the request
@@ -49,6 +50,15 @@
  *      one third new requests, two thirds in-dialog; the UAS answers
  *      INVITE and BYE. For mixed, the report splits what got through:
  *      new requests, in-dialog requests, responses.
+ *
+ *      Request-URI (-U URI): the Request-URI and the To URI of every
+ *      request instead of sip:uas@127.0.0.1:UAS_PORT; the first "%u" in
+ *      it becomes the call's number modulo N (-u, default 1000), e.g.
+ *      -U 'sip:a%u@alias.test' -u 1000 runs over a0 ... a999, one after
+ *      the other (consecutive calls, consecutive numbers). For the
+ *      database bench: a proxy must look each one up, and a table of N
+ *      aliases points them at the UAS. The URI is split at "%u" once at
+ *      start; a request takes one more snprintf, into a stack buffer.
  *
  *      Relay (-R): a zero-work relay, no SIP parsing: a datagram on
  *      LISTEN_PORT that starts with "SIP/2.0 " goes to the last address
@@ -107,6 +117,10 @@ static int blast_proxy_port;
 static int blast_uac_fd, blast_uas_fd;
 static int blast_uac_port, blast_uas_port;
 static int blast_mode = BLAST_M_INVITE;
+static const char *blast_ruri;          /* -U: text before "%u", or all */
+static const char *blast_ruri_post;     /* text after "%u"; NULL: none */
+static size_t blast_ruri_len;           /* of blast_ruri before "%u" */
+static unsigned blast_ruri_n = 1000;    /* -u: %u is the call modulo this */
 static atomic_int blast_stop;
 static volatile sig_atomic_t blast_term;
 static uint64_t blast_closed_end;
@@ -115,6 +129,9 @@ static double blast_send_secs;          /* open loop: first to last send */
 /* UAS counters and histogram: written by the UAS thread only. */
 static struct blast_hist blast_req_h, blast_rtt_h;
 static long blast_uas_recv, blast_uas_new, blast_uas_dlg, blast_rsp_sent;
+
+/* UAC thread only: responses other than 200 */
+static long blast_other;
 
 static uint64_t blast_ns(void)
 {
@@ -326,6 +343,18 @@ static const char blast_sdp[] =
     "a=rtpmap:101 telephone-event/8000\r\n"
     "a=sendrecv\r\n";
 
+/* blast_uri - the Request-URI of call number call into out (cap) */
+static void blast_uri(char *out, size_t cap, unsigned call)
+{
+    if (blast_ruri == NULL)
+        snprintf(out, cap, "sip:uas@127.0.0.1:%d", blast_uas_port);
+    else if (blast_ruri_post == NULL)
+        snprintf(out, cap, "%s", blast_ruri);
+    else
+        snprintf(out, cap, "%.*s%u%s", (int)blast_ruri_len, blast_ruri,
+                 call % blast_ruri_n, blast_ruri_post);
+}
+
 /* blast_request - request number seq, stamped t, into out; its length.
  * *dlg is set when it is an in-dialog request (To tag). */
 static int blast_request(char *out, unsigned seq, uint64_t t, int *dlg)
@@ -333,6 +362,7 @@ static int blast_request(char *out, unsigned seq, uint64_t t, int *dlg)
     static const char *const mixed[] = {"INVITE", "ACK", "BYE"};
     const char *method = "INVITE", *body = blast_sdp;
     unsigned call = seq, cseq = 1;
+    char uri[256];
 
     *dlg = 0;
     if (blast_mode == BLAST_M_OPTIONS) {
@@ -345,20 +375,21 @@ static int blast_request(char *out, unsigned seq, uint64_t t, int *dlg)
         cseq = seq % 3 == 2 ? 2 : 1;
         body = *dlg ? "" : blast_sdp;
     }
+    blast_uri(uri, sizeof(uri), call);
     return snprintf(out, BLAST_MSG,
-                    "%s sip:uas@127.0.0.1:%d SIP/2.0\r\n"
+                    "%s %s SIP/2.0\r\n"
                     "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-b%u\r\n"
                     "Max-Forwards: 70\r\n"
                     "From: <sip:blast@127.0.0.1:%d>;tag=%u\r\n"
-                    "To: <sip:uas@127.0.0.1:%d>%s\r\n"
+                    "To: <%s>%s\r\n"
                     "Call-ID: %u-blast@127.0.0.1\r\n"
                     "CSeq: %u %s\r\n"
                     "Contact: <sip:blast@127.0.0.1:%d>\r\n"
                     "X-Blast: %llu\r\n"
                     "%s"
                     "Content-Length: %zu\r\n\r\n%s",
-                    method, blast_uas_port, blast_uac_port, seq,
-                    blast_uac_port, call, blast_uas_port,
+                    method, uri, blast_uac_port, seq,
+                    blast_uac_port, call, uri,
                     *dlg ? ";tag=uas" : "", call, cseq, method,
                     blast_uac_port, (unsigned long long)t,
                     *body ? "Content-Type: application/sdp\r\n" : "",
@@ -426,8 +457,11 @@ static int blast_recv(int flags)
         return 0;
     now = blast_ns();
     for (i = 0; i < n; i++) {
-        if (rm[i].msg_len <= 12 || memcmp(in[i], "SIP/2.0 200 ", 12) != 0)
+        if (rm[i].msg_len <= 12 || memcmp(in[i], "SIP/2.0 200 ", 12) != 0) {
+            blast_other += rm[i].msg_len > 8
+                           && memcmp(in[i], "SIP/2.0 ", 8) == 0;
             continue;
+        }
         ok++;
         t = blast_stamp(in[i], (int)rm[i].msg_len);
         if (t != 0 && now >= t)
@@ -576,7 +610,7 @@ static int blast_usage(void)
 {
     fprintf(stderr, "usage: sipblast -p PORT [-n N] [-w W] [-t S] "
                     "[-r RATE -d S] [-m invite|options|mixed] "
-                    "[-s UAS_PORT]\n"
+                    "[-s UAS_PORT] [-U URI [-u N]]\n"
                     "       sipblast -R PORT -s UAS_PORT [-t S]\n");
     return 2;
 }
@@ -601,7 +635,7 @@ static void blast_report(const struct blast_uac *u, double rate,
            "req_p50 %.1f req_p99 %.1f req_p999 %.1f req_max %.1f "
            "rtt_p50 %.1f rtt_p99 %.1f rtt_p999 %.1f rtt_max %.1f "
            "new_sent %ld new_recv %ld dlg_sent %ld dlg_recv %ld "
-           "gen_drops %ld uas_drops %ld send_secs %.3f\n",
+           "gen_drops %ld uas_drops %ld send_secs %.3f other %ld\n",
            rate > 0 ? "open" : "closed", rate > 0 ? rate * dur : 0.0,
            u->sent, blast_uas_recv, blast_rsp_sent, u->answered,
            u->sent > blast_uas_recv ? u->sent - blast_uas_recv : 0,
@@ -613,7 +647,7 @@ static void blast_report(const struct blast_uac *u, double rate,
            (double)blast_rtt_h.max / 1e3, u->new_sent, blast_uas_new,
            u->dlg_sent, blast_uas_dlg,
            blast_drops(blast_uac_fd) + blast_drops(blast_uas_fd),
-           blast_drops(blast_uas_fd), blast_send_secs);
+           blast_drops(blast_uas_fd), blast_send_secs, blast_other);
 }
 
 int main(int argc, char **argv)
@@ -625,7 +659,7 @@ int main(int argc, char **argv)
     uint64_t t0, t1;
     pthread_t uas;
 
-    while ((c = getopt(argc, argv, "p:n:w:t:r:d:m:s:R:")) != -1) {
+    while ((c = getopt(argc, argv, "p:n:w:t:r:d:m:s:R:U:u:")) != -1) {
         switch (c) {
         case 'p': blast_proxy_port = atoi(optarg); break;
         case 'n': total = atol(optarg); break;
@@ -635,6 +669,8 @@ int main(int argc, char **argv)
         case 'd': dur = atof(optarg); break;
         case 's': blast_uas_port = atoi(optarg); break;
         case 'R': relay = atoi(optarg); break;
+        case 'U': blast_ruri = optarg; break;
+        case 'u': blast_ruri_n = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'm':
             if (strcmp(optarg, "invite") == 0)
                 blast_mode = BLAST_M_INVITE;
@@ -647,6 +683,16 @@ int main(int argc, char **argv)
             break;
         default:
             return blast_usage();
+        }
+    }
+    if (blast_ruri != NULL) {
+        const char *u = strstr(blast_ruri, "%u");
+
+        if (strlen(blast_ruri) > 200 || blast_ruri_n == 0)
+            return blast_usage();
+        if (u != NULL) {
+            blast_ruri_len = (size_t)(u - blast_ruri);
+            blast_ruri_post = u + 2;
         }
     }
     if (relay > 0)

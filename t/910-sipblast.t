@@ -80,6 +80,60 @@ is($r->{lost}, $n, 'black hole: all counted lost');
 is($r->{lost_req}, $n, 'black hole: no request relayed');
 ok(time - $t0 < 30, 'black hole: sipblast returned (drain is bounded)');
 
+# -U and -u: the test is the proxy. It reads what sipblast sends for up
+# to 40 requests (open loop, 20/s for 2 s) and answers each with a 503,
+# then a 200: every 503 has come in once its 200 has, whatever the load.
+sub fake_proxy {
+    my (@a) = @_;
+    my $fake = Proxy::UDP->new;
+    my $out = "$dir/blast-fake.out";
+    my $pid = fork // die;
+    if ($pid == 0) {
+        open STDOUT, '>', $out or exit 127;
+        exec 'timeout', 60, $bin, '-p', $fake->port, '-r', 20, '-d', 2,
+            '-m', 'options', @a;
+        exit 127;
+    }
+    my @got;
+    my $deadline = time + 30;
+    while (time < $deadline) {
+        my ($b, $from) = $fake->recv(3);
+        last unless defined $b && @got < 1000;
+        push @got, $b;
+        my ($via) = $b =~ /^(Via: [^\r]*\r\n)/m;
+        my ($cid) = $b =~ /^(Call-ID: [^\r]*\r\n)/m;
+        $fake->send("SIP/2.0 $_\r\n$via$cid" . "Content-Length: 0\r\n\r\n",
+                    $from) for '503 Service Unavailable', '200 OK';
+    }
+    waitpid($pid, 0);
+    open my $f, '<', $out or die;
+    my %r = split ' ', (scalar(<$f>) // '');
+    return (\%r, @got);
+}
+
+my ($fr, @reqs) = fake_proxy('-U', 'sip:a%u@alias.test;x=1', '-u', 7);
+my @users = map { /^OPTIONS sip:a(\d+)\@alias\.test;x=1 SIP\/2\.0\r\n/
+                  ? $1 : 'bad' } @reqs;
+ok(@reqs > 0 && @reqs <= 40, scalar(@reqs) . ' requests with -U, -u 7');
+is($fr->{sent}, scalar(@reqs), 'the fake proxy read every request sent');
+is(scalar(grep { $_ eq 'bad' } @users), 0,
+   'every Request-URI is the template with a number for %u')
+    or diag($reqs[0]);
+is(scalar(grep { $_ ne 'bad' && $_ >= 7 } @users), 0, 'every number < 7');
+is(scalar(grep { $users[$_] != ($users[$_ - 1] + 1) % 7 } 1 .. $#users), 0,
+   'consecutive requests, consecutive numbers modulo 7')
+    or diag("@users");
+is(scalar(grep { !m{^To: <sip:a\d+\@alias\.test;x=1>\r\n}m } @reqs), 0,
+   'To carries the same URI');
+is($fr->{answered}, scalar(@reqs), 'each 200 answered');
+is($fr->{other}, $fr->{answered}, 'each 503 counted as other, not answered');
+
+($fr, @reqs) = fake_proxy('-U', 'sip:127.0.0.1:5999');
+ok(@reqs > 0, scalar(@reqs) . ' requests with a literal -U');
+is(scalar(grep { !m{^OPTIONS sip:127\.0\.0\.1:5999 SIP/2\.0\r\n} } @reqs),
+   0, 'a -U without %u is sent as it is');
+is(system("$bin -p 1 -U x -u 0 2>/dev/null") >> 8, 2, '-u 0 is refused');
+
 # through sipstage itself
 my $p = Proxy->new(children => 2);
 $r = blast('-p', $p->port, '-r', 200, '-d', 1);
