@@ -10,6 +10,8 @@
 #                   perf with scripts/deps bench); tables on stdout, CSV
 #                   and bench.png in $(B)/bench/
 #   make bench-wakeups  only the wake-up pass (context switches, syscalls)
+#   make bench-db   only the database bench (bench/db: aliases over
+#                   PostgreSQL, sipstage against Kamailio's alias_db)
 #   make clean
 
 # BUILD names another output folder (make BUILD=build-mine), so that two
@@ -83,7 +85,7 @@ endef
 UNIT_SRC := $(wildcard t/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/unit/%.t)
 
-.PHONY: all test unit run check bench bench-deps bench-wakeups clean deps check-style fuzz FORCE
+.PHONY: all test unit run check bench bench-deps bench-wakeups bench-db clean deps check-style fuzz FORCE
 
 TOOLS := $(B)/t/db_try $(B)/t/db_seq \
 	$(if $(filter dbd,$(DAEMONS)),$(B)/t/dbd_loop)
@@ -190,6 +192,9 @@ bench: all bench-deps
 
 bench-wakeups: all bench-deps
 	SIPSTAGE_BUILD=$(B) bench/load wakeups
+
+bench-db: all bench-deps
+	SIPSTAGE_BUILD=$(B) bench/db
 
 # libFuzzer targets (clang). FUZZ_TIME bounds each run, in seconds.
 FUZZ_TIME ?= 60
