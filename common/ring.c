@@ -453,3 +453,11 @@ uint64_t ring_fill(const struct ring *r)
     /* Acquire pairs with ring_release(), like ring_space(). */
     return r->pend - __atomic_load_n(&r->shm->tail, __ATOMIC_ACQUIRE);
 }
+
+int ring_fill_over(struct ring *r, uint64_t mark)
+{
+    if (r->pend - r->cached < mark)     /* cached <= tail: an upper bound */
+        return 0;
+    r->cached = __atomic_load_n(&r->shm->tail, __ATOMIC_ACQUIRE);
+    return r->pend - r->cached >= mark;
+}

@@ -193,6 +193,16 @@ extern uint64_t ring_used(const struct ring *r);
  */
 extern uint64_t ring_fill(const struct ring *r);
 
+/*
+ * ring_fill_over - producer: does the ring hold at least mark bytes?
+ * For a check made on every record: the producer's cached copy of the
+ * consumer's tail (as ring_reserve() keeps it) can only overstate the
+ * fill, so the consumer's cache line is read (and the copy refreshed)
+ * only when the cached fill reaches mark. Same answer as
+ * ring_fill(r) >= mark.
+ */
+extern int ring_fill_over(struct ring *r, uint64_t mark);
+
 /* ring_size - bytes in the data area (either side) */
 static inline uint64_t ring_size(const struct ring *r)
 {

@@ -132,15 +132,16 @@ static unsigned netd_flow_pct(uint64_t used, const struct ring *r)
 int netd_flow_high(struct netd *n, int i)
 {
     struct ring *r = &n->to_sipd[i];
-    uint64_t fill = ring_fill(r);
     uint32_t bit = 1u << i;
 
-    if (fill >= ring_size(r) / NETD_SHED_DIV) {
+    /* every UDP message asks: the consumer's tail is read only near
+     * the mark (ring_fill_over), not once per message */
+    if (ring_fill_over(r, ring_size(r) / NETD_SHED_DIV)) {
         if (!(n->shedding & bit)) {
             n->shedding |= bit;
             log_warn_rl("%s %u%% full (high-water %d%%): sipd is behind: "
                         "shedding new requests over UDP",
-                        r->shm->name, netd_flow_pct(fill, r),
+                        r->shm->name, netd_flow_pct(ring_fill(r), r),
                         100 / NETD_SHED_DIV);
         }
         return 1;
@@ -149,7 +150,7 @@ int netd_flow_high(struct netd *n, int i)
         n->shedding &= ~bit;
         log_notice_rl("%s %u%% full: below high-water again: new requests "
                       "taken (net:overload_shed %llu)", r->shm->name,
-                      netd_flow_pct(fill, r),
+                      netd_flow_pct(ring_fill(r), r),
                       (unsigned long long)(n->st != NULL
                               ? n->st->v[STAT_NET_OVERLOAD_SHED] : 0));
     }

@@ -521,8 +521,12 @@ static void ring_test_batch(void)
     is_int((long long)ring_used(&c), 0, "batch: used 0 after pops");
     is_int((long long)ring_fill(&p), 112 * 3,
            "batch: popped, not released: still the producer's fill");
+    ok(ring_fill_over(&p, 112 * 3), "batch: fill_over its fill");
+    ok(!ring_fill_over(&p, 112 * 3 + 1), "batch: not over one more");
     ring_release(&c);
     is_int((long long)ring_fill(&p), 0, "batch: fill 0 after release");
+    ok(!ring_fill_over(&p, 1),
+       "batch: fill_over sees the release (stale cached tail re-read)");
     free(mem);
 }
 
