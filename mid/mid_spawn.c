@@ -497,6 +497,23 @@ static void mid_spawn_on_retire(struct ev *ev, struct ev_timer *t)
 }
 
 /*
+ * mid_spawn_retire - row p leaves the table and is not restarted: at
+ * once when no process runs (0), else once it has exited (1: the
+ * caller tells it to go)
+ */
+static int mid_spawn_retire(struct mid *m, struct mid_proc *p)
+{
+    p->retire = 1;
+    ev_timer_stop(&m->ev, &p->timer);   /* a pending restart, too */
+    if (p->pid > 0)
+        return 1;
+    p->state = PROC_S_DOWN;
+    mid_spawn_mirror(m, p);
+    p->used = 0;
+    return 0;
+}
+
+/*
  * mid_spawn_scale - [stages] sipd at run time (MI stage_scale sipd N).
  * Up: rows and processes for the new instances; their rings already
  * exist (laid out for CFG_MAX_SIPD), so netd may push to them before
@@ -535,16 +552,8 @@ int mid_spawn_scale(struct mid *m, int n)
     for (i = n; i < cur; i++) {
         struct mid_proc *p = &m->procs[SHM_PROC_SIPD(i)];
 
-        if (!p->used)
+        if (!p->used || !mid_spawn_retire(m, p))
             continue;
-        p->retire = 1;
-        ev_timer_stop(&m->ev, &p->timer);   /* a pending restart, too */
-        if (p->pid <= 0) {
-            p->state = PROC_S_DOWN;
-            mid_spawn_mirror(m, p);
-            p->used = 0;
-            continue;
-        }
         p->retire_timer.fn = mid_spawn_on_retire;
         p->retire_timer.arg = p;
         ev_timer_start(&m->ev, &p->retire_timer, MID_SCALE_GRACE_MS);
@@ -579,14 +588,8 @@ int mid_spawn_dbd(struct mid *m)
     if (m->cfg.ndb_url > 0 || !p->used || p->retire)
         return 0;
     log_notice("[db] url removed: stopping dbd");
-    p->retire = 1;
-    ev_timer_stop(&m->ev, &p->timer);   /* a pending restart, too */
-    if (p->pid <= 0) {
-        p->state = PROC_S_DOWN;
-        mid_spawn_mirror(m, p);
-        p->used = 0;
+    if (!mid_spawn_retire(m, p))
         return -1;
-    }
     kill(p->pid, SIGTERM);
     p->state = PROC_S_STOPPING;
     mid_spawn_mirror(m, p);
