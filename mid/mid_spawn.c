@@ -57,6 +57,7 @@
 
 #include "log.h"
 #include "mid.h"
+#include "srv.h"
 
 static const char *const mid_spawn_states[] = {
     "down", "starting", "running", "backoff", "stopping"};
@@ -198,6 +199,11 @@ static int mid_spawn_fork(struct mid *m, struct mid_proc *p)
     int argc = 0, i;
     pid_t pid, self = getpid();
 
+    /* A sipd with more workers than its instance had ([core] children
+     * raised by a reload): their rings, and netd's count, first. */
+    if (p->stage == STAGE_SIPD
+        && shm_workers(&m->shm, p->instance, m->cfg.children) < 0)
+        return -EINVAL;
     snprintf(path, sizeof(path), "%s/%s", m->bin_dir,
              shm_stage_name(p->stage));
     snprintf(fdbuf, sizeof(fdbuf), "%d", m->shm.fd);
@@ -532,6 +538,11 @@ int mid_spawn_scale(struct mid *m, int n)
         return -EINVAL;
     if (m->stopping)
         return -EBUSY;
+    /* Their worker rings before the count: netd attaches what the
+     * count covers. */
+    for (i = cur; i < n; i++)
+        if (shm_workers(&m->shm, i, m->cfg.children) < 0)
+            return -EINVAL;
     /* The count first: a new sipd refuses an instance number past it
      * (sipd_rings()), and the first ones forked reach that check while
      * mid is still forking the rest. */
@@ -631,21 +642,27 @@ int mid_spawn_start(struct mid *m, struct mid_proc *p, const char *why)
 
 /*
  * mid_spawn_watch - every ping period: kill a stage that has answered no
- * ping for [stages] hang_ms (one still starting counts from its fork),
- * and republish the live sipd set, since stalls begin and end with time
- * rather than with an event.
+ * ping for [stages] hang_ms (one still starting counts from its fork;
+ * one told to stop, a restart or a retirement, gets SRV_DRAIN_MS more,
+ * the time it may spend on its rings after its loop stopped answering:
+ * a hung stage would otherwise hold a rolling restart until it gives
+ * up), and republish the live sipd set, since stalls begin and end with
+ * time rather than with an event.
  */
 void mid_spawn_watch(struct mid *m)
 {
-    int64_t now = ev_now_ms();
+    int64_t now = ev_now_ms(), limit;
     int i;
 
     for (i = 1; i < SHM_MAX_PROCS && !m->stopping; i++) {
         struct mid_proc *p = &m->procs[i];
 
+        limit = m->cfg.stages_hang_ms
+                + (p->state == PROC_S_STOPPING ? SRV_DRAIN_MS : 0);
         if (!p->used || p->pid <= 0 || p->hung
-            || (p->state != PROC_S_RUNNING && p->state != PROC_S_STARTING)
-            || now - p->last_pong_ms <= m->cfg.stages_hang_ms)
+            || (p->state != PROC_S_RUNNING && p->state != PROC_S_STARTING
+                && p->state != PROC_S_STOPPING)
+            || now - p->last_pong_ms <= limit)
             continue;
         log_warn("%s/%d: pid %d answered no ping for %lld ms: killing it",
                  shm_stage_name(p->stage), p->instance, (int)p->pid,
