@@ -81,6 +81,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ring.h"
@@ -319,6 +322,10 @@ int ring_commit(struct ring *r)
      */
     if (__atomic_exchange_n(&s->sleeping, 0, __ATOMIC_RELAXED) == 0)
         return 0;
+    if (r->bell != NULL) {
+        ring_bell_ring(r->bell);
+        return 1;
+    }
     if (r->efd < 0)
         return 0;
     /* Cannot fail on a valid eventfd; the consumer's poll times out. */
@@ -460,4 +467,36 @@ int ring_fill_over(struct ring *r, uint64_t mark)
         return 0;
     r->cached = __atomic_load_n(&r->shm->tail, __ATOMIC_ACQUIRE);
     return r->pend - r->cached >= mark;
+}
+
+void ring_bell(struct ring *r, uint32_t *bell)
+{
+    r->bell = bell;
+}
+
+uint32_t ring_bell_get(const uint32_t *bell)
+{
+    /* seq_cst: ordered before the consumer's seq_cst store of sleeping
+     * (ring_sleep_prepare), so a producer that sees that store
+     * increments after this load. */
+    return __atomic_load_n(bell, __ATOMIC_SEQ_CST);
+}
+
+void ring_bell_ring(uint32_t *bell)
+{
+    /* A shared (not _PRIVATE) futex: the sleeper may be in another
+     * process mapping the same memfd page. */
+    __atomic_add_fetch(bell, 1, __ATOMIC_SEQ_CST);
+    (void)syscall(SYS_futex, bell, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+void ring_bell_wait(uint32_t *bell, uint32_t seen, int timeout_ms)
+{
+    struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000)
+                                                  * 1000000L};
+
+    /* The kernel compares *bell with seen under its lock: a ring after
+     * ring_bell_get() makes this return at once (EAGAIN). EINTR and a
+     * timeout return too; the caller looks at its rings again. */
+    (void)syscall(SYS_futex, bell, FUTEX_WAIT, seen, &ts, NULL, 0);
 }

@@ -92,6 +92,8 @@ struct ring {
     uint64_t pend;                      /* producer: head not yet published */
     uint64_t cached;                    /* producer: last tail seen;
                                          * consumer: last head seen */
+    uint32_t *bell;                     /* futex word in shared memory
+                                         * instead of efd (ring_bell()) */
 };
 
 #define RING_PRODUCER 1
@@ -202,6 +204,38 @@ extern uint64_t ring_fill(const struct ring *r);
  * ring_fill(r) >= mark.
  */
 extern int ring_fill_over(struct ring *r, uint64_t mark);
+
+/*
+ * Bells. A consumer that is a thread, not an epoll loop, sleeps on a
+ * futex word in shared memory instead of an eventfd: one syscall to
+ * sleep (futex wait) instead of two (poll + read), one to wake (futex
+ * wake) as for the eventfd's write, and no file descriptor, so a bell
+ * per sipd worker costs nothing in the descriptor table every stage
+ * inherits. Several rings of one consumer share its bell. The
+ * handshake is the same as with the eventfd: the consumer reads the
+ * bell (ring_bell_get), announces sleep on each of its rings
+ * (ring_sleep_prepare), and sleeps only if all are empty and the bell
+ * still holds what it read (ring_bell_wait); a producer that finds
+ * "sleeping" set after its commit increments the bell and wakes.
+ */
+
+/* ring_bell - producer or consumer: wake-ups go through the futex word
+ * bell (not efd); both sides of a ring must agree. */
+extern void ring_bell(struct ring *r, uint32_t *bell);
+
+/* ring_bell_get - consumer: the bell's value, before the sleep checks */
+extern uint32_t ring_bell_get(const uint32_t *bell);
+
+/*
+ * ring_bell_wait - consumer: sleep until the bell moves away from seen
+ * (ring_bell_get() before ring_sleep_prepare()) or timeout_ms passes.
+ * Returns at once if it already moved.
+ */
+extern void ring_bell_wait(uint32_t *bell, uint32_t seen, int timeout_ms);
+
+/* ring_bell_ring - wake the thread sleeping on bell (any thread or
+ * process; for a stop request) */
+extern void ring_bell_ring(uint32_t *bell);
 
 /* ring_size - bytes in the data area (either side) */
 static inline uint64_t ring_size(const struct ring *r)

@@ -25,8 +25,12 @@
  *    +----------------------------+ size
  *
  *    Invariants: only mid writes the directory (procs[].pid/state/
- *    restarts, log_level). Eventfd numbers in rings[].efd are valid in
- *    every stage because stages inherit mid's descriptor table.
+ *    restarts, log_level, children). Eventfd numbers in rings[].efd are
+ *    valid in every stage because stages inherit mid's descriptor
+ *    table: one per ring to and from dnsd and dbd, and one (netd_efd)
+ *    shared by every ring to netd, whose one loop is their one
+ *    consumer. A worker's input rings have no eventfd: the worker
+ *    sleeps on its bell (a futex word, bell[]).
  * DIAGNOSTICS
  *    shm_attach() fails with -EINVAL on a bad magic or version.
  */
@@ -38,7 +42,7 @@
 #include "stats.h"
 
 #define SHM_MAGIC 0x53535348u           /* "SSSH" */
-#define SHM_VERSION 1u
+#define SHM_VERSION 2u
 
 enum shm_stage {
     STAGE_MID = 0,
@@ -63,19 +67,41 @@ enum shm_stage {
 #define SHM_TH_TIMER 1
 #define SHM_TH_WORKER(i) (2 + (i))
 
-/* Rings per sipd instance, in this order. */
-#define SHM_R_NETD_SIPD 0
-#define SHM_R_SIPD_NETD 1
-#define SHM_R_SIPD_DNSD 2
-#define SHM_R_DNSD_SIPD 3
-#define SHM_R_SIPD_DBD 4                /* formatted always, used when */
-#define SHM_R_DBD_SIPD 5                /* [db] url is set */
-#define SHM_R_PER_SIPD 6
+/*
+ * Rings. Per sipd instance i, four to the helper stages, read and
+ * written by sipd's main thread (dnsd, dbd answers) and its workers
+ * (queries, under a process-local mutex):
+ */
+#define SHM_R_SIPD_DNSD 0
+#define SHM_R_DNSD_SIPD 1
+#define SHM_R_SIPD_DBD 2                /* formatted always, used when */
+#define SHM_R_DBD_SIPD 3                /* [db] url is set */
+#define SHM_R_PER_SIPD 4
 #define SHM_RING(sipd, kind) ((sipd) * SHM_R_PER_SIPD + (kind))
-#define SHM_MAX_RINGS (CFG_MAX_SIPD * SHM_R_PER_SIPD)
+#define SHM_AUX_RINGS (CFG_MAX_SIPD * SHM_R_PER_SIPD)
+/*
+ * and three per worker w of instance i, between netd and that worker
+ * thread alone (single producer, single consumer, no lock anywhere):
+ * requests in, replies in (the worker empties it first), and out.
+ * A slot's rings are formatted when an instance first has that many
+ * workers (shm_workers()); the directory keeps room for
+ * CFG_MAX_CHILDREN per instance.
+ */
+#define SHM_W_REQ 0                     /* netd>sipd.i.w: requests */
+#define SHM_W_REPLY 1                   /* netd>sipd.i.w.r: responses,
+                                         * failed sends */
+#define SHM_W_OUT 2                     /* sipd.i.w>netd */
+#define SHM_W_PER 3
+#define SHM_WORKER(sipd, w) ((sipd) * CFG_MAX_CHILDREN + (w))
+#define SHM_WRING(sipd, w, kind)                                       \
+    (SHM_AUX_RINGS + SHM_WORKER(sipd, w) * SHM_W_PER + (kind))
+#define SHM_MAX_WORKERS (CFG_MAX_SIPD * CFG_MAX_CHILDREN)
+#define SHM_MAX_RINGS (SHM_AUX_RINGS + SHM_MAX_WORKERS * SHM_W_PER)
 
 #define SHM_CFG_MAX (1u << 20)          /* largest config file */
-#define SHM_RING_SIP_BYTES (4u << 20)   /* netd<->sipd data area */
+#define SHM_RING_REQ_BYTES (2u << 20)   /* netd>sipd.i.w data area */
+#define SHM_RING_REPLY_BYTES (1u << 20) /* netd>sipd.i.w.r */
+#define SHM_RING_OUT_BYTES (2u << 20)   /* sipd.i.w>netd */
 #define SHM_RING_DNS_BYTES (256u << 10) /* sipd<->dnsd, sipd<->dbd */
 
 #define PROC_S_DOWN 0                   /* not running, not scheduled */
@@ -98,8 +124,15 @@ struct shm_ring_ent {
     char name[RING_NAME_MAX];
     uint64_t off;
     uint64_t bytes;                     /* data area */
-    int32_t efd;
+    int32_t efd;                        /* -1: a bell (worker input) */
     int32_t used;                       /* formatted */
+};
+
+/* A worker's bell (ring.h): the futex word its input rings wake it on,
+ * alone on its cache line. */
+struct shm_bell {
+    uint32_t v;
+    char pad[60];
 };
 
 /*
@@ -126,6 +159,12 @@ struct shm_hdr {
     uint32_t sipd_live;                 /* bit i: sipd/i running and
                                          * answering pings; mid writes,
                                          * netd hashes over these */
+    int32_t children[CFG_MAX_SIPD];     /* workers of sipd/i: netd hashes
+                                         * a Call-ID to worker ring
+                                         * hash % children[i]; mid writes
+                                         * it before it starts sipd/i */
+    int32_t netd_efd;                   /* every sipd.i.w>netd ring wakes
+                                         * netd on this one eventfd */
     int32_t nlisten;
     int32_t listen_fd[CFG_MAX_LISTEN];  /* inherited sockets, cfg order */
     uint64_t cfg_off[2];                /* two slots of SHM_CFG_MAX bytes */
@@ -137,6 +176,7 @@ struct shm_hdr {
     uint64_t stats_off;
     struct shm_proc procs[SHM_MAX_PROCS];
     struct shm_ring_ent rings[SHM_MAX_RINGS];
+    struct shm_bell bell[SHM_MAX_WORKERS] __attribute__((aligned(64)));
 };
 
 struct shm {
@@ -160,8 +200,24 @@ extern int shm_attach(struct shm *m, int fd);
 /* shm_destroy - unmap and close (mid at exit; the memfd then vanishes) */
 extern void shm_destroy(struct shm *m);
 
-/* shm_ring_attach - take one side of ring number idx */
+/* shm_ring_attach - take one side of ring number idx (SHM_RING() or
+ * SHM_WRING()); a worker's input ring gets its bell. -EINVAL for a ring
+ * not formatted. */
 extern int shm_ring_attach(struct shm *m, int idx, int side, struct ring *r);
+
+/*
+ * shm_workers - mid, before it starts sipd/i: format the rings of
+ * worker slots 0..children-1 of instance i that are not yet (the
+ * data areas are not touched), then publish children[i] (release). 0
+ * or -EINVAL.
+ */
+extern int shm_workers(struct shm *m, int i, int children);
+
+/* shm_bell - the bell of worker w of sipd/i */
+extern uint32_t *shm_bell(struct shm *m, int i, int w);
+
+/* shm_ring_name_of - the name of ring idx, "?" if out of range */
+extern const char *shm_ring_name_of(struct shm *m, int idx);
 
 /* shm_stats - the stats slot of (proc, thread) */
 extern struct stats_slot *shm_stats(struct shm *m, int proc, int thread);

@@ -245,6 +245,7 @@ extern void mid_mi_run(struct mid *m, const char *cmd, char **args,
                        int nargs, struct mid_mi_reply *r);
 extern int mid_mi_exists(const char *cmd);
 extern uint64_t mid_mi_ring_backlog(struct mid *m, int idx);
+extern int mid_mi_rings(struct mid *m, int *idx);
 
 /* mid_jsonrpc.c */
 extern char *mid_jsonrpc_run(struct mid *m, const char *body, size_t len,

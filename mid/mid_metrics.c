@@ -211,18 +211,15 @@ static void mid_metrics_procs(struct mid *m, struct mid_metrics_buf *b)
 /* mid_metrics_rings - bytes waiting in each ring of each sipd */
 static void mid_metrics_rings(struct mid *m, struct mid_metrics_buf *b)
 {
-    int i, k, idx;
+    static int idx[SHM_MAX_RINGS];      /* mid's one thread */
+    int i, n = mid_mi_rings(m, idx);
 
     mid_metrics_put(b, "# HELP sipstage_ring_backlog bytes waiting in a "
                        "ring\n# TYPE sipstage_ring_backlog gauge\n");
-    for (i = 0; i < m->shm.hdr->nsipd; i++) {
-        for (k = 0; k < SHM_R_PER_SIPD; k++) {
-            idx = SHM_RING(i, k);
-            mid_metrics_put(b, "sipstage_ring_backlog{ring=\"%s\"} %llu\n",
-                            m->shm.hdr->rings[idx].name,
-                            (unsigned long long)mid_mi_ring_backlog(m, idx));
-        }
-    }
+    for (i = 0; i < n; i++)
+        mid_metrics_put(b, "sipstage_ring_backlog{ring=\"%s\"} %llu\n",
+                        m->shm.hdr->rings[idx[i]].name,
+                        (unsigned long long)mid_mi_ring_backlog(m, idx[i]));
 }
 
 /*

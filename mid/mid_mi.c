@@ -189,21 +189,39 @@ uint64_t mid_mi_ring_backlog(struct mid *m, int idx)
     return ring_used(&rg);
 }
 
+/*
+ * mid_mi_rings - the rings of the running sipd instances, in order:
+ *    per instance, those of each worker (requests in, replies in, out)
+ *    then those to and from dnsd and dbd. Fills idx[] (cap entries at
+ *    least SHM_MAX_RINGS), returns how many.
+ */
+int mid_mi_rings(struct mid *m, int *idx)
+{
+    int i, w, k, n = 0, nw;
+
+    for (i = 0; i < m->shm.hdr->nsipd && i < CFG_MAX_SIPD; i++) {
+        nw = __atomic_load_n(&m->shm.hdr->children[i], __ATOMIC_ACQUIRE);
+        for (w = 0; w < nw && w < CFG_MAX_CHILDREN; w++)
+            for (k = 0; k < SHM_W_PER; k++)
+                idx[n++] = SHM_WRING(i, w, k);
+        for (k = 0; k < SHM_R_PER_SIPD; k++)
+            idx[n++] = SHM_RING(i, k);
+    }
+    return n;
+}
+
 /* mid_mi_ring_gauges - bytes waiting in each sipd's rings */
 static void mid_mi_ring_gauges(struct mid *m, struct mid_mi_reply *r)
 {
+    static int idx[SHM_MAX_RINGS];      /* mid's one thread */
     char name[64];
-    int i, k;
+    int i, n = mid_mi_rings(m, idx);
 
-    for (i = 0; i < m->shm.hdr->nsipd; i++) {
-        for (k = 0; k < SHM_R_PER_SIPD; k++) {
-            int idx = SHM_RING(i, k);
-
-            snprintf(name, sizeof(name), "ring:%s_backlog",
-                     m->shm.hdr->rings[idx].name);
-            mid_reply_line(r, name, "%llu",
-                        (unsigned long long)mid_mi_ring_backlog(m, idx));
-        }
+    for (i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "ring:%s_backlog",
+                 m->shm.hdr->rings[idx[i]].name);
+        mid_reply_line(r, name, "%llu",
+                       (unsigned long long)mid_mi_ring_backlog(m, idx[i]));
     }
 }
 

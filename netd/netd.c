@@ -9,9 +9,12 @@
  *      proto_udp.so, proto_tcp.so); netd proper is the rings
  *      (netd_io.c), the connection table (netd_conn.c), the stream framer
  *      (netd_frame.c) and a tick timer for the transports' timeouts.
- *      Each message goes to sipd number hash(Call-ID) % nsipd, so one
- *      call always meets the same sipd and leaves in the order it
- *      arrived.
+ *      Each message goes straight to one worker thread of one sipd:
+ *      instance hash(Call-ID) % nsipd, worker (a second hash of it) %
+ *      that instance's children, so one call always meets the same
+ *      worker and leaves in the order it arrived. Each worker has its
+ *      own rings to and from netd (shm.h); every ring to netd wakes
+ *      netd on one shared eventfd.
  *
  *      The loop only blocks after every outgoing ring said it is empty
  *      (ring_sleep_prepare); under load it never sleeps and makes no
@@ -24,7 +27,7 @@
  *      high-water mark or a socket overflowed (netd_class.c sorts them
  *      without a parse).
  * PROTOCOL
- *      netd -> sipd[i]: MSG_T_SIP_IN; sipd[i] -> netd: MSG_T_SIP_OUT.
+ *      netd -> sipd.i.w: MSG_T_SIP_IN; sipd.i.w -> netd: MSG_T_SIP_OUT.
  *      ctl: "ready", "pong" (srv.c).
  * DIAGNOSTICS
  *      Fatal: rings or sockets missing from the shared directory, a
@@ -35,6 +38,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "netd.h"
@@ -42,45 +46,76 @@
 
 static struct netd netd_state;
 
+/* netd_on_wake - any sipd worker's output ring: one eventfd for all */
 static void netd_on_wake(struct ev *ev, struct ev_io *io, uint32_t e)
 {
+    struct netd *n = io->arg;
+    uint64_t v;
+    int k;
+
     (void)ev;
     (void)e;
-    ring_wake_clear(io->arg);
+    for (k = 0; k < n->nslots; k++)
+        ring_awake(&n->w[n->slots[k]].out);
+    if (read(io->fd, &v, sizeof(v)) < 0)
+        v = 0;                          /* EAGAIN: a spurious wake-up */
+}
+
+/* netd_attach - the three rings of worker w of sipd/i */
+static int netd_attach(struct netd *n, int i, int w)
+{
+    struct shm *shm = &n->srv->shm;
+    int slot = SHM_WORKER(i, w), err;
+    struct netd_wring *wr = &n->w[slot];
+
+    if ((err = shm_ring_attach(shm, SHM_WRING(i, w, SHM_W_REQ),
+                               RING_PRODUCER, &wr->req)) < 0
+        || (err = shm_ring_attach(shm, SHM_WRING(i, w, SHM_W_REPLY),
+                                  RING_PRODUCER, &wr->reply)) < 0
+        || (err = shm_ring_attach(shm, SHM_WRING(i, w, SHM_W_OUT),
+                                  RING_CONSUMER, &wr->out)) < 0) {
+        log_error("rings of sipd/%d worker %d: attach: %s", i, w,
+                  strerror(-err));
+        return err;
+    }
+    wr->attached = 1;
+    n->slots[n->nslots++] = (uint16_t)slot;
+    return 0;
 }
 
 /*
- * netd_rings - follow [stages] sipd as mid changes it (MI stage_scale):
- * attach the rings of instances added since the last look, and hash over
- * the live count. Rings of instances scaled away stay attached, so what
- * they still send is drained; nothing new is pushed to them. Runs at
- * start and at every tick; the load is one relaxed read.
+ * netd_rings - follow [stages] sipd and [core] children as mid changes
+ * them (MI stage_scale, reload): attach the rings of instances and
+ * workers added since the last look, and hash over the live counts.
+ * Rings of instances scaled away, and of workers a restarted sipd no
+ * longer has, stay attached, so what they still send is drained;
+ * nothing new is pushed to them. Runs at start and at every tick; the
+ * loads are relaxed reads of the directory.
  */
 static int netd_rings(struct netd *n)
 {
     struct srv *s = n->srv;
     int live = __atomic_load_n(&s->shm.hdr->nsipd, __ATOMIC_ACQUIRE);
-    int i, err;
+    int i, w, nw, err;
 
     if (live < 1 || live > CFG_MAX_SIPD)
         return -EINVAL;
-    for (i = n->nrings; i < live; i++) {
-        err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_NETD_SIPD),
-                              RING_PRODUCER, &n->to_sipd[i]);
-        if (err == 0)
-            err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_SIPD_NETD),
-                                  RING_CONSUMER, &n->from_sipd[i]);
-        if (err < 0) {
-            log_error("rings of sipd/%d: attach: %s", i, strerror(-err));
-            return err;
+    for (i = 0; i < live; i++) {
+        nw = __atomic_load_n(&s->shm.hdr->children[i], __ATOMIC_ACQUIRE);
+        if (nw < 1 || nw > CFG_MAX_CHILDREN)
+            return -EINVAL;
+        for (w = n->nwa[i]; w < nw; w++) {
+            if ((err = netd_attach(n, i, w)) < 0)
+                return err;
+            n->nwa[i] = w + 1;
         }
-        n->wake_io[i].fd = n->from_sipd[i].efd;
-        n->wake_io[i].fn = netd_on_wake;
-        n->wake_io[i].arg = &n->from_sipd[i];
-        if ((err = ev_add(&s->ev, &n->wake_io[i], EPOLLIN)) < 0)
-            return err;
-        n->nrings = i + 1;
-        netd_flow_ring(n, i);
+        if (i >= n->nrings) {
+            n->nrings = i + 1;
+            netd_flow_ring(n, i);
+        }
+        if (nw != n->nw[i] && n->nw[i] != 0)
+            log_notice("sipd/%d workers: %d -> %d", i, n->nw[i], nw);
+        n->nw[i] = nw;
     }
     if (live != n->nsipd && n->nsipd != 0)
         log_notice("sipd instances: %d -> %d", n->nsipd, live);
@@ -133,7 +168,15 @@ static int netd_init(struct srv *s)
         __atomic_store_n(&n->st->v[STAT_TCP_OPEN], 0, __ATOMIC_RELAXED);
     if ((err = netd_conn_tab_init(&n->conns)) < 0)
         return err;
+    n->w = calloc(SHM_MAX_WORKERS, sizeof(*n->w));
+    n->slots = calloc(SHM_MAX_WORKERS, sizeof(*n->slots));
+    n->dirty = calloc(SHM_MAX_WORKERS, sizeof(*n->dirty));
+    if (n->w == NULL || n->slots == NULL || n->dirty == NULL)
+        return -ENOMEM;
     if ((err = netd_rings(n)) < 0)
+        return err;
+    n->wake_io = (struct ev_io){s->shm.hdr->netd_efd, netd_on_wake, n};
+    if ((err = ev_add(&s->ev, &n->wake_io, EPOLLIN)) < 0)
         return err;
     netd_socks(n);
     if ((err = netd_proto_load_all(n)) < 0)
@@ -149,10 +192,10 @@ static int netd_init(struct srv *s)
 static int netd_may_sleep(struct srv *s)
 {
     struct netd *n = s->ctx;
-    int i;
+    int k;
 
-    for (i = 0; i < n->nrings; i++)
-        if (ring_sleep_prepare(&n->from_sipd[i]))
+    for (k = 0; k < n->nslots; k++)
+        if (ring_sleep_prepare(&n->w[n->slots[k]].out))
             return 0;
     return 1;
 }

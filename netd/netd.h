@@ -21,9 +21,9 @@
 
 #define NETD_BATCH 32                   /* datagrams per recvmmsg/sendmmsg */
 #define NETD_RECV_ROUNDS 8              /* batches per socket per turn */
-#define NETD_SEND_ROUNDS 8              /* batches per sipd ring per turn:
-                                         * as many as one socket's input
-                                         * (netd_flow.c) */
+#define NETD_SEND_ROUNDS 8              /* batches per sipd worker's ring
+                                         * per turn: as many as one
+                                         * socket's input (netd_flow.c) */
 #define NETD_DGRAM_MAX 65535
 #define NETD_TICK_MS 250                /* transport ticks (idle sweeps) */
 #define NETD_PROTO_N 4                  /* MSG_PROTO_* + 1 */
@@ -43,6 +43,16 @@ struct netd_sock {
     struct netd *netd;
 };
 
+/* The rings of one sipd worker, netd's sides (slot SHM_WORKER(i, w)). */
+struct netd_wring {
+    struct ring req;                    /* netd>sipd.i.w: requests */
+    struct ring reply;                  /* netd>sipd.i.w.r: responses */
+    struct ring out;                    /* sipd.i.w>netd */
+    uint8_t dirty;                      /* req or reply: not committed */
+    uint8_t shedding;                   /* req above high-water */
+    uint8_t attached;
+};
+
 struct netd {
     struct srv *srv;
     struct stats_slot *st;
@@ -50,22 +60,26 @@ struct netd {
     int nrings;                         /* sipd instances attached (>= nsipd
                                          * after a scale-down: their last
                                          * output is still drained) */
-    struct ring to_sipd[CFG_MAX_SIPD];
-    struct ring from_sipd[CFG_MAX_SIPD];
-    struct ev_io wake_io[CFG_MAX_SIPD];
-    uint32_t dirty;                     /* to_sipd rings with pending */
+    int nw[CFG_MAX_SIPD];               /* workers of sipd/i hashed over */
+    int nwa[CFG_MAX_SIPD];              /* worker slots attached (>= nw[i]
+                                         * after [core] children shrank) */
+    struct netd_wring *w;               /* SHM_MAX_WORKERS, by slot */
+    uint16_t *slots;                    /* attached slots, in order */
+    int nslots;
+    uint16_t *dirty;                    /* slots written, not committed */
+    int ndirty;
+    struct ev_io wake_io;               /* hdr->netd_efd: every out ring */
     struct netd_sock socks[CFG_MAX_LISTEN];
     int nsocks;
     /* transports by MSG_PROTO_*: NULL = not loaded (no listen line) */
     const struct netd_proto *proto[NETD_PROTO_N];
     void *proto_dl[NETD_PROTO_N];
     struct ev_timer tick;
-    int from_ring;                      /* sipd ring of the record being
+    int from_ring;                      /* worker slot of the record being
                                          * sent (netd_send_failed()) */
     /* overload (netd_flow.c) */
     int in_paused;                      /* UDP sockets out of epoll */
     int64_t paused_ms;                  /* when they were taken out */
-    uint32_t shedding;                  /* to_sipd rings above high-water */
     /* TCP connections (netd_conn.c); empty without a tcp listen line */
     struct netd_conn_tab conns;
 };
@@ -74,10 +88,12 @@ struct netd {
 
 /*
  * netd_to_sipd - copy one received message into the ring of the sipd
- *      its Call-ID hashes to. hdr gives proto, sock, conn_id, peer and
- *      framing (flags, hdr_len, body_len); its hash and len are set
- *      here. Published at the next netd_commit(). 0 (also when a UDP
- *      datagram of new work was shed under overload: counted
+ *      worker its Call-ID hashes to (a response into that worker's
+ *      reply ring, a request into its request ring). hdr gives proto,
+ *      sock, conn_id, peer and framing (flags, hdr_len, body_len); its
+ *      hash and len are set here. Published at the next netd_commit().
+ *      0 (also when a UDP datagram of new work was shed under overload:
+ *      counted
  *      net:overload_shed and logged by netd_flow.c), or -ENOSPC (ring
  *      full: counted net:ring_full_drops and by class, the caller logs).
  */
@@ -130,15 +146,16 @@ extern void netd_gauge_add(struct netd *n, enum stats_id id, int d);
 
 /* netd_flow.c: overload (see there) */
 
-/* netd_flow_ring - log ring i's marks once it is attached */
+/* netd_flow_ring - log the marks of sipd/i's rings once attached */
 extern void netd_flow_ring(struct netd *n, int i);
 
 /*
- * netd_flow_high - 1 when the netd>sipd ring i holds at least half its
- *      size (the high-water mark): new work for it is shed. Logs, rate
- *      limited, when a ring passes the mark and when it falls below.
+ * netd_flow_high - 1 when the request ring of worker rings wr holds at
+ *      least half its size (the high-water mark): new work for it is
+ *      shed. Logs, rate limited, when a ring passes the mark and when it
+ *      falls below.
  */
-extern int netd_flow_high(struct netd *n, int i);
+extern int netd_flow_high(struct netd *n, struct netd_wring *wr);
 
 /*
  * netd_flow_shed - under overload: 1 when the message data/len is new
@@ -152,7 +169,7 @@ extern void netd_flow_full(struct netd *n, const char *data, size_t len);
 
 /*
  * netd_flow_check - after the output drain: pause UDP input while a
- *      sipd->netd ring is backed up, resume it when they drained or
+ *      sipd worker's ring to netd is backed up, resume it when they drained or
  *      after NETD_PAUSE_MS.
  */
 extern void netd_flow_check(struct netd *n);

@@ -80,7 +80,7 @@ struct netd_conn_back {
     uint32_t hash;                      /* msg_sip.hash, fail (tries) */
     uint32_t fail;
     uint16_t sock;
-    uint8_t ring;
+    uint16_t ring;                      /* worker slot, SHM_WORKER() */
     uint8_t flags;
 };
 

@@ -7,24 +7,25 @@
  *      that finishes a call.
  *
  *      1. Output before input. Every turn of netd's loop drains each
- *      sipd->netd ring by up to NETD_SEND_ROUNDS batches of NETD_BATCH
- *      records (netd_send_all()), as many as one turn reads from one
- *      socket (NETD_RECV_ROUNDS batches). It used to send one batch per
- *      ring per turn and read up to eight per socket: under overload netd
+ *      worker's ring to netd (sipd.i.w>netd) by up to NETD_SEND_ROUNDS
+ *      batches of NETD_BATCH records (netd_send_all()), as many as one
+ *      turn reads from one socket (NETD_RECV_ROUNDS batches). It used to
+ *      send one batch per ring per turn and read up to eight per socket:
+ *      under overload netd
  *      took in eight messages for each it sent out, the output ring
  *      filled, and sipd dropped messages it had already routed
  *      (ring:out_full_drops: CPU spent for nothing).
  *
- *      When a sipd->netd ring still holds more than 1/NETD_OUT_PAUSE_DIV
- *      of its size after the drain (512 KiB of 4 MiB: about 800 routed
- *      messages, three turns' worth), sipd has routed more than netd
+ *      When a ring to netd still holds more than 1/NETD_OUT_PAUSE_DIV
+ *      of its size after the drain (256 KiB of 2 MiB: about 400 routed
+ *      messages, more than a turn's worth), sipd has routed more than netd
  *      could send, and netd_flow_check() stops reading the UDP sockets
  *      (EPOLLIN off, one epoll_ctl per socket and change of state): new
  *      datagrams wait in the kernel's socket buffer ([net]
  *      udp_maxbuffer), and if that overflows the kernel drops them
  *      before anybody worked on them (net:udp_kernel_drops), which is
  *      where Kamailio drops too. Input resumes when every such ring is
- *      below 1/NETD_OUT_RESUME_DIV (128 KiB), or NETD_PAUSE_MS after it
+ *      below 1/NETD_OUT_RESUME_DIV (64 KiB), or NETD_PAUSE_MS after it
  *      stopped, whatever the rings hold: then netd reads one full turn
  *      of input before the next check may stop it again. So input is
  *      never starved: it gets a turn at least every NETD_PAUSE_MS (20
@@ -35,7 +36,8 @@
  *      window, and pausing them would cost an epoll_ctl per connection.
  *
  *      2. New work shed first. For every UDP datagram, before it is
- *      copied into its netd>sipd ring (netd_to_sipd()):
+ *      copied into its worker's request ring (netd>sipd.i.w,
+ *      netd_to_sipd()):
  *
  *        - when that ring is at or above its high-water mark, half its
  *          size (netd_flow_high()), or
@@ -52,19 +54,20 @@
  *      (net:ring_full_new_drops, net:ring_full_dialog_drops,
  *      net:ring_full_reply_drops).
  *
- *      Why half: the upper half of the ring (2 MiB, about 3,000 typical
- *      messages) is kept for the responses and in-dialog requests of
- *      calls already admitted; the lower half absorbs bursts of new
- *      calls while sipd was briefly descheduled (at 20,000 messages/s
- *      it is 150 ms of traffic), so shedding starts only when sipd has
+ *      Why half: the upper half of the ring (1 MiB, about 1,500 typical
+ *      messages) is kept for the in-dialog requests of calls already
+ *      admitted (responses have a ring of their own, which the worker
+ *      empties first); the lower half absorbs bursts of new calls while
+ *      the worker was briefly descheduled (at 10,000 messages/s for one
+ *      worker it is 150 ms of traffic), so shedding starts only when sipd has
  *      been behind for longer than a scheduler hiccup, never at normal
  *      load. A higher mark would leave too little room for what finishes
  *      calls; a lower one would shed at every hiccup of a busy machine.
  *
- *      Why the socket: sipd's dispatcher empties the netd>sipd ring into
- *      its workers' queues at once, so that ring only fills when sipd is
- *      stopped, hung or starved of CPU. When netd is the bottleneck (it
- *      is, at saturation: docs/PERFORMANCE.md) the ring stays near empty
+ *      Why the socket: a request ring fills when its worker is the
+ *      bottleneck (or stopped, hung, starved of CPU). When netd is the
+ *      bottleneck (it is, at saturation: docs/PERFORMANCE.md) the rings
+ *      stay near empty
  *      and the overflow happens in the kernel, blind to classes; reading
  *      on and shedding new work there is cheaper (a shed datagram costs
  *      its recvmmsg share and the classification, no Call-ID hash, no
@@ -112,14 +115,14 @@
 
 void netd_flow_ring(struct netd *n, int i)
 {
-    uint64_t in = ring_size(&n->to_sipd[i]);
-    uint64_t out = ring_size(&n->from_sipd[i]);
+    struct netd_wring *wr = &n->w[SHM_WORKER(i, 0)];
+    uint64_t in = ring_size(&wr->req);
+    uint64_t out = ring_size(&wr->out);
 
-    log_notice("%s: new UDP requests are shed above %llu of %llu bytes; "
-               "UDP input pauses while %s holds over %llu",
-               n->to_sipd[i].shm->name,
-               (unsigned long long)(in / NETD_SHED_DIV),
-               (unsigned long long)in, n->from_sipd[i].shm->name,
+    log_notice("netd>sipd.%d.*: new UDP requests are shed above %llu of "
+               "%llu bytes; UDP input pauses while a sipd.%d.*>netd ring "
+               "holds over %llu", i, (unsigned long long)(in / NETD_SHED_DIV),
+               (unsigned long long)in, i,
                (unsigned long long)(out / NETD_OUT_PAUSE_DIV));
 }
 
@@ -129,16 +132,15 @@ static unsigned netd_flow_pct(uint64_t used, const struct ring *r)
     return (unsigned)(used * 100 / ring_size(r));
 }
 
-int netd_flow_high(struct netd *n, int i)
+int netd_flow_high(struct netd *n, struct netd_wring *wr)
 {
-    struct ring *r = &n->to_sipd[i];
-    uint32_t bit = 1u << i;
+    struct ring *r = &wr->req;
 
-    /* every UDP message asks: the consumer's tail is read only near
+    /* every UDP request asks: the consumer's tail is read only near
      * the mark (ring_fill_over), not once per message */
     if (ring_fill_over(r, ring_size(r) / NETD_SHED_DIV)) {
-        if (!(n->shedding & bit)) {
-            n->shedding |= bit;
+        if (!wr->shedding) {
+            wr->shedding = 1;
             log_warn_rl("%s %u%% full (high-water %d%%): sipd is behind: "
                         "shedding new requests over UDP",
                         r->shm->name, netd_flow_pct(ring_fill(r), r),
@@ -146,8 +148,8 @@ int netd_flow_high(struct netd *n, int i)
         }
         return 1;
     }
-    if (n->shedding & bit) {
-        n->shedding &= ~bit;
+    if (wr->shedding) {
+        wr->shedding = 0;
         log_notice_rl("%s %u%% full: below high-water again: new requests "
                       "taken (net:overload_shed %llu)", r->shm->name,
                       netd_flow_pct(ring_fill(r), r),
@@ -200,20 +202,21 @@ static void netd_flow_input(struct netd *n, int on)
         n->paused_ms = ev_now_ms();
 }
 
-/* netd_flow_backlog - the fullest sipd->netd ring; its index in *worst */
-static uint64_t netd_flow_backlog(struct netd *n, int *worst)
+/* netd_flow_backlog - the fullest ring to netd; returned in *worst */
+static uint64_t netd_flow_backlog(struct netd *n, struct ring **worst)
 {
     uint64_t max = 0, used;
-    int i;
+    struct ring *r;
+    int k;
 
-    *worst = 0;
-    for (i = 0; i < n->nrings; i++) {
+    *worst = &n->w[n->slots[0]].out;
+    for (k = 0; k < n->nslots; k++) {
         /* Compare as a share of its size: rings may differ. */
-        used = ring_used(&n->from_sipd[i]);
-        if (used * (ring_size(&n->from_sipd[*worst]))
-            > max * ring_size(&n->from_sipd[i])) {
+        r = &n->w[n->slots[k]].out;
+        used = ring_used(r);
+        if (used * ring_size(*worst) > max * ring_size(r)) {
             max = used;
-            *worst = i;
+            *worst = r;
         }
     }
     return max;
@@ -221,9 +224,8 @@ static uint64_t netd_flow_backlog(struct netd *n, int *worst)
 
 void netd_flow_check(struct netd *n)
 {
-    int w;
-    uint64_t used = netd_flow_backlog(n, &w);
-    struct ring *r = &n->from_sipd[w];
+    struct ring *r;
+    uint64_t used = netd_flow_backlog(n, &r);
 
     if (!n->in_paused) {
         if (used <= ring_size(r) / NETD_OUT_PAUSE_DIV)

@@ -3,9 +3,12 @@
  *      netd_io - the rings as the transports see them
  * DESCRIPTION
  *      In: netd_to_sipd() copies one received message (a datagram, or a
- *      TCP message framed by proto_tcp) into the ring of sipd number
- *      hash(Call-ID) % nsipd, so every message of a call meets the same
- *      sipd. When that instance is not live (mid's sipd_live: down, in
+ *      TCP message framed by proto_tcp) into a ring of one worker thread
+ *      of sipd number hash(Call-ID) % nsipd: worker number (the hash
+ *      scrambled) % that sipd's children, its reply ring for a response
+ *      and its request ring for a request, so every message of a call
+ *      meets the same worker, which empties its reply ring first. When
+ *      that instance is not live (mid's sipd_live: down, in
  *      back-off, starting or not answering pings) the Call-ID goes to
  *      live instance number hash % (live count) instead, so order per
  *      Call-ID holds among live instances and no traffic waits on a dead
@@ -13,8 +16,8 @@
  *      its receipt time (ev_stamp_ms) so sipd can drop what waited too
  *      long. The Call-ID is found with the parser's light
  *      sip_msg_peek_callid(), not a parse. Rings touched are published
- *      once per batch by netd_commit() (one eventfd write at most per
- *      ring and batch, none while sipd is busy).
+ *      once per batch by netd_commit() (one futex wake at most per ring
+ *      and batch, none while the worker is busy).
  *
  *      Under overload (netd_flow.c) a UDP datagram that is new work is
  *      shed instead (net:overload_shed) when its ring is past its
@@ -22,7 +25,7 @@
  *      is counted by class as well.
  *
  *      Out: netd_send_all() pops up to NETD_SEND_ROUNDS batches from
- *      each sipd->netd ring and hands every MSG_T_SIP_OUT record to the
+ *      each worker's ring to netd and hands every MSG_T_SIP_OUT record to the
  *      transport of the listen socket it names; records stay in ring
  *      memory (no copy) until every loaded transport flushed, then each
  *      batch is released. Then netd_flow_check() pauses or resumes UDP
@@ -34,12 +37,12 @@
  *      libcommon.a and a transport library only sees what netd links.
  *
  *      netd_send_failed() writes what a transport could not send back to
- *      the sipd it came from (MSG_F_SEND_FAILED, msg.h): the message
+ *      the worker it came from (MSG_F_SEND_FAILED, msg.h): the message
  *      itself (TCP: connect refused or timed out, reset before the write)
  *      or only its destination (UDP: ICMP unreachable).
  * PROTOCOL
- *      netd -> sipd[i]: MSG_T_SIP_IN, also with MSG_F_SEND_FAILED;
- *      sipd[i] -> netd: MSG_T_SIP_OUT.
+ *      netd -> sipd.i.w: MSG_T_SIP_IN, also with MSG_F_SEND_FAILED;
+ *      sipd.i.w -> netd: MSG_T_SIP_OUT.
  * DIAGNOSTICS
  *      A full ring is counted (net:ring_full_drops, and by class); the
  *      caller logs, naming the socket or connection. Shedding is counted
@@ -102,22 +105,57 @@ static int netd_pick(const struct netd *n, uint32_t h)
     return __builtin_ctz(live);
 }
 
+/*
+ * netd_slot - the worker slot of hash h in sipd/i: h scrambled (a
+ * multiplicative hash, so the worker does not follow from the instance
+ * when both counts share a factor) and scaled to the count without a
+ * division.
+ */
+static int netd_slot(const struct netd *n, int i, uint32_t h)
+{
+    uint32_t x = h * 0x9e3779b1u;
+
+    return SHM_WORKER(i, (int)(((uint64_t)x * (uint32_t)n->nw[i]) >> 32));
+}
+
+/* netd_mark - slot written: committed at the next netd_commit() */
+static void netd_mark(struct netd *n, int slot)
+{
+    struct netd_wring *wr = &n->w[slot];
+
+    if (!wr->dirty) {
+        wr->dirty = 1;
+        n->dirty[n->ndirty++] = (uint16_t)slot;
+    }
+}
+
+/* netd_is_reply - a response starts with "SIP/", a request with its
+ * method */
+static int netd_is_reply(const char *data, size_t len)
+{
+    return len >= 4 && memcmp(data, "SIP/", 4) == 0;
+}
+
 int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,
                  size_t len)
 {
     int udp = hdr->proto == MSG_PROTO_UDP;
+    int reply = netd_is_reply(data, len);
+    struct netd_wring *wr;
     struct msg_sip *m;
     uint32_t h;
-    int i;
+    int slot;
 
     /* netd is behind on this socket: shed before the Call-ID scan */
     if (udp && n->socks[hdr->sock].shed && netd_flow_shed(n, data, len))
         return 0;
     h = netd_hash_callid(data, len);
-    i = netd_pick(n, h);
-    if (udp && netd_flow_high(n, i) && netd_flow_shed(n, data, len))
+    slot = netd_slot(n, netd_pick(n, h), h);
+    wr = &n->w[slot];
+    if (udp && !reply && netd_flow_high(n, wr)
+        && netd_flow_shed(n, data, len))
         return 0;
-    m = ring_reserve(&n->to_sipd[i], MSG_T_SIP_IN,
+    m = ring_reserve(reply ? &wr->reply : &wr->req, MSG_T_SIP_IN,
                      (uint32_t)(sizeof(*m) + len));
     if (m == NULL) {
         stats_inc(n->st, STAT_NET_RING_FULL);
@@ -129,21 +167,31 @@ int netd_to_sipd(struct netd *n, const struct msg_sip *hdr, const char *data,
     m->len = (uint32_t)len;
     m->stamp_ms = ev_stamp_ms();
     memcpy(m->data, data, len);
-    n->dirty |= 1u << i;
+    netd_mark(n, slot);
     return 0;
+}
+
+/* netd_back_slot - where a failed send goes back (netd_send_failed) */
+static int netd_back_slot(struct netd *n, int ring, uint32_t hash)
+{
+    uint32_t live = __atomic_load_n(&n->srv->shm.hdr->sipd_live,
+                                    __ATOMIC_RELAXED);
+    int i = ring / CFG_MAX_CHILDREN, w = ring % CFG_MAX_CHILDREN;
+
+    if (ring >= 0 && i < n->nsipd && (live & (1u << i)) && w < n->nw[i])
+        return ring;
+    i = netd_pick(n, hash);
+    return netd_slot(n, i, hash);
 }
 
 int netd_send_failed(struct netd *n, int ring, const struct msg_sip *m,
                      const char *data, size_t len, uint32_t reason)
 {
-    uint32_t live = __atomic_load_n(&n->srv->shm.hdr->sipd_live,
-                                    __ATOMIC_RELAXED);
-    int i = ring >= 0 && ring < n->nsipd && (live & (1u << ring))
-                ? ring : netd_pick(n, m->hash);
+    int slot = netd_back_slot(n, ring, m->hash);
     struct msg_sip *r;
 
     stats_inc(n->st, STAT_NET_SEND_FAILED);
-    r = ring_reserve(&n->to_sipd[i], MSG_T_SIP_IN,
+    r = ring_reserve(&n->w[slot].reply, MSG_T_SIP_IN,
                      (uint32_t)(sizeof(*r) + len));
     if (r == NULL) {
         stats_inc(n->st, STAT_NET_RING_FULL);
@@ -160,19 +208,22 @@ int netd_send_failed(struct netd *n, int ring, const struct msg_sip *m,
     r->stamp_ms = ev_stamp_ms();
     if (len > 0)
         memcpy(r->data, data, len);
-    n->dirty |= 1u << i;
+    netd_mark(n, slot);
     return 0;
 }
 
 void netd_commit(struct netd *n)
 {
-    int i;
+    struct netd_wring *wr;
+    int k;
 
-    for (i = 0; n->dirty != 0 && i < n->nrings; i++)
-        if (n->dirty & (1u << i)) {
-            ring_commit(&n->to_sipd[i]);
-            n->dirty &= ~(1u << i);
-        }
+    for (k = 0; k < n->ndirty; k++) {
+        wr = &n->w[n->dirty[k]];
+        ring_commit(&wr->reply);        /* no-ops when nothing pends */
+        ring_commit(&wr->req);
+        wr->dirty = 0;
+    }
+    n->ndirty = 0;
 }
 
 void netd_gauge_add(struct netd *n, enum stats_id id, int d)
@@ -224,10 +275,10 @@ int netd_send_all(struct netd *n)
 {
     int i, k, got, total = 0;
 
-    for (i = 0; i < n->nrings; i++) {
-        n->from_ring = i;               /* netd_send_failed() */
+    for (i = 0; i < n->nslots; i++) {
+        n->from_ring = n->slots[i];     /* netd_send_failed() */
         for (k = 0; k < NETD_SEND_ROUNDS; k++) {
-            got = netd_send_ring(n, &n->from_sipd[i]);
+            got = netd_send_ring(n, &n->w[n->slots[i]].out);
             total += got;
             if (got < NETD_BATCH)
                 break;

@@ -2,21 +2,21 @@
  * SUMMARY
  *    sipd - the SIP stage: parse, route, rewrite
  * DESCRIPTION
- *    sipd/N consumes netd->sipd.N and dnsd->sipd.N and produces
- *    sipd.N->netd and sipd.N->dnsd; with a [db] url also sipd.N->dbd
- *    (workers and dispatcher) and dbd->sipd.N (dispatcher). The main
- *    thread is the dispatcher (sipd_disp.c), [core] children workers do
- *    the SIP work (sipd_worker.c), a timer thread ticks (sipd_timer.c).
- *    See sipd.h for the threads and their queues.
+ *    sipd/N runs [core] children workers (sipd_worker.c); worker W
+ *    consumes netd>sipd.N.W.r and netd>sipd.N.W and produces
+ *    sipd.N.W>netd. The main thread (sipd_disp.c) consumes dnsd>sipd.N
+ *    and, with a [db] url, dbd>sipd.N; workers and the main thread
+ *    produce sipd.N>dnsd and sipd.N>dbd. A timer thread ticks
+ *    (sipd_timer.c). See sipd.h for the threads and their queues.
  *
  *    A sipd that dies is restarted by mid; the records netd pushed
- *    meanwhile wait in netd->sipd.N. The record being processed when it
- *    died was already claimed (ring.h, at-most-once), so it is not seen
- *    again. Parked DNS and DB lookups die with the process: their
+ *    meanwhile wait in its workers' rings. The records being processed
+ *    when it died were already claimed (ring.h, at-most-once), so they
+ *    are not seen again. Parked DNS and DB lookups die with the process: their
  *    requests are retransmitted by the UAC and take the path again; the
  *    alias cache and the address table are rebuilt by the new process.
  * PROTOCOL
- *    netd -> sipd: MSG_T_SIP_IN; sipd -> netd: MSG_T_SIP_OUT;
+ *    netd -> sipd.N.W: MSG_T_SIP_IN; sipd.N.W -> netd: MSG_T_SIP_OUT;
  *    sipd -> dnsd: MSG_T_DNS_QUERY; dnsd -> sipd: MSG_T_DNS_ANSWER;
  *    sipd -> dbd: MSG_T_DB_QUERY; dbd -> sipd: MSG_T_DB_ROWS;
  *    ctl: "db_cache_flush ID", "address_reload ID" (sipd_mi.c).
@@ -80,21 +80,18 @@ static int sipd_rings(struct sipd *d)
 
     if (i >= s->shm.hdr->nsipd)
         return -EINVAL;
-    if ((err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_NETD_SIPD),
-                               RING_CONSUMER, &d->from_netd)) < 0
-        || (err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_DNSD_SIPD),
-                                  RING_CONSUMER, &d->from_dnsd)) < 0
-        || (err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_SIPD_NETD),
-                                  RING_PRODUCER, &d->to_netd)) < 0
+    /* mid published the worker count netd hashes over: ours */
+    if (__atomic_load_n(&s->shm.hdr->children[i], __ATOMIC_ACQUIRE)
+        != d->children)
+        return -EPROTO;
+    if ((err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_DNSD_SIPD),
+                               RING_CONSUMER, &d->from_dnsd)) < 0
         || (err = shm_ring_attach(&s->shm, SHM_RING(i, SHM_R_SIPD_DNSD),
                                   RING_PRODUCER, &d->to_dnsd)) < 0)
         return err;
-    d->netd_io = (struct ev_io){d->from_netd.efd, sipd_on_wake,
-                                &d->from_netd};
     d->dnsd_io = (struct ev_io){d->from_dnsd.efd, sipd_on_wake,
                                 &d->from_dnsd};
-    if ((err = ev_add(&s->ev, &d->netd_io, EPOLLIN)) < 0
-        || (err = ev_add(&s->ev, &d->dnsd_io, EPOLLIN)) < 0)
+    if ((err = ev_add(&s->ev, &d->dnsd_io, EPOLLIN)) < 0)
         return err;
     return sipd_rings_db(d);
 }
@@ -108,12 +105,13 @@ static int sipd_init(struct srv *s)
     s->ctx = d;
     d->children = s->cfg.children;
     d->st = shm_stats(&s->shm, s->proc, SHM_TH_MAIN);
-    pthread_mutex_init(&d->net_lock, NULL);
     pthread_mutex_init(&d->dns_lock, NULL);
     pthread_mutex_init(&d->db_lock, NULL);
-    urcu_memb_register_thread();        /* the dispatcher uses RCU too */
+    urcu_memb_register_thread();        /* the main thread uses RCU too */
     if ((err = sipd_rings(d)) < 0) {
-        log_error("sipd/%d: rings: %s", s->instance, strerror(-err));
+        log_error("sipd/%d: rings: %s", s->instance,
+                  err == -EPROTO ? "mid published another worker count "
+                                   "for this instance" : strerror(-err));
         return err;
     }
     if (d->has_db && s->cfg.db_aliases && s->cfg.db_cache_ttl > 0
@@ -133,6 +131,7 @@ static int sipd_init(struct srv *s)
     d->tick_io = (struct ev_io){d->tick_fd, sipd_on_tick, d};
     if ((err = ev_add(&s->ev, &d->tick_io, EPOLLIN)) < 0)
         return err;
+    sipd_disp_left(d);                  /* a bigger predecessor's rings */
     if (d->has_db && s->cfg.db_allow)
         sipd_allow_load_start(d);       /* the first table, at once */
     return 0;
@@ -158,7 +157,7 @@ static void sipd_fini(struct srv *s)
     struct sipd *d = s->ctx;
     int i;
 
-    /* The dispatcher has stopped (we are past its loop): release-store
+    /* The main thread has stopped (we are past its loop): release-store
      * so a worker that sees stop also sees every record queued before. */
     __atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
     sipd_timer_stop(d);

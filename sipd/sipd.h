@@ -6,26 +6,33 @@
  * DESCRIPTION
  *    Threads of one sipd process:
  *
- *      dispatcher (main)  pops netd->sipd, dnsd->sipd and dbd->sipd,
- *                         copies each record into the queue of the worker
- *                         that owns it: hash(Call-ID) % children, or the
- *                         worker that asked the DNS or DB question; loads
- *                         the address table ([route] db_allow) and
- *                         answers the MI (sipd_mi.c)
- *      worker x children  parse, route, rewrite; push to sipd->netd,
+ *      worker x children  worker w pops its own rings from netd
+ *                         (netd>sipd.i.w.r, responses, first;
+ *                         netd>sipd.i.w, requests: netd hashed the
+ *                         Call-ID to this worker) and its aux queue;
+ *                         parses, routes, rewrites; pushes to its own
+ *                         ring to netd (sipd.i.w>netd, no lock), and to
  *                         sipd->dnsd and sipd->dbd under a process-local
- *                         mutex each
- *      timer              ticks every SIPD_TICK_MS through the dispatcher
+ *                         mutex each; sleeps on its bell (ring.h)
+ *      main               pops dnsd->sipd and dbd->sipd and copies each
+ *                         answer into the aux queue of the worker that
+ *                         asked; ticks the workers; hands the records
+ *                         left in the rings of worker slots this process
+ *                         does not run ([core] children shrank) to the
+ *                         worker of slot % children; loads the address
+ *                         table ([route] db_allow) and answers the MI
+ *                         (sipd_mi.c)
+ *      timer              ticks every SIPD_TICK_MS through the main thread
  *
  *    Shared between the threads without a lock, through liburcu (the
  *    urcu-memb flavour; every thread registers): the alias cache
  *    (sipd_cache.c, an rculfhash) and the address table (sipd_allow.c,
- *    an RCU-published pointer the dispatcher swaps).
+ *    an RCU-published pointer the main thread swaps).
  *
- *    A worker's queue is two in-process SPSC rings (the ring module on
- *    private memory, with its own eventfds): "hi" for replies, DNS
- *    answers and ticks, "lo" for new requests, so completions are never
- *    stuck behind a burst of new work (the seed's priorities).
+ *    Priorities (the seed's): a worker takes its aux queue (DNS and DB
+ *    answers, ticks; an in-process SPSC ring on private memory) first,
+ *    then responses, then requests, so completions are never stuck
+ *    behind a burst of new work. All three wake it on one bell.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -39,12 +46,11 @@
 #include "stats.h"
 
 #define SIPD_T_TICK 100                 /* in-process record: timer tick */
-#define SIPD_Q_HI_BYTES (1u << 20)
-#define SIPD_Q_LO_BYTES (4u << 20)
+#define SIPD_AUX_BYTES (1u << 20)
 #define SIPD_TICK_MS 100
 #define SIPD_PEND_SLOTS 4096            /* parked lookups per worker */
 #define SIPD_OUT_MAX (MSG_SIP_MAX + 1024)
-#define SIPD_QID_DISP 0xffffu           /* qid >> 48 of the dispatcher's
+#define SIPD_QID_DISP 0xffffu           /* qid >> 48 of the main thread's
                                          * own queries (address table) */
 #define SIPD_DB_SLACK_MS 1000           /* dbd silent past [db] timeout_ms
                                          * plus this: gone, answer 503 */
@@ -80,9 +86,12 @@ struct sipd_worker {
     struct sipd *sipd;
     int idx;
     pthread_t tid;
-    struct ring q_hi_prod, q_hi;        /* dispatcher side, worker side */
-    struct ring q_lo_prod, q_lo;
-    void *q_mem[2];
+    struct ring reply;                  /* netd>sipd.i.w.r: consumer */
+    struct ring req;                    /* netd>sipd.i.w: consumer */
+    struct ring out;                    /* sipd.i.w>netd: producer */
+    struct ring aux_prod, aux;          /* main thread's side, ours */
+    void *aux_mem;
+    uint32_t *bell;                     /* shm: all three wake us here */
     struct stats_slot *st;
     struct sipd_route_env env;
     struct sip_msg *msg;
@@ -91,14 +100,14 @@ struct sipd_worker {
     uint64_t qseq;
     struct sipd_pend *pend[SIPD_PEND_SLOTS];
     int npend;
-    int dirty_net;                      /* pushed, not committed */
+    int dirty_net;                      /* pushed to out, not committed */
     int dirty_dns;
     int dirty_db;
     struct sipd_alias alias;            /* the cache's answer, for one
                                          * sipd_route() */
 };
 
-/* The dispatcher's load of the address table (sipd_allow_load.c). */
+/* The main thread's load of the address table (sipd_allow_load.c). */
 #define SIPD_MI_WAIT 8                  /* MI address_reload waiting */
 
 struct sipd_allow_load {
@@ -120,37 +129,42 @@ struct sipd {
     struct srv *srv;
     int children;
     struct sipd_worker *workers;
-    struct ring from_netd;              /* dispatcher: consumer */
-    struct ring from_dnsd;
+    struct ring from_dnsd;              /* main thread: consumer */
     struct ring from_dbd;               /* [db] url set: has_db */
-    struct ring to_netd;                /* workers: producer, under lock */
-    struct ring to_dnsd;
-    struct ring to_dbd;                 /* workers and dispatcher */
+    struct ring to_dnsd;                /* workers: producer, under lock */
+    struct ring to_dbd;                 /* workers and main thread */
     int has_db;
-    pthread_mutex_t net_lock;
     pthread_mutex_t dns_lock;
     pthread_mutex_t db_lock;
-    struct ev_io netd_io, dnsd_io, dbd_io, tick_io;
+    struct ev_io dnsd_io, dbd_io, tick_io;
+    struct ring left[CFG_MAX_CHILDREN][2];  /* main thread: rings of the
+                                         * slots >= children (req, reply) */
+    uint64_t left_on;                   /* bit w: left[w] attached */
     int tick_fd;
     pthread_t timer_tid;
     volatile int stop;
-    struct stats_slot *st;              /* dispatcher's */
-    uint64_t dirty[2];                  /* worker queues to commit: lo, hi */
+    struct stats_slot *st;              /* main thread's */
+    uint64_t dirty;                     /* aux queues to commit */
     unsigned ticks;
     struct sipd_cache *cache;           /* [db] cache_ttl > 0, else NULL */
     struct sipd_allow *allow;           /* RCU: rcu_dereference() it */
     int allow_warned;                   /* "not loaded yet" said once */
-    struct sipd_allow_load load;        /* dispatcher only */
+    struct sipd_allow_load load;        /* main thread only */
 };
 
-/* sipd_disp.c */
+/* sipd_disp.c (main thread) */
 extern int sipd_disp_pump(struct sipd *d);
 extern int sipd_disp_may_sleep(struct sipd *d);
 extern void sipd_disp_tick(struct sipd *d);
+extern void sipd_disp_left(struct sipd *d);
 
 /* sipd_worker.c */
 extern int sipd_worker_start(struct sipd *d, int idx);
 extern void sipd_worker_wake(struct sipd_worker *w);
+/* sipd_worker_stale - 1 when in waited longer than [stages]
+ * max_queue_ms in the rings (counted, warned): drop it */
+extern int sipd_worker_stale(struct sipd_worker *w, const struct msg_sip *in,
+                             uint32_t now);
 
 /* sipd_send.c */
 extern void sipd_send_netd(struct sipd_worker *w,
@@ -230,14 +244,14 @@ extern int sipd_allow_match(const struct sipd_allow *t,
 extern void sipd_allow_retire(struct sipd_allow *t);
 extern void sipd_allow_free(struct sipd_allow *t);
 
-/* sipd_allow_load.c (dispatcher) */
+/* sipd_allow_load.c (main thread) */
 extern void sipd_allow_load_start(struct sipd *d);
 extern void sipd_allow_load_rows(struct sipd *d, const struct ring_rec *rec);
 extern void sipd_allow_load_tick(struct sipd *d);
 extern void sipd_allow_load_mi(struct sipd *d, uint32_t id);
 extern void sipd_allow_load_fini(struct sipd *d);
 
-/* sipd_mi.c (dispatcher) */
+/* sipd_mi.c (main thread) */
 extern void sipd_mi_ctl(struct srv *s, const char *msg);
 extern void sipd_mi_answer(struct sipd *d, uint32_t id, int code,
                            const char *reason, const char *name, long value);

@@ -1,24 +1,26 @@
 /*
  * SUMMARY
- *    sipd_send - the producer side of the shared rings sipd.i>netd,
+ *    sipd_send - the producer side of the shared rings sipd.i.w>netd,
  *    sipd.i>dnsd and sipd.i>dbd
  * DESCRIPTION
- *    Every worker of this process writes to the same rings, which
- *    are single-producer: each record is reserved and copied under a
- *    process-local mutex (one memcpy, no syscall), and published once
- *    per batch of work by sipd_send_commit(), so the consumer is woken
- *    at most once per batch, and not at all while it is busy.
+ *    Each worker has its own ring to netd and writes it without a lock.
+ *    Every worker of this process writes to the same rings to dnsd and
+ *    dbd, which are single-producer: each record is reserved and copied
+ *    under a process-local mutex (one memcpy, no syscall). All are
+ *    published once per batch of work by sipd_send_commit(), so the
+ *    consumer is woken at most once per batch, and not at all while it
+ *    is busy.
  *
  *    Callers: the worker (routed messages, commits), sipd_dns.c and
  *    sipd_db.c (queries, and the messages an answer releases), and the
  *    dispatcher (its address table query, committed at once).
  * PROTOCOL
- *    sipd.i -> netd  MSG_T_SIP_OUT    struct msg_sip + the bytes
+ *    sipd.i.w -> netd MSG_T_SIP_OUT   struct msg_sip + the bytes
  *    sipd.i -> dnsd  MSG_T_DNS_QUERY  through dns_clnt_query()
  *    sipd.i -> dnsd  MSG_T_DNS_FAILED struct msg_dns_failed
  *    sipd.i -> dbd   MSG_T_DB_QUERY   through db_clnt_query()
  * DIAGNOSTICS
- *    A full sipd->netd ring drops the message (ring:out_full_drops,
+ *    A full ring to netd drops the message (ring:out_full_drops,
  *    rate-limited warning). A full sipd->dnsd ring is the caller's to
  *    answer (sipd_dns.c: 503).
  */
@@ -36,18 +38,16 @@
  *    resolved (out->name, the URI's or Via's host) follows the bytes
  *    (msg_sip.name_len): a new connection checks the server's
  *    certificate against it (RFC 5922); none for an IP literal (its IP
- *    SAN). Copied under the lock, not committed (sipd_send_commit()). A
- *    full ring drops the message: counted (ring:out_full_drops) and
- *    warned, rate-limited.
+ *    SAN). Copied into this worker's ring, not committed
+ *    (sipd_send_commit()). A full ring drops the message: counted
+ *    (ring:out_full_drops) and warned, rate-limited.
  */
 void sipd_send_netd(struct sipd_worker *w, const struct sipd_route_out *out)
 {
-    struct sipd *d = w->sipd;
     size_t nlen = out->proto == MSG_PROTO_TLS ? strlen(out->name) : 0;
     struct msg_sip *m;
 
-    pthread_mutex_lock(&d->net_lock);
-    m = ring_reserve(&d->to_netd, MSG_T_SIP_OUT,
+    m = ring_reserve(&w->out, MSG_T_SIP_OUT,
                      (uint32_t)(sizeof(*m) + out->len + nlen));
     if (m != NULL) {
         memset(m, 0, sizeof(*m));
@@ -63,11 +63,10 @@ void sipd_send_netd(struct sipd_worker *w, const struct sipd_route_out *out)
         memcpy(m->data, out->buf, out->len);
         memcpy(m->data + out->len, out->name, nlen);
     }
-    pthread_mutex_unlock(&d->net_lock);
     if (m == NULL) {
         stats_inc(w->st, STAT_RING_OUT_FULL);
-        log_warn_rl("sipd->netd ring full: message of %zu bytes dropped",
-                    out->len);
+        log_warn_rl("%s full: message of %zu bytes dropped",
+                    w->out.shm->name, out->len);
         return;
     }
     w->dirty_net = 1;
@@ -159,9 +158,7 @@ void sipd_send_commit(struct sipd_worker *w)
     struct sipd *d = w->sipd;
 
     if (w->dirty_net) {
-        pthread_mutex_lock(&d->net_lock);
-        ring_commit(&d->to_netd);
-        pthread_mutex_unlock(&d->net_lock);
+        ring_commit(&w->out);
         w->dirty_net = 0;
     }
     if (w->dirty_dns) {

@@ -73,7 +73,7 @@ is(burst(60, 5), 60, 'after scaling up: 60 of 60 forwarded');
 
 # Stop sipd/0: what hashes to 1 and 2 still goes through, so they carry
 # traffic; what hashes to 0 waits in its ring until it continues.
-kill('STOP', $inst{0});
+ok(Proxy::stop_process($inst{0}), 'sipd/0: every thread stopped');
 my $while_stopped = burst(60, 2);
 kill('CONT', $inst{0});
 ok($while_stopped > 0 && $while_stopped < 60,

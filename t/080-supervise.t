@@ -103,7 +103,7 @@ sub missing { my ($want, $seen) = @_; grep { !$seen->{$_} } sort keys %$want }
     my ($uac, $uas) = ($p->udp_socket, $p->udp_socket);
     my ($s1) = $p->ps_of('sipd', 1);
     ok($s1 && $s1->{PID} > 0, 'sipd/1 runs') or BAIL_OUT('no sipd/1');
-    kill 'STOP', $s1->{PID};
+    Proxy::stop_process($s1->{PID});
     my $early = burst($p, $uac, $uas, 40);      # some wait in sipd/1's ring
     my $early_seen = collect($uas, $early, 1);
     my $n_early = keys %$early_seen;

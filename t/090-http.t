@@ -87,7 +87,7 @@ is($p->stat('core:rcv_requests'), $N, "rcv_requests = $N");
          'RSS of mid');
     like($body, qr/^sipstage_process_cpu_seconds\{stage="dnsd",instance="0"\} [\d.e+-]+$/m,
          'CPU seconds of dnsd');
-    like($body, qr/^sipstage_ring_backlog\{ring="netd>sipd\.0"\} \d+$/m,
+    like($body, qr/^sipstage_ring_backlog\{ring="netd>sipd\.0\.0"\} \d+$/m,
          'ring backlog gauge');
     my %type;
     my $bad = 0;

@@ -232,7 +232,7 @@ SKIP: {
     my ($s) = $p->ps_of('sipd', 0);
     my $rcv0 = $p->stat('net:udp_rcv_datagrams');
     my $n = 100;                        # 166 fill a default socket buffer
-    kill('STOP', $s->{PID});
+    Proxy::stop_process($s->{PID});
     for (1 .. $n) {
         $uac->send(Sip::options('sip:bob@127.0.0.1:' . $uas->port,
                                 $uac->port, 'term' . ++$seq), $p->port);

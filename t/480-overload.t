@@ -2,8 +2,8 @@
 # Overload (issue 8, part 4): netd sheds new work first and never throws
 # away work sipd has done.
 #
-# 1. High-water. sipd is stopped (SIGSTOP), so its netd>sipd ring only
-#    fills. New INVITEs are sent until the ring passes half its size (the
+# 1. High-water. sipd (one worker) is stopped (SIGSTOP), so its worker's
+#    request ring netd>sipd.0.0 only fills. New INVITEs are sent until the ring passes half its size (the
 #    size netd logs at start), then more kinds of new work (OPTIONS,
 #    MESSAGE, REGISTER, SUBSCRIBE, a tag in the display name or the URI, a
 #    lowercase "bye"), then in-dialog requests (ACK, BYE, CANCEL, INFO,
@@ -15,8 +15,8 @@
 # 2. netd behind: with a small socket buffer, netd is stopped until the
 #    kernel drops; the next datagrams carry the drop count, and of those
 #    the new requests are shed and the in-dialog requests relayed.
-# 3. Output first: sipd routes while netd is stopped, so its sipd.0>netd
-#    ring holds more than netd sends in a turn; when netd runs again it
+# 3. Output first: sipd routes while netd is stopped, so its
+#    sipd.0.0>netd ring holds more than netd sends in a turn; when netd runs again it
 #    pauses UDP input (net:input_pauses) and still relays everything,
 #    the routed messages and the datagrams that waited in the kernel.
 #
@@ -135,11 +135,11 @@ sub pid_of { my ($p, $type) = @_; my ($r) = $p->ps_of($type, 0); $r ? $r->{PID} 
 
 my @hold = (stages => [ 'hang_ms = 300000', 'max_queue_ms = 300000' ]);
 
-# -- 1. the high-water mark of the netd>sipd ring
+# -- 1. the high-water mark of a worker's request ring
 {
-    my $p = Proxy->new(sipd => 1, children => 2, extra => { @hold });
+    my $p = Proxy->new(sipd => 1, children => 1, extra => { @hold });
     my ($uac, $uas) = (big_socket($p), big_socket($p));
-    my ($hw, $size) = $p->log =~ /netd>sipd\.0: new UDP requests are shed above (\d+) of (\d+) bytes/;
+    my ($hw, $size) = $p->log =~ /netd>sipd\.0\.\*: new UDP requests are shed above (\d+) of (\d+) bytes/;
     ok($hw && $size && $hw == $size / 2,
        "netd logs the high-water mark: half of the ring ($hw of $size)");
     $hw ||= 2 << 20;
@@ -159,7 +159,7 @@ my @hold = (stages => [ 'hang_ms = 300000', 'max_queue_ms = 300000' ]);
     is(scalar(@rspmsg), 100, '100 INVITEs went through (their 200s wait)');
     my $sipd = pid_of($p, 'sipd');
     ok($sipd, "sipd pid $sipd") or BAIL_OUT('no sipd');
-    kill 'STOP', $sipd;
+    Proxy::stop_process($sipd);
 
     # new INVITEs of one length, more than half the ring can hold
     my $blen = 7900;
@@ -185,11 +185,11 @@ my @hold = (stages => [ 'hang_ms = 300000', 'max_queue_ms = 300000' ]);
     }
     send_all($p, $uac, @newmsg);
     my $shed1 = $p->wait_stat('net:overload_shed', 20 + @newmsg, 5) // 0;
-    my $back1 = value($p, 'ring:netd>sipd.0_backlog');
+    my $back1 = value($p, 'ring:netd>sipd.0.0_backlog');
     cmp_ok($shed1, '>=', 20 + @newmsg, "new requests past the mark were shed (net:overload_shed $shed1)");
     ok($back1 >= $hw && $back1 < $hw + $flen + 128,
        "shedding began at the high-water mark, not before (ring holds $back1 bytes, mark $hw)");
-    like($p->log, qr/netd>sipd\.0 \d+% full \(high-water 50%\): sipd is behind: shedding new requests over UDP/,
+    like($p->log, qr/netd>sipd\.0\.0 \d+% full \(high-water 50%\): sipd is behind: shedding new requests over UDP/,
          'log: the ring, how full, shedding');
 
     # in-dialog requests and responses: all of them go in
@@ -213,7 +213,7 @@ my @hold = (stages => [ 'hang_ms = 300000', 'max_queue_ms = 300000' ]);
     }
     send_all($p, $uac, @dlgmsg);
     send_all($p, $uas, @rspmsg);
-    my $back2 = wait_settled($p, 'ring:netd>sipd.0_backlog', 5);
+    my $back2 = wait_settled($p, 'ring:netd>sipd.0.0_backlog', 5);
     my $st = $p->stats('net:');
     is($st->{'net:overload_shed'}, $shed1, 'in-dialog requests and responses were not shed');
     is($st->{'net:ring_full_drops'}, 0, 'nor dropped: the ring did not fill');
@@ -250,7 +250,7 @@ my @hold = (stages => [ 'hang_ms = 300000', 'max_queue_ms = 300000' ]);
     my $ag = collect($uas, \%again, 10);
     is(scalar(grep { $ag->{$_} } keys %again), 5, 'after the drain, new requests are relayed again');
     is($p->stat('net:overload_shed'), $shed1, '... and not shed');
-    like($p->log, qr/netd>sipd\.0 \d+% full: below high-water again: new requests taken/,
+    like($p->log, qr/netd>sipd\.0\.0 \d+% full: below high-water again: new requests taken/,
          'log: below the mark again');
     is($p->stat('ring:out_full_drops'), 0, 'sipd dropped nothing it routed');
     $p->stop;
@@ -304,18 +304,20 @@ my @hold = (stages => [ 'hang_ms = 300000', 'max_queue_ms = 300000' ]);
 
 # -- 3. routed output goes out before more input comes in
 {
-    my $p = Proxy->new(sipd => 1, children => 2, extra => { @hold });
+    my $p = Proxy->new(sipd => 1, children => 1, extra => { @hold });
     my ($uac, $uas) = (big_socket($p), big_socket($p));
     my ($sipd, $netd) = (pid_of($p, 'sipd'), pid_of($p, 'netd'));
     ok($sipd && $netd, "sipd $sipd, netd $netd");
     is($p->stat('net:input_pauses'), 0, 'net:input_pauses: exists, 0');
-    kill 'STOP', $sipd;
-    my @r = map { "ovl-q$_-$$" } 1 .. 1500;
+    Proxy::stop_process($sipd);
+    # 700 of 1.3 KB: below the request ring's high-water mark (1 MiB),
+    # well above the output ring's pause mark (256 KiB)
+    my @r = map { "ovl-q$_-$$" } 1 .. 700;
     send_all($p, $uac, map { req($p, $uac, $uas, 'OPTIONS', $_, undef, 800) } @r);
     kill 'STOP', $netd;
     kill 'CONT', $sipd;
-    my $out = wait_settled($p, 'ring:sipd.0>netd_backlog', 20);
-    cmp_ok($out, '>', 1 << 20, "sipd routed them while netd was stopped ($out bytes wait)");
+    my $out = wait_settled($p, 'ring:sipd.0.0>netd_backlog', 20);
+    cmp_ok($out, '>', 1 << 19, "sipd routed them while netd was stopped ($out bytes wait)");
     my @k = map { "ovl-k$_-$$" } 1 .. 50;       # wait in the kernel
     $uac->send(req($p, $uac, $uas, 'OPTIONS', $_), $p->port) for @k;
     kill 'CONT', $netd;
@@ -326,7 +328,7 @@ my @hold = (stages => [ 'hang_ms = 300000', 'max_queue_ms = 300000' ]);
         or diag(scalar(@lost) . " lost, e.g. @lost[0 .. ($#lost < 4 ? $#lost : 4)]");
     cmp_ok($p->stat('net:input_pauses') // 0, '>=', 1,
            'netd paused UDP input while the routed output was backed up');
-    like($p->log, qr/sipd\.0>netd \d+% full: sipd routed more than netd sent: UDP input paused/,
+    like($p->log, qr/sipd\.0\.0>netd \d+% full: sipd routed more than netd sent: UDP input paused/,
          'log: the pause, naming the ring');
     is($p->stat('ring:out_full_drops'), 0, 'sipd dropped nothing it routed');
     is($p->stat('net:overload_shed'), 0, 'nothing shed');

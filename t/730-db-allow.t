@@ -198,7 +198,7 @@ SKIP: {
 # --- an instance that does not answer --------------------------------------
 {
     my ($s1) = grep { $_->{Type} eq 'sipd' && $_->{Instance} == 1 } $p->ps;
-    kill 'STOP', $s1->{PID};
+    Proxy::stop_process($s1->{PID});
     my $t = time;
     my ($st, $per, $total) = reload($p);
     my $took = time - $t;

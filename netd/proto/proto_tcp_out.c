@@ -117,7 +117,7 @@ void proto_tcp_back_add(struct netd *n, struct netd_conn *c,
     b->hash = m->hash;
     b->fail = m->fail;
     b->sock = m->sock;
-    b->ring = (uint8_t)n->from_ring;
+    b->ring = (uint16_t)n->from_ring;
     b->flags = m->flags;
 }
 

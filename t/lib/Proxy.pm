@@ -208,6 +208,24 @@ sub describe_status
 
 # proc_scan(sub { my ($info) = @_; ... }) - every process as
 # {pid, comm, state, ppid, pgrp, threads, start, cmdline}, filtered
+# stop_process(PID, SECS) - SIGSTOP pid and wait (at most SECS, 5 by
+# default) until every thread of it is stopped: a group stop takes each
+# thread as it next leaves the kernel, and /proc/PID/status shows only
+# the main thread's state, so a worker may still run meanwhile. 1 when
+# all stopped.
+sub stop_process
+{
+    my ($pid, $secs) = @_;
+    kill 'STOP', $pid or return 0;
+    my $deadline = Time::HiRes::time() + ($secs // 5);
+    while (Time::HiRes::time() < $deadline) {
+        my @st = map { slurp($_) // '' } glob("/proc/$pid/task/*/stat");
+        return 1 if @st && !grep { !/^\d+ \(.*\) [tT] / } @st;
+        Time::HiRes::sleep(0.01);
+    }
+    return 0;
+}
+
 sub proc_scan
 {
     my ($want) = @_;

@@ -1292,6 +1292,125 @@ static void ring_test_threads(void)
     free(t.mem);
 }
 
+/*
+ * ring_test_bell - two rings of one consumer share a bell (a futex word
+ * in shared memory, as a sipd worker's reply and request rings do);
+ * another process writes both, pausing now and then so the consumer
+ * goes to sleep often. No wake-up may be lost (a wait that runs into
+ * its 2 s timeout would be one), every record arrives in order per
+ * ring, and futex wakes never outnumber sleep announcements.
+ */
+#define RING_BELL_N 200000u
+
+struct ring_bell_seg {
+    uint32_t bell;
+    uint32_t pad[15];
+    unsigned char ring[2][sizeof(struct ring_shm) + 65536]
+        __attribute__((aligned(64)));
+};
+
+static void ring_bell_produce(struct ring_bell_seg *g)
+{
+    struct ring p[2];
+    uint64_t i, k;
+    unsigned spins = 0;
+    void *d;
+
+    for (k = 0; k < 2; k++) {
+        if (ring_attach(&p[k], g->ring[k], -1, RING_PRODUCER) < 0)
+            _exit(2);
+        ring_bell(&p[k], &g->bell);
+    }
+    for (i = 0; i < RING_BELL_N; i++) {
+        k = (i * 2654435761u >> 7) & 1;     /* either ring, no pattern */
+        while ((d = ring_reserve(&p[k], 1, sizeof(i))) == NULL) {
+            ring_commit(&p[k]);
+            ring_test_backoff(&spins);
+        }
+        memcpy(d, &i, sizeof(i));
+        if (i % 7 == 0)
+            ring_commit(&p[k]);
+        if (i % 5000 == 0) {             /* let the consumer sleep */
+            ring_commit(&p[0]);
+            ring_commit(&p[1]);
+            usleep(200);
+        }
+    }
+    ring_commit(&p[0]);
+    ring_commit(&p[1]);
+}
+
+static void ring_test_bell(void)
+{
+    struct ring_bell_seg *g;
+    struct ring c[2];
+    const struct ring_rec *rec;
+    uint64_t got = 0, order = 0, last[2] = {0, 0}, v, slow = 0, sleeps = 0;
+    uint64_t seen0[2] = {0, 0};
+    uint32_t seen;
+    double t;
+    int k;
+    pid_t pid;
+
+    alarm(60);
+    g = mmap(NULL, sizeof(*g), PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (g == MAP_FAILED)
+        abort();
+    for (k = 0; k < 2; k++) {
+        if (ring_format(g->ring[k], 65536, k ? "bell.b" : "bell.a") < 0
+            || ring_attach(&c[k], g->ring[k], -1, RING_CONSUMER) < 0)
+            abort();
+        ring_bell(&c[k], &g->bell);
+    }
+    fflush(stdout);
+    if ((pid = fork()) == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ring_bell_produce(g);
+        _exit(0);
+    }
+    while (got < RING_BELL_N) {
+        for (k = 0; k < 2; k++)
+            while ((rec = ring_pop(&c[k])) != NULL) {
+                memcpy(&v, rec->data, sizeof(v));
+                order += seen0[k] && v <= last[k];
+                last[k] = v;
+                seen0[k] = 1;
+                got++;
+            }
+        ring_release(&c[0]);
+        ring_release(&c[1]);
+        if (got >= RING_BELL_N)
+            break;
+        seen = ring_bell_get(&g->bell);
+        if (ring_sleep_prepare(&c[0]) || ring_sleep_prepare(&c[1])) {
+            ring_awake(&c[0]);
+            ring_awake(&c[1]);
+            continue;
+        }
+        sleeps++;
+        t = ring_test_now();
+        ring_bell_wait(&g->bell, seen, 2000);
+        if (ring_test_now() - t > 1.5) {
+            slow++;
+            if (slow > 2)
+                break;
+        }
+        ring_awake(&c[0]);
+        ring_awake(&c[1]);
+    }
+    is_int(ring_test_reap(pid), 0, "bell: producer exit 0");
+    is_int((long long)got, RING_BELL_N, "bell: every record of both rings");
+    is_int((long long)order, 0, "bell: order kept per ring");
+    is_int((long long)slow, 0, "bell: no lost wake-up (no wait timed out)");
+    ok(sleeps > 10, "bell: the consumer did sleep (%" PRIu64 " times)",
+       sleeps);
+    ok(g->bell <= 2 * sleeps + 2, "bell: rung (%u) at most once per ring "
+       "and sleep (%" PRIu64 ")", g->bell, sleeps);
+    munmap(g, sizeof(*g));
+    alarm(0);
+}
+
 int main(void)
 {
     ring_test_format();
@@ -1307,6 +1426,7 @@ int main(void)
     ring_test_consumer_restart();
     ring_test_producer_restart();
     ring_test_two_procs();
+    ring_test_bell();
     ring_test_consumer_killed();
     ring_test_producer_killed();
     ring_test_threads();                /* last: no fork after threads */
