@@ -99,7 +99,9 @@ struct sipd_worker {
     char *fail_buf;                     /* a 503 before it is relayed */
     uint64_t qseq;
     struct sipd_pend *pend[SIPD_PEND_SLOTS];
-    int npend;
+    int npend;                          /* written by the worker only,
+                                         * atomically: the main thread
+                                         * reads it (sipd_disp_tick) */
     int dirty_net;                      /* pushed to out, not committed */
     int dirty_dns;
     int dirty_db;

@@ -11,8 +11,8 @@
  *    thread's own query (the address table, qid >> 48 == SIPD_QID_DISP)
  *    are read here (sipd_allow_load.c).
  *
- *    Ticks: every SIPD_TICK_MS the workers get a tick task (expiry of
- *    parked lookups), the address table load looks at its deadline,
+ *    Ticks: every SIPD_TICK_MS the workers that have parked lookups get
+ *    a tick task (their expiry), the address table load looks at its deadline,
  *    and the rings of worker slots this process does not run are looked
  *    at (sipd_disp_left()); every second the cache loses its expired
  *    entries and the db:cache_entries gauge is set.
@@ -163,8 +163,12 @@ void sipd_disp_tick(struct sipd *d)
     struct ring_rec tick = {SIPD_T_TICK, MSG_V1, 0};
     int i;
 
+    /* A worker with nothing parked has nothing to expire: no wake-up
+     * for it (an idle proxy's workers sleep). One that parks right
+     * after this look gets the next tick, SIPD_TICK_MS later. */
     for (i = 0; i < d->children; i++)
-        sipd_disp_copy(d, &d->workers[i], &tick);
+        if (__atomic_load_n(&d->workers[i].npend, __ATOMIC_RELAXED) > 0)
+            sipd_disp_copy(d, &d->workers[i], &tick);
     sipd_disp_commit(d);
     sipd_disp_left(d);
     sipd_allow_load_tick(d);

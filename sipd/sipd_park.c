@@ -82,7 +82,8 @@ struct sipd_pend *sipd_park_new(struct sipd_worker *w, int kind,
     p->in_len = (uint32_t)in_len;
     p->nbytes = nbytes;
     w->pend[SIPD_PARK_SLOT(seq)] = p;
-    w->npend++;
+    /* atomic store: the main thread reads it to skip idle ticks */
+    __atomic_store_n(&w->npend, w->npend + 1, __ATOMIC_RELAXED);
     return p;
 }
 
@@ -99,7 +100,7 @@ struct sipd_pend *sipd_park_find(struct sipd_worker *w, uint64_t qid,
 void sipd_park_free(struct sipd_worker *w, struct sipd_pend *p)
 {
     w->pend[SIPD_PARK_SLOT(p->qid)] = NULL;
-    w->npend--;
+    __atomic_store_n(&w->npend, w->npend - 1, __ATOMIC_RELAXED);
     free(p->in);
     free(p);
 }
