@@ -21,6 +21,9 @@ sub sipctl
 {
     my (@argv) = @_;
     my %env = ref $argv[0] eq 'HASH' ? %{ shift @argv } : ();
+    # the build under test (make check: build-address,undefined/...),
+    # not build/, which a clean tree checked with sanitizers lacks
+    $env{SIPSTAGE_BIN} //= Proxy::build_dir() . '/bin';
     local @ENV{ keys %env } = values %env;
     return run_cmd([ $SIPCTL, @argv ], timeout => 40);
 }
