@@ -163,10 +163,6 @@ extern void sipd_disp_left(struct sipd *d);
 /* sipd_worker.c */
 extern int sipd_worker_start(struct sipd *d, int idx);
 extern void sipd_worker_wake(struct sipd_worker *w);
-/* sipd_worker_stale - 1 when in waited longer than [stages]
- * max_queue_ms in the rings (counted, warned): drop it */
-extern int sipd_worker_stale(struct sipd_worker *w, const struct msg_sip *in,
-                             uint32_t now);
 
 /* sipd_send.c */
 extern void sipd_send_netd(struct sipd_worker *w,

@@ -105,8 +105,10 @@ static void sipd_worker_task(struct sipd_worker *w, const struct ring_rec *r)
     }
 }
 
-int sipd_worker_stale(struct sipd_worker *w, const struct msg_sip *in,
-                      uint32_t now)
+/* sipd_worker_stale - 1 when in waited longer than [stages]
+ * max_queue_ms in the rings (counted, warned): drop it */
+static int sipd_worker_stale(struct sipd_worker *w,
+                             const struct msg_sip *in, uint32_t now)
 {
     uint32_t age = now - in->stamp_ms;  /* 0: not stamped */
     int max = w->sipd->srv->cfg.stages_max_queue_ms;
