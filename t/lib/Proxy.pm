@@ -124,6 +124,13 @@ sub make_tempdir
 
 # free_ports(N) - N distinct free UDP ports on 127.0.0.1 (bind port 0,
 # read it back, hold nothing afterwards)
+# Ports handed out so far by this test process: a port is free when it
+# is picked and nobody holds it afterwards, so the kernel may offer it
+# again to the next bind(0) -- a "dead" target port (t/220) that came back
+# as the proxy's own made the proxy send a request to itself (482). None
+# is handed out twice.
+my %handed;
+
 sub free_ports
 {
     my ($n) = @_;
@@ -133,7 +140,8 @@ sub free_ports
                                       LocalAddr => '127.0.0.1',
                                       LocalPort => 0)
             or die "free_ports: bind: $!";
-        push @s, $s;
+        push @s, $s;                    # held until all are picked
+        next if $handed{ $s->sockport }++;
         push @p, $s->sockport;
     }
     close($_) for @s;
@@ -154,6 +162,7 @@ sub free_port_both
         close($t);
         next unless $u;
         close($u);
+        next if $handed{$port}++;       # see free_ports
         return $port;
     }
     die "no port free for both tcp and udp";
