@@ -38,7 +38,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "netd.h"
@@ -81,7 +80,6 @@ static int netd_attach(struct netd *n, int i, int w)
                   strerror(-err));
         return err;
     }
-    wr->attached = 1;
     n->slots[n->nslots++] = (uint16_t)slot;
     return 0;
 }

@@ -50,7 +50,6 @@ struct netd_wring {
     struct ring out;                    /* sipd.i.w>netd */
     uint8_t dirty;                      /* req or reply: not committed */
     uint8_t shedding;                   /* req above high-water */
-    uint8_t attached;
 };
 
 struct netd {

@@ -53,7 +53,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <urcu/urcu-memb.h>
 
