@@ -200,18 +200,20 @@ bench-db: all bench-deps
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -D_GNU_SOURCE -Icommon -Icommon/sip
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Icommon -Icommon/sip \
+	-Imid -Inetd -Isipd -Idnsd -Idbd -Ibuild/gen
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 
 fuzz:
 	@mkdir -p build/fuzz
 	@set -e; for f in $(FUZZ_TARGETS); do \
-		$(FUZZ_CC) $(FUZZ_FLAGS) -Isipd -o build/fuzz/$$f fuzz/$$f.c \
+		$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/$$f fuzz/$$f.c \
 			$$(sed -n 's/^ \* FUZZ_SRC: //p' fuzz/$$f.c); \
 		rm -rf build/fuzz/corpus-$$f; mkdir -p build/fuzz/corpus-$$f; \
-		cp t/data/sip/*.msg build/fuzz/corpus-$$f/; \
-		for m in t/data/rfc4475/*.msg; do \
-			cp $$m build/fuzz/corpus-$$f/rfc4475_$${m##*/}; done; \
+		seeds=$$(sed -n 's/^ \* FUZZ_CORPUS: //p' fuzz/$$f.c); \
+		for m in $${seeds:-t/data/sip/*.msg t/data/rfc4475/*.msg}; do \
+			d=$${m%/*}; cp $$m build/fuzz/corpus-$$f/$${d##*/}_$${m##*/}; \
+		done; \
 		echo "== $$f for $(FUZZ_TIME) s"; \
 		build/fuzz/$$f -max_total_time=$(FUZZ_TIME) -timeout=5 \
 			-artifact_prefix=build/fuzz/ build/fuzz/corpus-$$f; \
