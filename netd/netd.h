@@ -182,6 +182,8 @@ extern socklen_t netd_addr_to_sa(const struct msg_addr *a,
 extern const char *netd_addr_fmt(const struct msg_addr *a, char *buf,
                                  size_t cap);
 extern int netd_addr_eq(const struct msg_addr *a, const struct msg_addr *b);
+/* netd_addr_hash - FNV-1a of family, IP and, with_port, port; never 0 */
+extern uint32_t netd_addr_hash(const struct msg_addr *a, int with_port);
 
 /* netd_proto.c */
 /*

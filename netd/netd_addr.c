@@ -5,8 +5,10 @@
  *      struct msg_addr (msg.h) is the address form that crosses the
  *      rings: family, port and scope in network order as in a sockaddr,
  *      and 4 or 16 bytes of IP. These helpers convert it for the socket
- *      calls, compare two (the connection table's key) and print one for
- *      log lines ("127.0.0.1:5060", "[::1]:5060").
+ *      calls, compare two (the connection table's key), hash one (the
+ *      connection tables, the TCP hold-down slots, the worker an ICMP
+ *      report goes to) and print one for log lines ("127.0.0.1:5060",
+ *      "[::1]:5060").
  * PROTOCOL
  *      None.
  * DIAGNOSTICS
@@ -66,6 +68,24 @@ int netd_addr_eq(const struct msg_addr *a, const struct msg_addr *b)
 {
     return a->family == b->family && a->port == b->port
            && memcmp(a->ip, b->ip, a->family == AF_INET6 ? 16 : 4) == 0;
+}
+
+/* netd_addr_hash - FNV-1a of family, IP and, with_port, port; never 0 */
+uint32_t netd_addr_hash(const struct msg_addr *a, int with_port)
+{
+    const unsigned char *p = a->ip;
+    size_t n = a->family == AF_INET6 ? 16 : 4;
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    if (with_port) {
+        h = (h ^ (a->port & 0xff)) * 16777619u;
+        h = (h ^ (a->port >> 8)) * 16777619u;
+    }
+    h = (h ^ a->family) * 16777619u;
+    return h ? h : 1;
 }
 
 const char *netd_addr_fmt(const struct msg_addr *a, char *buf, size_t cap)

@@ -46,32 +46,15 @@
 
 static uint32_t netd_conn_hash(int proto, const struct msg_addr *a)
 {
-    const unsigned char *p = a->ip;
-    size_t n = a->family == AF_INET6 ? 16 : 4;
-    uint32_t h = 2166136261u;           /* FNV-1a */
-    size_t i;
+    uint32_t h = (netd_addr_hash(a, 1) ^ (uint32_t)proto) * 16777619u;
 
-    for (i = 0; i < n; i++)
-        h = (h ^ p[i]) * 16777619u;
-    h = (h ^ (a->port & 0xff)) * 16777619u;
-    h = (h ^ (a->port >> 8)) * 16777619u;
-    h = (h ^ a->family) * 16777619u;
-    h = (h ^ (uint32_t)proto) * 16777619u;
     return h ? h : 1;
 }
 
-/* netd_conn_ip_hash - FNV-1a of family and address, never 0 */
+/* netd_conn_ip_hash - of family and address, never 0 */
 static uint32_t netd_conn_ip_hash(const struct msg_addr *a)
 {
-    const unsigned char *p = a->ip;
-    size_t n = a->family == AF_INET6 ? 16 : 4;
-    uint32_t h = 2166136261u;
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        h = (h ^ p[i]) * 16777619u;
-    h = (h ^ a->family) * 16777619u;
-    return h ? h : 1;
+    return netd_addr_hash(a, 0);
 }
 
 static const struct msg_addr *netd_conn_hkey(const struct netd_conn_hent *e)

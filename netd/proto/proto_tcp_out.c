@@ -291,14 +291,7 @@ static void proto_tcp_bind_src(struct netd *n, int fd, int sock, int family)
 /* proto_tcp_hold_slot - where destination a is remembered */
 static struct proto_tcp_hold *proto_tcp_hold_slot(const struct msg_addr *a)
 {
-    const unsigned char *p = a->ip;
-    uint32_t h = 2166136261u;           /* FNV-1a */
-    size_t i;
-
-    for (i = 0; i < 16; i++)
-        h = (h ^ p[i]) * 16777619u;
-    h = (h ^ a->port) * 16777619u;
-    return &proto_tcp_g.hold[h % NETD_TCP_HOLD_N];
+    return &proto_tcp_g.hold[netd_addr_hash(a, 1) % NETD_TCP_HOLD_N];
 }
 
 /* proto_tcp_hold_add - a connect to a failed: hold it down a while */

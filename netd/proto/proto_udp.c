@@ -196,6 +196,7 @@ static void proto_udp_icmp_report(struct netd *n, struct netd_sock *sk,
     hdr.proto = MSG_PROTO_UDP;
     hdr.sock = (uint16_t)sk->idx;
     netd_addr_from_sa(&hdr.peer, to);
+    hdr.hash = netd_addr_hash(&hdr.peer, 0);    /* spread over workers */
     log_info_rl("udp %d: %s: %s (ICMP): sipd told", sk->idx,
                 netd_addr_fmt(&hdr.peer, a, sizeof(a)),
                 strerror((int)ee->ee_errno));

@@ -5,7 +5,9 @@
  *      Ids never 0 and never reused for a slot's next tenant; lookup by
  *      address survives growth and deletion (backward shift); the newest
  *      connection to an address wins; aliases; per-IP counts (port
- *      ignored, held connections only, survive growth and deletion).
+ *      ignored, held connections only, survive growth and deletion);
+ *      netd_addr_hash, the hash under both tables: port in or out,
+ *      never 0, and spread (the worker an ICMP report goes to).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -73,6 +75,34 @@ static void ip_counts(void)
     is_int((int)netd_conn_ip_count(&t, &c[0]->peer), 0,
            "per-IP: a connection not held is not counted");
     netd_conn_tab_fini(&t);
+}
+
+/* addr_hash - netd_addr_hash: what the tables and the ICMP report need */
+static void addr_hash(void)
+{
+    struct msg_addr a = addr(0x7f000001, 5060), b = addr(0x7f000001, 5061);
+    unsigned seen[8] = {0};
+    int i, zero = 0, empty = 0;
+
+    ok(netd_addr_hash(&a, 0) == netd_addr_hash(&b, 0),
+       "addr hash without the port: same IP, same hash");
+    ok(netd_addr_hash(&a, 1) != netd_addr_hash(&b, 1),
+       "addr hash with the port: ports differ, hashes differ");
+    b.family = AF_INET6;
+    ok(netd_addr_hash(&a, 0) != netd_addr_hash(&b, 0),
+       "addr hash: the family counts");
+    for (i = 0; i < 4096; i++) {
+        a = addr(0x0a000000 + (unsigned)i, 5060);
+        if (netd_addr_hash(&a, 0) == 0 || netd_addr_hash(&a, 1) == 0)
+            zero++;
+        seen[(netd_addr_hash(&a, 0) * 0x9e3779b1u) >> 29]++;
+    }
+    for (i = 0; i < 8; i++)
+        if (seen[i] < 4096 / 8 / 2)
+            empty++;
+    is_int(zero, 0, "addr hash: never 0 over 4096 addresses");
+    is_int(empty, 0, "addr hash: 4096 IPs spread over 8 slots, none under "
+           "half its share");
 }
 
 int main(void)
@@ -158,5 +188,6 @@ int main(void)
        "deleting the TCP one leaves the TLS one");
     netd_conn_tab_fini(&t);
     ip_counts();
+    addr_hash();
     return done_testing();
 }
