@@ -119,10 +119,12 @@ void netd_flow_ring(struct netd *n, int i)
     uint64_t in = ring_size(&wr->req);
     uint64_t out = ring_size(&wr->out);
 
-    log_notice("netd>sipd.%d.*: new UDP requests are shed above %llu of "
-               "%llu bytes; UDP input pauses while a sipd.%d.*>netd ring "
-               "holds over %llu", i, (unsigned long long)(in / NETD_SHED_DIV),
-               (unsigned long long)in, i,
+    if (i != 0)                         /* every instance's rings alike */
+        return;
+    log_notice("netd>sipd.*.*: new UDP requests are shed above %llu of "
+               "%llu bytes; UDP input pauses while a sipd.*.*>netd ring "
+               "holds over %llu", (unsigned long long)(in / NETD_SHED_DIV),
+               (unsigned long long)in,
                (unsigned long long)(out / NETD_OUT_PAUSE_DIV));
 }
 
