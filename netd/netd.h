@@ -145,7 +145,7 @@ extern void netd_gauge_add(struct netd *n, enum stats_id id, int d);
 
 /* netd_flow.c: overload (see there) */
 
-/* netd_flow_ring - log the marks when sipd/0's rings are attached (all alike) */
+/* netd_flow_ring - log the marks once, when sipd/0's rings are attached */
 extern void netd_flow_ring(struct netd *n, int i);
 
 /*
