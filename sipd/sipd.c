@@ -50,7 +50,7 @@ static void sipd_on_tick(struct ev *ev, struct ev_io *io, uint32_t e)
     (void)ev;
     (void)e;
     if (read(io->fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-        sipd_disp_tick(io->arg);
+        sipd_disp_tick(io->arg, v);
 }
 
 /* sipd_rings_db - sipd.i>dbd and dbd>sipd.i, only with a [db] url */
@@ -126,6 +126,7 @@ static int sipd_init(struct srv *s)
     for (i = 0; i < d->children; i++)
         if ((err = sipd_worker_start(d, i)) < 0)
             return err;
+    d->tick_want = 1;                   /* until the first tick looks */
     if ((err = sipd_timer_start(d)) < 0)
         return err;
     d->tick_io = (struct ev_io){d->tick_fd, sipd_on_tick, d};

@@ -23,6 +23,7 @@
  *                         table ([route] db_allow) and answers the MI
  *                         (sipd_mi.c)
  *      timer              ticks every SIPD_TICK_MS through the main thread
+ *                         (once a second when idle)
  *
  *    Shared between the threads without a lock, through liburcu (the
  *    urcu-memb flavour; every thread registers): the alias cache
@@ -147,7 +148,9 @@ struct sipd {
     volatile int stop;
     struct stats_slot *st;              /* main thread's */
     uint64_t dirty;                     /* aux queues to commit */
-    unsigned ticks;
+    uint64_t ticks;                     /* SIPD_TICK_MS since start */
+    int tick_want;                      /* main thread: every tick, not
+                                         * once a second; timer reads */
     struct sipd_cache *cache;           /* [db] cache_ttl > 0, else NULL */
     struct sipd_allow *allow;           /* RCU: rcu_dereference() it */
     int allow_warned;                   /* "not loaded yet" said once */
@@ -157,7 +160,8 @@ struct sipd {
 /* sipd_disp.c (main thread) */
 extern int sipd_disp_pump(struct sipd *d);
 extern int sipd_disp_may_sleep(struct sipd *d);
-extern void sipd_disp_tick(struct sipd *d);
+extern void sipd_disp_tick(struct sipd *d, uint64_t n);
+extern void sipd_disp_want_ticks(struct sipd *d);
 extern void sipd_disp_left(struct sipd *d);
 
 /* sipd_worker.c */

@@ -124,6 +124,8 @@ void sipd_allow_load_start(struct sipd *d)
 {
     struct sipd_allow_load *l = &d->load;
 
+    /* its deadline needs every tick: the next one says how long */
+    __atomic_store_n(&d->tick_want, 1, __ATOMIC_RELAXED);
     l->qid = ((uint64_t)SIPD_QID_DISP << 48)
              | (++l->qseq & 0xffffffffffffull);
     l->seq = 0;

@@ -15,7 +15,9 @@
  *    a tick task (their expiry), the address table load looks at its deadline,
  *    and the rings of worker slots this process does not run are looked
  *    at (sipd_disp_left()); every second the cache loses its expired
- *    entries and the db:cache_entries gauge is set.
+ *    entries and the db:cache_entries gauge is set. With none of the
+ *    first three to do (sipd_disp_want_ticks()), the timer ticks this
+ *    thread once a second (sipd_timer.c).
  *
  *    Leftovers: netd hashes over the worker count mid published for
  *    this instance (shm.h children[i]). A sipd restarted with fewer
@@ -158,9 +160,25 @@ void sipd_disp_left(struct sipd *d)
     }
 }
 
-void sipd_disp_tick(struct sipd *d)
+/*
+ * sipd_disp_want_ticks - tell the timer whether this thread needs every
+ *    tick: while the address table loads (its deadline, its retry) and
+ *    while rings of slots past children are attached (leftovers).
+ */
+void sipd_disp_want_ticks(struct sipd *d)
+{
+    const struct sipd_allow_load *l = &d->load;
+    int want = d->left_on != 0
+               || (d->has_db && d->srv->cfg.db_allow
+                   && (l->qid != 0 || !l->loaded));
+
+    __atomic_store_n(&d->tick_want, want, __ATOMIC_RELAXED);
+}
+
+void sipd_disp_tick(struct sipd *d, uint64_t n)
 {
     struct ring_rec tick = {SIPD_T_TICK, MSG_V1, 0};
+    uint64_t sec = d->ticks / (1000 / SIPD_TICK_MS);
     int i;
 
     /* A worker with nothing parked has nothing to expire: no wake-up
@@ -172,7 +190,9 @@ void sipd_disp_tick(struct sipd *d)
     sipd_disp_commit(d);
     sipd_disp_left(d);
     sipd_allow_load_tick(d);
-    if (++d->ticks % (1000 / SIPD_TICK_MS) != 0 || d->cache == NULL)
+    sipd_disp_want_ticks(d);
+    d->ticks += n;
+    if (d->ticks / (1000 / SIPD_TICK_MS) == sec || d->cache == NULL)
         return;
     sipd_cache_sweep(d->cache, ev_now_ms());
     stats_set(d->st, STAT_DB_CACHE_ENTRIES,

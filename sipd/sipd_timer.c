@@ -4,9 +4,17 @@
  * DESCRIPTION
  *    As in the seed, the timer thread does no work itself: every
  *    SIPD_TICK_MS it fires a tick through an eventfd to the dispatcher,
- *    which queues a SIPD_T_TICK task for every worker (expiry of parked
- *    DNS lookups). A slow tick is harmless: ticks coalesce in the
- *    eventfd counter.
+ *    which queues a SIPD_T_TICK task for every worker with parked
+ *    lookups (their expiry). A slow tick is harmless: ticks coalesce in
+ *    the eventfd counter, whose value is how many ticks passed.
+ *
+ *    An idle sipd needs a tick once a second only (the cache sweep), so
+ *    the timer wakes the main thread every SIPD_TICK_MS only while a
+ *    worker has parked lookups (it reads their counts itself, so a
+ *    lookup parked between two ticks is expired on time) or the main
+ *    thread asked for them (d->tick_want: the address table is loading,
+ *    or rings of slots past children are attached). Otherwise its
+ *    ticks accumulate and go with the next second's.
  * PROTOCOL
  *    eventfd: timer -> dispatcher.
  * DIAGNOSTICS
@@ -20,15 +28,32 @@
 
 #include "sipd.h"
 
+/* sipd_timer_due - the main thread wants this tick */
+static int sipd_timer_due(struct sipd *d, uint64_t n)
+{
+    int i;
+
+    if (n >= 1000 / SIPD_TICK_MS
+        || __atomic_load_n(&d->tick_want, __ATOMIC_RELAXED))
+        return 1;
+    for (i = 0; i < d->children; i++)
+        if (__atomic_load_n(&d->workers[i].npend, __ATOMIC_RELAXED) > 0)
+            return 1;
+    return 0;
+}
+
 static void *sipd_timer_main(void *arg)
 {
     struct sipd *d = arg;
     struct timespec ts = {0, SIPD_TICK_MS * 1000000L};
-    uint64_t one = 1;
+    uint64_t n = 0;
 
     while (!__atomic_load_n(&d->stop, __ATOMIC_RELAXED)) {
         nanosleep(&ts, NULL);
-        (void)!write(d->tick_fd, &one, sizeof(one));
+        if (!sipd_timer_due(d, ++n))
+            continue;
+        (void)!write(d->tick_fd, &n, sizeof(n));
+        n = 0;
     }
     return NULL;
 }
