@@ -140,8 +140,8 @@ $(LIBCOMMON): $(COMMON_OBJ)
 	ar rcs $@ $(COMMON_OBJ)
 
 # A unit test links libcommon and, when t/unit/NAME.c is about a daemon
-# module (NAME = sipd_route, dnsd_cache ...), that daemon's objects except
-# the one holding its main().
+# module (NAME = sipd_route, dnsd_cache, mid_jsonrpc ...), that daemon's
+# objects except the one holding its main(), and its libraries.
 unit_daemon = $(filter $(DAEMONS),$(firstword $(subst _, ,$(1))))
 unit_objs = $(if $(call unit_daemon,$(1)),$(filter-out \
 	$(B)/obj/$(call unit_daemon,$(1))/$(call unit_daemon,$(1)).o,\
@@ -150,8 +150,9 @@ unit_objs = $(if $(call unit_daemon,$(1)),$(filter-out \
 .SECONDEXPANSION:
 $(B)/t/unit/%.t: t/unit/%.c $(LIBCOMMON) $$(call unit_objs,$$*)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -It -Isipd -Idnsd -Inetd -Idbd -o $@ $< $(call unit_objs,$*) \
-		$(LIBCOMMON) -lnanomsg -lcares -lurcu-memb -lurcu-cds -ldl $(LDLIBS_BASE)
+	$(CC) $(ALL_CFLAGS) -It -Isipd -Idnsd -Inetd -Idbd -Imid -o $@ $< \
+		$(call unit_objs,$*) $(LIBCOMMON) -lnanomsg -lcares -lurcu-memb \
+		-lurcu-cds -ldl $($(call unit_daemon,$*)_LIBS) $(LDLIBS_BASE)
 
 deps:
 	@scripts/deps
