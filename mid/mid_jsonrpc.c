@@ -232,9 +232,11 @@ static void mid_jsonrpc_add(json_t *res, const char *name, json_t *v)
 static json_t *mid_jsonrpc_result(const struct mid_mi_reply *r)
 {
     json_t *res = json_object(), *v, *bare = json_array();
-    const char *p = r->buf, *end = r->buf + r->len, *nl, *sep;
+    const char *p = r->buf, *end, *nl, *sep;
     char name[128];
 
+    /* no lines: buf may be NULL, and NULL + 0 is undefined */
+    end = p != NULL ? p + r->len : NULL;
     while (res != NULL && bare != NULL && p != NULL && p < end) {
         if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
             nl = end;
