@@ -22,6 +22,12 @@
  *    OpenSIPS 3 says. A command a stage answers (dns_cache_dump) is
  *    deferred: mid_jsonrpc_run() returns NULL with *defer set, and
  *    mid_jsonrpc_reply() makes the response when the answer is in.
+ *
+ *    jansson takes UTF-8 only, and MI text need not be: a reason cut
+ *    by "%.64s" inside a character, mid's argv, a stage's answer. Each
+ *    byte that is not part of a well-formed character (RFC 3629) goes
+ *    out as "?", so the client gets the error or the result, not a
+ *    response that could not be built (HTTP 500).
  * PROTOCOL
  *    JSON-RPC 2.0. Errors: -32700 parse error, -32600 invalid request
  *    (not an object, no "jsonrpc":"2.0", no method, a batch), -32601
@@ -49,6 +55,66 @@ struct mid_jsonrpc_args {
     char buf[MID_JSONRPC_ARGS][MID_JSONRPC_ARG];
     int n;
 };
+
+/*
+ * mid_jsonrpc_utf8_len - the bytes of the well-formed UTF-8 character
+ *    at s (n > 0 bytes left), or 0: no overlong form, no surrogate,
+ *    nothing past U+10FFFF (RFC 3629 section 4, what jansson checks)
+ */
+static size_t mid_jsonrpc_utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t len, i;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] < 0xc2 || s[0] > 0xf4)
+        return 0;
+    len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+    if (s[0] == 0xe0)
+        lo = 0xa0;                      /* overlong */
+    else if (s[0] == 0xed)
+        hi = 0x9f;                      /* surrogates */
+    else if (s[0] == 0xf0)
+        lo = 0x90;                      /* overlong */
+    else if (s[0] == 0xf4)
+        hi = 0x8f;                      /* past U+10FFFF */
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+/* mid_jsonrpc_utf8 - in place: each byte of s[0..n-1] not in a
+ *    well-formed UTF-8 character becomes '?' */
+static void mid_jsonrpc_utf8(char *s, size_t n)
+{
+    size_t i = 0, l;
+
+    while (i < n) {
+        if ((l = mid_jsonrpc_utf8_len((unsigned char *)s + i, n - i)) == 0)
+            s[i++] = '?';
+        else
+            i += l;
+    }
+}
+
+/* mid_jsonrpc_string - n bytes of s as a JSON string, made UTF-8 */
+static json_t *mid_jsonrpc_string(const char *s, size_t n)
+{
+    json_t *v = json_stringn(s, n);
+    char *copy;
+
+    if (v != NULL || (copy = malloc(n + 1)) == NULL)
+        return v;                       /* valid, or out of memory */
+    memcpy(copy, s, n);
+    mid_jsonrpc_utf8(copy, n);
+    v = json_stringn(copy, n);
+    free(copy);
+    return v;
+}
 
 /* mid_jsonrpc_text - a response object as compact text; frees o */
 static char *mid_jsonrpc_text(json_t *o)
@@ -89,14 +155,16 @@ static char *mid_jsonrpc_envelope(const char *id, const char *key, json_t *val)
 
 /*
  * mid_jsonrpc_error - an error response for request id (JSON text,
- *    "null" when not known): {"code":code,"message":msg}. Malloc'ed
- *    text, or NULL (out of memory).
+ *    "null" when not known): {"code":code,"message":msg}, msg made
+ *    UTF-8. Malloc'ed text, or NULL (out of memory).
  */
 char *mid_jsonrpc_error(const char *id, int code, const char *msg)
 {
     return mid_jsonrpc_envelope(id, "error",
-                                json_pack("{s:i,s:s}", "code", code,
-                                          "message", msg));
+                                json_pack("{s:i,s:o}", "code", code,
+                                          "message",
+                                          mid_jsonrpc_string(msg,
+                                                             strlen(msg))));
 }
 
 /* mid_jsonrpc_arg - one scalar param as an argument; -1 if not one */
@@ -176,7 +244,7 @@ static json_t *mid_jsonrpc_scalar(const char *s, size_t n)
 
     if (n > d && n - d <= 18 && strspn(s + d, "0123456789") == n - d)
         return json_integer(strtoll(s, NULL, 10));
-    return json_stringn(s, n);
+    return mid_jsonrpc_string(s, n);
 }
 
 /* mid_jsonrpc_words - "K=V K=V" -> {"K":V,...}; NULL if not that shape */
@@ -197,6 +265,7 @@ static json_t *mid_jsonrpc_words(const char *s, size_t n)
             break;                      /* a word that is not KEY=VALUE */
         memcpy(key, s + i, eq - i);
         key[eq - i] = 0;
+        mid_jsonrpc_utf8(key, eq - i);
         json_object_set_new(o, key, mid_jsonrpc_scalar(s + eq + 1,
                                                        w - eq - 1));
         i = w + 1;
@@ -247,6 +316,7 @@ static json_t *mid_jsonrpc_result(const struct mid_mi_reply *r)
                 v = mid_jsonrpc_scalar(sep + 3, (size_t)(nl - sep - 3));
             memcpy(name, p, (size_t)(sep - p));
             name[sep - p] = 0;
+            mid_jsonrpc_utf8(name, (size_t)(sep - p));
             if (name[0] == 0)
                 json_array_append_new(bare, v);
             else

@@ -3,6 +3,7 @@
 # format (exact lines of counters after traffic, TYPE lines, the process
 # and ring series), POST /mi as JSON-RPC 2.0 (ps, get_statistics,
 # uptime, an MI error code, unknown method -32601, malformed JSON -32700,
+# errors about long non-ASCII names (a reason cut inside a character),
 # a deferred dns_cache_dump answered by dnsd), 403 for a client outside
 # [mi] http_allow (bound to 127.0.0.2), a body over 64 KiB refused (413,
 # connection closed) with mid still answering on HTTP and the FIFO; and a
@@ -142,6 +143,24 @@ is($p->stat('core:rcv_requests'), $N, "rcv_requests = $N");
 
     $r = rpc('no_such_command');
     is($r->{error}{code}, -32601, 'unknown method: -32601');
+
+    # Long names that are not ASCII: a reason cut by "%.64s" inside a
+    # character once made jansson refuse the error, and HTTP 500 came
+    # back; the cut byte now goes out as "?".
+    my $e = "\xc3\xa9" x 40;          # bytes: U+00E9 40 times, UTF-8
+    for my $t (['get_statistics', "\"params\":[\"x$e\"],", 404,
+                qr/^Statistics x\x{e9}{31}\? not found$/],
+               ["no_such_$e", '', -32601, qr/^Method not found$/]) {
+        my ($meth, $params, $code, $msg) = @$t;
+        my $res = $http->post("$base/mi", { content => '{"jsonrpc":"2.0",'
+            . "\"method\":\"$meth\",$params\"id\":11}",
+            headers => { 'Content-Type' => 'application/json' } });
+        my $name = substr($meth, 0, 14) . ', long non-ASCII name';
+        is($res->{status}, 200, "$name: HTTP 200");
+        my $j = eval { decode_json($res->{content}) } // {};
+        is($j->{error}{code}, $code, "$name: JSON-RPC error $code");
+        like($j->{error}{message} // '', $msg, "$name: message");
+    }
 
     $r = rpc('dns_cache_dump', undef, 42);
     is($r->{id}, 42, 'dns_cache_dump (deferred to dnsd): id');
