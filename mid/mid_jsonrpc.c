@@ -237,13 +237,20 @@ static int mid_jsonrpc_params(json_t *params, struct mid_jsonrpc_args *a)
     return 0;
 }
 
-/* mid_jsonrpc_scalar - "123" -> 123, anything else a string */
+/*
+ * mid_jsonrpc_scalar - "123" -> 123 (up to 18 digits, which fit),
+ *    anything else a string. Reads s[0..n-1] only: the last line of a
+ *    reply need not end in LF, and nothing follows it.
+ */
 static json_t *mid_jsonrpc_scalar(const char *s, size_t n)
 {
-    size_t d = s[0] == '-' ? 1 : 0;
+    size_t d = n > 0 && s[0] == '-' ? 1 : 0, i = d;
+    long long v = 0;
 
-    if (n > d && n - d <= 18 && strspn(s + d, "0123456789") == n - d)
-        return json_integer(strtoll(s, NULL, 10));
+    while (i < n && i - d < 18 && s[i] >= '0' && s[i] <= '9')
+        v = v * 10 + (s[i++] - '0');
+    if (i > d && i == n)
+        return json_integer(d ? -v : v);
     return mid_jsonrpc_string(s, n);
 }
 
