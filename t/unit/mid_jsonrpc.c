@@ -10,11 +10,13 @@
  *      one MI reply per row (code, reason, "NAME:: VALUE" lines) and the
  *      exact response mid_jsonrpc_reply() must make of it.
  *
- *      Two rows are about bugs: a reply without lines (buf NULL, len 0)
- *      once did NULL + 0, which only clang's -fsanitize=undefined
- *      reports (make CC=clang SAN=undefined); and text cut by "%.64s"
- *      inside a UTF-8 character, which jansson refused, so the client
- *      got HTTP 500 instead of the command's error.
+ *      Rows about bugs: a reply without lines (buf NULL, len 0) once
+ *      did NULL + 0, which only clang's -fsanitize=undefined reports
+ *      (make CC=clang SAN=undefined); text cut by "%.64s" inside a
+ *      UTF-8 character, which jansson refused, so the client got HTTP
+ *      500 instead of the command's error; and a last value without LF
+ *      read past the reply's end (found by fuzz_mi): each reply gets a
+ *      buffer of its exact size, so make SAN=address,undefined sees it.
  * PROTOCOL
  *      None.
  * DIAGNOSTICS
