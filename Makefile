@@ -169,8 +169,9 @@ run: deps
 	$(MAKE) all
 	$(B)/bin/mid -f etc/sipstage.cfg
 
-# The unit tests and the whole integration suite under ASan+UBSan, then
-# under TSan. The harness fails a test on any sanitizer line in a log.
+# The tree built by clang (its warnings, -Werror, differ from gcc's),
+# then the unit tests and the whole integration suite under ASan+UBSan,
+# then under TSan. The harness fails a test on any sanitizer line in a log.
 # t/tsan.supp: races TSan reports inside liburcu, which is not
 # instrumented (sipd/sipd_rcu.h says what sipd tells TSan itself).
 SAN_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -178,6 +179,8 @@ SAN_ENV := UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	TSAN_OPTIONS=halt_on_error=0:second_deadlock_stack=1:suppressions=$(CURDIR)/t/tsan.supp
 
 check: deps
+	@scripts/deps clang
+	$(MAKE) CC=clang BUILD=build-clang all
 	$(MAKE) SAN=address,undefined all
 	$(SAN_ENV) prove -e '' build-address,undefined/t/unit/*.t
 	$(SAN_ENV) SIPSTAGE_BUILD=build-address,undefined prove -j2 t/*.t
@@ -211,6 +214,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_TARGETS ?= $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 
 fuzz:
+	@scripts/deps clang
 	@mkdir -p build/fuzz
 	@set -e; for f in $(FUZZ_TARGETS); do \
 		$(FUZZ_CC) $(FUZZ_FLAGS) -o build/fuzz/$$f fuzz/$$f.c \

@@ -135,6 +135,7 @@ static int log_syslog_prio(int level)
 }
 
 /* log_emit - format and write one line; lname overrides the level name */
+__attribute__((format(printf, 4, 0)))
 static void log_emit(int level, const char *lname, const char *func,
                      const char *fmt, va_list ap)
 {

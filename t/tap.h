@@ -16,6 +16,7 @@
 
 static int tap_n, tap_fail, tap_planned;
 
+__attribute__((format(printf, 2, 0)))
 static void tap_vres(int pass, const char *fmt, va_list ap)
 {
     tap_n++;

@@ -74,6 +74,7 @@
 #include "db_mysql.h"
 
 /* db_mysql_err - one line into err, the password (if any) as "***" */
+__attribute__((format(printf, 4, 5)))
 static void db_mysql_err(struct db_conn *c, char *err, size_t errlen,
                          const char *fmt, ...)
 {
