@@ -401,7 +401,7 @@ static void mid_fifo_overflow(struct mid *m)
                 "skipped to its end", sizeof(m->fifo_buf) - 1, p);
     m->fifo_skip = p[0] == ':' ? MID_FIFO_SKIP_REQ : MID_FIFO_SKIP_LINE;
     if (nl != NULL && mid_fifo_is_request(p, nl)) {
-        name = memchr(p + 1, ':', (size_t)(nl - p - 1)) + 1;
+        name = (char *)memchr(p + 1, ':', (size_t)(nl - p - 1)) + 1;
         len = (size_t)(nl - name) - (nl[-1] == '\r');
         if (len > 0 && len < sizeof(reply)) {
             memcpy(reply, name, len);
