@@ -15,7 +15,10 @@ package Pg;
 # (runuser). Local socket connections (psql here) are trusted; TCP
 # connections from 127.0.0.1 need the password (scram-sha-256), so the
 # proxy's URL carries a real one. The server's log is $pg->dir/log;
-# T_LEAVE=1 keeps the dir. Stopped (fast) when the test ends.
+# T_LEAVE=1 keeps the dir. Stopped (fast) when the test ends; should the
+# test die hard, its watchdog (Watchdog.pm) stops the postmaster's
+# process group (SIGINT, a fast shutdown; SIGKILL after 5 s) and
+# removes the dir.
 
 use strict;
 use warnings;
@@ -24,6 +27,7 @@ use IO::Socket::INET;
 use Proxy ();
 use Test::More ();
 use Time::HiRes qw(time sleep);
+use Watchdog ();
 
 my $BIN = (sort { $b cmp $a } glob('/usr/lib/postgresql/*/bin'))[0];
 my @all;
@@ -54,6 +58,7 @@ sub new
     my $dir = File::Temp::tempdir('sipstage-pg-XXXXXXXX', TMPDIR => 1,
                                   CLEANUP => !$ENV{T_LEAVE});
     chmod(0755, $dir);
+    Watchdog::dir($dir);
     my $self = bless { dir => $dir, port => Proxy::free_port_both(),
                        password => $opt{password} // 'pw-S3cret!x',
                        db => 'sipstage', user => 'sip' }, $class;
@@ -121,6 +126,21 @@ sub start
     Test::More::BAIL_OUT("pg_ctl start: $out\n" . _slurp("$d/log"))
         unless $ok;
     $self->{up} = 1;
+    $self->_arm;
+}
+
+# _arm - the watchdog on the postmaster (pg_ctl started it in a session
+# of its own: its group holds every backend), from its pid file
+sub _arm
+{
+    my ($self) = @_;
+    my ($pid) = (_slurp("$self->{dir}/data/postmaster.pid") // '')
+        =~ /\A(\d+)\n/;
+    return unless $pid;
+    my $i = Proxy::proc_info($pid) or return;
+    my $grp = $i->{pgrp} == $pid ? 'pgrp' : 'pid';
+    $self->{watch} = Watchdog::arm($grp => $pid, sig => 'INT', grace => 5,
+                                   what => "postgres $self->{dir}");
 }
 
 sub stop
@@ -130,6 +150,7 @@ sub stop
     $self->_run("$BIN/pg_ctl", '-D', "$self->{dir}/data", '-m',
                 $mode // 'fast', '-w', 'stop');
     $self->{up} = 0;
+    Watchdog::disarm(delete $self->{watch});
 }
 
 # psql(SQL [, DB]) - run SQL as the superuser over the local socket;
