@@ -26,15 +26,18 @@ package Maria;
 # gets in over the socket, which sits in a 0700 dir anyway; TCP
 # connections need a password: user sip has a real one, which the URL
 # carries. Stopped (SIGTERM, waited for) when the test ends; T_LEAVE=1
-# keeps the dir; the server's log is $m->log (DIR/run/error.log).
+# keeps the dir; the server's log is $m->log (DIR/run/error.log). Should
+# the test die hard, its watchdog (Watchdog.pm) stops mariadbd's process
+# group (SIGTERM; SIGKILL after 5 s) and removes the dir.
 
 use strict;
 use warnings;
 use File::Temp ();
-use POSIX qw(WNOHANG);
+use POSIX qw(WNOHANG setpgid);
 use Proxy ();
 use Test::More ();
 use Time::HiRes qw(time sleep);
+use Watchdog ();
 
 my $SERVER = '/usr/sbin/mariadbd';
 my $INSTALL_DB = 'mariadb-install-db';
@@ -75,6 +78,7 @@ sub new
     my $dir = File::Temp::tempdir('sipstage-my-XXXXXXXX', TMPDIR => 1,
                                   CLEANUP => !$ENV{T_LEAVE});
     chmod(0755, $dir);
+    Watchdog::dir($dir);
     my $self = bless { dir => $dir, port => Proxy::free_port_both(),
                        password => $opt{password} // 'pw-S3cret!x',
                        db => 'sipstage', user => 'sip', owner => $$,
@@ -163,8 +167,12 @@ sub start
         exec($SERVER, "--defaults-file=$d/my.cnf",
              ($> == 0 ? ('--user=nobody') : ())) or POSIX::_exit(127);
     }
+    setpgid($pid, $pid);                # whichever of us runs first
     $self->{pid} = $pid;
+    $self->{start} = Watchdog::start_time($pid) // 0;
     $self->{up} = 1;
+    $self->{watch} = Watchdog::arm(pgrp => $pid, grace => 5,
+                                   what => "mariadbd $d");
     my $deadline = time + 60;
     my $out = '';
     while (time < $deadline) {
@@ -183,23 +191,38 @@ sub start
     Test::More::BAIL_OUT("mariadbd did not start: $out\n$log");
 }
 
-# stop - SIGTERM (a clean shutdown), waited for; SIGKILL after 60 s
+# stop - SIGTERM (a clean shutdown), waited for; SIGKILL after 60 s.
+# Also from a forked child of the test (t/740 stops a server from one),
+# where mariadbd is not our child: waitpid() says -1 at once there, so
+# the wait is for /proc to show it gone or a zombie (its parent reaps
+# it), not for a waitpid() that can never succeed.
 sub stop
 {
     my ($self) = @_;
     return unless $self->{up};
     my $pid = $self->{pid};
-    kill('TERM', $pid);
+    kill('TERM', $pid) if $self->_running;
     my $deadline = time + 60;
     while (time < $deadline) {
-        last if waitpid($pid, WNOHANG) == $pid;
+        my $w = waitpid($pid, WNOHANG);
+        last if $w == $pid || ($w == -1 && !$self->_running);
         sleep 0.05;
     }
-    if (kill(0, $pid)) {
+    if ($self->_running) {
         kill('KILL', $pid);
         waitpid($pid, 0);
     }
     $self->{up} = 0;
+    Watchdog::disarm(delete $self->{watch});
+}
+
+# _running - the mariadbd we started is still there (not a zombie, not
+# another process that got its pid)
+sub _running
+{
+    my ($self) = @_;
+    my $st = Watchdog::start_time($self->{pid});
+    return defined $st && $st == $self->{start};
 }
 
 # sql(SQL [, DB]) - run SQL (one or more statements) as root over the
