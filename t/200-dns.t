@@ -38,12 +38,7 @@ my $dm_pid;
 
 sub dnsmasq { return Dnsmasq::start($tmp, @_) }
 
-END {
-    if ($dm_pid) {
-        kill('TERM', $dm_pid);
-        waitpid($dm_pid, 0);
-    }
-}
+END { Dnsmasq::stop($dm_pid) }         # disarms its watchdog too
 
 # Four UAS sockets: A, SRV, NAPTR's SRV, and the decoy default SRV that
 # must not be used when the NAPTR points elsewhere.

@@ -13,6 +13,8 @@ package Dnsmasq;
 # It runs in the foreground (a child of the test), answers only for
 # *.test, logs queries to $dir/dnsmasq.log, and start() returns once its
 # TCP socket accepts (undef, with a diagnostic, when it does not).
+# Should the test die hard, its watchdog (Watchdog.pm) kills it (and
+# removes serve()'s dir); stop() disarms that.
 
 use strict;
 use warnings;
@@ -22,6 +24,9 @@ use POSIX qw(WNOHANG _exit);
 use Proxy ();
 use Test::More ();
 use Time::HiRes qw(time sleep);
+use Watchdog ();
+
+my %watch;                              # pid -> watchdog token
 
 sub binary
 {
@@ -48,10 +53,12 @@ sub start
         open(STDERR, '>&', \*STDOUT);
         exec(@argv) or _exit(127);
     }
+    $watch{$pid} = Watchdog::arm(pid => $pid, what => "dnsmasq $port");
     my $deadline = time + 5;
     while (time < $deadline) {
         if (waitpid($pid, WNOHANG) == $pid) {
             Test::More::diag("dnsmasq exited: " . _log($log));
+            Watchdog::disarm(delete $watch{$pid});
             return undef;
         }
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -61,6 +68,7 @@ sub start
     }
     kill('KILL', $pid);
     waitpid($pid, 0);
+    Watchdog::disarm(delete $watch{$pid});
     Test::More::diag("dnsmasq did not listen on $port: " . _log($log));
     return undef;
 }
@@ -69,8 +77,10 @@ sub stop
 {
     my ($pid) = @_;
     return unless $pid;
+    local $?;                           # from END: keep the test's status
     kill('TERM', $pid);
     waitpid($pid, 0);
+    Watchdog::disarm(delete $watch{$pid});
 }
 
 my @served;                             # stopped at the end of the test
@@ -81,6 +91,7 @@ sub serve
     my (@rec) = @_;
     my $dir = File::Temp::tempdir('sipstage-dnsmasq-XXXXXXXX', TMPDIR => 1,
                                   CLEANUP => !$ENV{T_LEAVE});
+    Watchdog::dir($dir);
     my $port = Proxy::free_port_both();   # dnsmasq binds UDP and TCP
     my $pid = start($dir, $port, @rec)
         or Test::More::BAIL_OUT('dnsmasq did not start');
