@@ -12,12 +12,16 @@ package FakeDns;
 #
 # A name with no entry at all is NXDOMAIN; a known name asked for another
 # type is NODATA (NOERROR, no records). Records have TTL 60. It runs as a
-# child of the test and answers until stop() (or the test's end) kills it.
+# child of the test and answers until stop() (or the test's end) kills it;
+# should the test die hard, its watchdog (Watchdog.pm) does.
 
 use strict;
 use warnings;
 use IO::Socket::INET;
 use POSIX qw(_exit);
+use Watchdog ();
+
+my %watch;                              # pid -> watchdog token
 
 my %TYPE = (A => 1, NS => 2, SOA => 6, AAAA => 28, SRV => 33, NAPTR => 35);
 my %RNAME = reverse %TYPE;
@@ -84,6 +88,7 @@ sub start
         or return undef;
     my $pid = fork() // die "fork: $!";
     if (!$pid) {
+        Watchdog::in_child();           # the test's death must show
         my $q;
         while (1) {
             my $from = $s->recv($q, 1500) // next;
@@ -93,6 +98,7 @@ sub start
         _exit(0);
     }
     close($s);
+    $watch{$pid} = Watchdog::arm(pid => $pid, what => "fakedns $port");
     return $pid;
 }
 
@@ -103,6 +109,7 @@ sub stop
     local $?;                           # from END: keep the test's status
     kill('KILL', $pid);
     waitpid($pid, 0);
+    Watchdog::disarm(delete $watch{$pid});
 }
 
 1;
