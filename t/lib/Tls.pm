@@ -24,7 +24,9 @@ package Tls;
 #	so the TLS end is OpenSSL driven by another program) and talk to it
 #	over plain TCP on loopback (t/lib/Tcp.pm): the test frames SIP as
 #	for TCP while the proxy sees a real TLS peer. Every wait is bounded;
-#	every helper process is killed by stop() or at exit.
+#	every helper process is killed by stop() or at exit, or, should the
+#	test die hard, by its watchdog (Watchdog.pm; openssl runs through
+#	Proxy::run_cmd, which has its own).
 
 use strict;
 use warnings;
@@ -34,6 +36,7 @@ use POSIX qw(WNOHANG);
 use Proxy qw(run_cmd slurp);
 use Tcp;
 use Time::HiRes qw(time sleep);
+use Watchdog ();
 
 my $PEER = Proxy::repo_root() . '/t/tools/tls_peer.py';
 my @LIVE;
@@ -114,7 +117,9 @@ sub _spawn
         exec('python3', $PEER, @args) or POSIX::_exit(127);
     }
     close($w);
-    my $self = { pid => $pid, out => $r, buf => '', lines => [] };
+    my $self = { pid => $pid, out => $r, buf => '', lines => [],
+                 watch => Watchdog::arm(pid => $pid,
+                                        what => "tls_peer $args[0]") };
     push @LIVE, $self;
     return $self;
 }
@@ -221,6 +226,7 @@ sub stop
         sleep 0.02;
     }
     $self->{pid} = 0;
+    Watchdog::disarm(delete $self->{watch});
 }
 
 END { $_->stop for @LIVE }
