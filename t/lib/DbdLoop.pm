@@ -14,6 +14,8 @@ package DbdLoop;
 #	Writes a config with the [db] keys given, starts the tool with
 #	stdout read here and stderr (its log) in a file (log_text()), and
 #	waits for "ready" (BAIL_OUT otherwise). Every read is bounded.
+#	Should the test die hard, its watchdog (Watchdog.pm) kills the tool
+#	(quit() disarms that).
 #	See t/tools/dbd_loop.c for the commands and the output lines.
 
 use strict;
@@ -22,6 +24,7 @@ use POSIX qw(_exit);
 use Test::More ();
 use Time::HiRes qw(time sleep);
 use Proxy ();
+use Watchdog ();
 
 my $seq = 0;
 my $dir;
@@ -53,7 +56,10 @@ sub new
     close($cw);
     $pw->autoflush(1);
     my $self = bless { pid => $pid, in => $pw, out => $pr, buf => '',
-                       log => "$dir/$name.log", held => [] }, $class;
+                       log => "$dir/$name.log", held => [],
+                       watch => Watchdog::arm(pid => $pid,
+                                              what => "dbd_loop $name") },
+                   $class;
     my $l = $self->line(10);
     Test::More::BAIL_OUT("dbd_loop did not start: " . ($l // 'no output')
                          . "\n" . (Proxy::slurp($self->{log}) // ''))
@@ -175,13 +181,20 @@ sub quit
     $self->send('quit');
     close($self->{in});
     my $deadline = time + 10;
+    my $st = -1;
     while (time < $deadline) {
-        return $? if waitpid($self->{pid}, POSIX::WNOHANG()) == $self->{pid};
+        if (waitpid($self->{pid}, POSIX::WNOHANG()) == $self->{pid}) {
+            $st = $?;
+            last;
+        }
         sleep 0.05;
     }
-    kill('KILL', $self->{pid});
-    waitpid($self->{pid}, 0);
-    return -1;
+    if ($st == -1) {
+        kill('KILL', $self->{pid});
+        waitpid($self->{pid}, 0);
+    }
+    Watchdog::disarm(delete $self->{watch});
+    return $st;
 }
 
 sub log_text { Proxy::slurp($_[0]{log}) // '' }
