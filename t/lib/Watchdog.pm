@@ -5,6 +5,7 @@ package Watchdog;
 # SYNOPSIS
 #	my $w = Watchdog::arm(pgrp => $pid, what => 'mariadbd');
 #	my $w = Watchdog::arm(pid => $pid, sig => 'INT', grace => 5);
+#	my $w = Watchdog::arm(pidfile => $f, match => $cfg);  # a daemon
 #	Watchdog::disarm($w);             # the normal stop path: it is gone
 #	Watchdog::dir($dir);              # removed too when the test dies
 #	Watchdog::in_child();             # in a fork that does not exec
@@ -31,7 +32,10 @@ package Watchdog;
 #	that was armed (its start time in /proc matches; a group whose
 #	leader has gone is still that group while any member is left: the
 #	kernel does not hand out a pid in use as a pgid), so a pid reused
-#	after the test stopped it is never hit.
+#	after the test stopped it is never hit. A daemon that the test did
+#	not fork (mid started by sipctl) is armed by its pid file: read when
+#	the test is gone, and signalled (its group when it leads one) only
+#	when its command line contains the match string (its config path).
 #
 #	The normal stop paths call disarm() once the server is gone, so a
 #	test that ends normally leaves the watcher nothing to do. A forked
@@ -115,19 +119,39 @@ sub _send
     return syswrite($w, "$line\n") ? 1 : 0;
 }
 
-# arm(pid => PID | pgrp => PGID, sig => NAME, grace => S, what => TEXT)
-# - a token for disarm(), or undef (no such process, no watcher)
+# _esc(TEXT) - one word of a line on the pipe
+sub _esc
+{
+    my ($t) = @_;
+    $t =~ s/([%\s])/sprintf('%%%02X', ord $1)/ge;
+    return length $t ? $t : '%';
+}
+
+sub _unesc
+{
+    my ($t) = @_;
+    return '' if $t eq '%';
+    $t =~ s/%([0-9A-F]{2})/chr hex $1/ge;
+    return $t;
+}
+
+# arm(pid => PID | pgrp => PGID | pidfile => FILE, match => TEXT,
+# sig => NAME, grace => S, what => TEXT) - a token for disarm(), or
+# undef (no such process, no watcher)
 sub arm
 {
     my (%o) = @_;
-    my $pid = $o{pgrp} // $o{pid} // return undef;
-    my $st = start_time($pid) // return undef;
+    my ($kind, $pid, $st) = ('file', 0, 0);
+    if (!defined $o{pidfile}) {
+        $kind = $o{pgrp} ? 'pgrp' : 'pid';
+        $pid = $o{pgrp} // $o{pid} // return undef;
+        $st = start_time($pid) // return undef;
+    }
     $pipe{$$} //= _start() // return undef;
     my $id = ++$seq;
-    my $what = $o{what} // 'server';
-    $what =~ s/\s+/_/g;
-    _send($$, join(' ', 'arm', $id, $o{pgrp} ? 'pgrp' : 'pid', $pid, $st,
-                   $o{sig} // 'TERM', $o{grace} // 3, $what))
+    _send($$, join(' ', 'arm', $id, $kind, $pid, $st, $o{sig} // 'TERM',
+                   $o{grace} // 3, map { _esc($_ // '') }
+                   $o{what} // 'server', $o{pidfile}, $o{match}))
         or return undef;
     return { owner => $$, id => $id };
 }
@@ -146,7 +170,7 @@ sub dir
     my ($d) = @_;
     return if $ENV{T_LEAVE} || !defined $d;
     $pipe{$$} //= _start() // return;
-    _send($$, "dir $d");
+    _send($$, 'dir ' . _esc($d));
 }
 
 # in_child() - in a fork that does not exec: let go of the write ends
@@ -185,10 +209,30 @@ sub _alive
     return 0;
 }
 
+# _resolve(T) - a pid file target becomes the pid (or group) it names,
+# if that process's command line has the match string; else nothing
+sub _resolve
+{
+    my ($t) = @_;
+    $t->{kind} = 'none';
+    open(my $fh, '<', $t->{file}) or return;
+    my ($pid) = (<$fh> // '') =~ /^(\d+)$/ or return;
+    open(my $c, '<', "/proc/$pid/cmdline") or return;
+    my $cmd = do { local $/; <$c> } // '';
+    $cmd =~ tr/\0/ /;
+    return if index($cmd, $t->{match}) < 0;
+    open(my $s, '<', "/proc/$pid/stat") or return;
+    my ($grp) = (<$s> // '') =~ /^\d+ \(.*\) \S \d+ (\d+) /s or return;
+    $t->{pid} = $pid;
+    $t->{kind} = $grp == $pid ? 'pgrp' : 'pid';
+    $t->{start} = start_time($pid) // return;
+    $t->{what} .= " (pid $pid)";
+}
+
 sub _signal
 {
     my ($t, $sig) = @_;
-    return 0 unless _alive($t);
+    return 0 if $t->{kind} eq 'none' || !_alive($t);
     kill($sig, $t->{kind} eq 'pgrp' ? -$t->{pid} : $t->{pid});
     return 1;
 }
@@ -197,6 +241,7 @@ sub _signal
 sub _reap
 {
     my ($arm, $dirs) = @_;
+    _resolve($_) for grep { $_->{kind} eq 'file' } values %$arm;
     my @t = grep { _signal($_, $_->{sig}) } values %$arm;
     _log("test gone: SIG$_->{sig} to $_->{kind} $_->{pid} ($_->{what})")
         for @t;
@@ -221,12 +266,13 @@ sub _line
     return unless defined $cmd;
     if ($cmd eq 'arm') {
         my %t;
-        @t{qw(id kind pid start sig grace what)} = @a;
+        @t{qw(id kind pid start sig grace what file match)} = @a;
+        $t{$_} = _unesc($t{$_}) for qw(what file match);
         $arm->{ $t{id} } = \%t;
     } elsif ($cmd eq 'disarm') {
         delete $arm->{ $a[0] };
     } elsif ($cmd eq 'dir') {
-        push @$dirs, $a[0];
+        push @$dirs, _unesc($a[0]);
     }
 }
 
