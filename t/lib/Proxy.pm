@@ -41,6 +41,12 @@ package Proxy;
 #	hash of the final cumulative statistics. sipp_uas() starts a UAS in
 #	the background (killed at teardown); sipp_start()/sipp_wait() run a
 #	UAC asynchronously (e.g. to kill a stage during the run).
+#
+#	Should the test die hard (SIGKILL, a prove timeout) and run none of
+#	this, its watchdog (t/lib/Watchdog.pm) kills mid's process group,
+#	each sipp's, each run_cmd() command's group, and a mid that sipctl
+#	started on this object's config (by its pid file), and removes the
+#	temp dirs of make_tempdir(); the normal stop paths disarm it.
 # OPTIONS (new)
 #	sipd => N          [stages] sipd
 #	children => N      [core] children
@@ -72,6 +78,7 @@ use IO::Socket::INET;
 use POSIX qw(WNOHANG mkfifo setpgid _exit);
 use Socket qw(inet_aton sockaddr_in);
 use Time::HiRes qw(time sleep);
+use Watchdog ();
 
 use Exporter 'import';
 our @EXPORT_OK = qw(run_cmd free_ports repo_root bin proc_scan slurp);
@@ -118,6 +125,7 @@ sub make_tempdir
     my $d = tempdir('sipstage-XXXXXXXX', DIR => $base,
                     CLEANUP => !$ENV{T_LEAVE});
     $d = abs_path($d);
+    Watchdog::dir($d);
     Test::More::diag("T_LEAVE: temp dir $d kept") if $ENV{T_LEAVE};
     return $d;
 }
@@ -183,6 +191,8 @@ sub run_cmd
         open(STDERR, '>', "$tmp/err");
         exec(@$argv) or _exit(127);
     }
+    setpgid($pid, $pid);
+    my $w = Watchdog::arm(pgrp => $pid, what => "run_cmd $argv->[0]");
     my $deadline = time + ($o{timeout} // 10);
     my ($st, $timed_out) = (undef, 0);
     while (1) {
@@ -198,6 +208,7 @@ sub run_cmd
         }
         sleep 0.02;
     }
+    Watchdog::disarm($w);
     return {
         pid => $pid, status => $st, timed_out => $timed_out,
         exit => ($st & 127) ? undef : $st >> 8,
@@ -281,6 +292,10 @@ sub new
     $self->{run_dir} = "$dir/run";
     $self->{log} = "$dir/mid.log";
     spew($self->{cfg}, $self->config_text);
+    # a mid that sipctl starts on this config is no child of ours
+    $self->{watch_file} = Watchdog::arm(pidfile => "$dir/mid.pid",
+                                        match => $self->{cfg},
+                                        what => "mid $self->{cfg}");
     $self->start unless $o{no_start};
     return $self;
 }
@@ -366,6 +381,8 @@ sub start
     }
     setpgid($pid, $pid);                # whichever of us runs first
     $self->{pid} = $pid;
+    Watchdog::disarm($self->{watch});
+    $self->{watch} = Watchdog::arm(pgrp => $pid, what => "mid $self->{cfg}");
     $self->{exit_status} = undef;
     $self->{started_at} = time;
     $self->wait_ready($self->{opts}{timeout} // 10);
@@ -743,7 +760,8 @@ sub sipp_start
     }
     setpgid($pid, $pid);
     my $h = { pid => $pid, name => $name, port => $port, argv => \@argv,
-              files => $f, timeout => $t, started => time };
+              files => $f, timeout => $t, started => time,
+              watch => Watchdog::arm(pgrp => $pid, what => "sipp $name") };
     push @{ $self->{sipps} }, $h;
     return $h;
 }
@@ -755,6 +773,7 @@ sub _sipp_reap
     my $w = waitpid($h->{pid}, WNOHANG);
     if ($w == $h->{pid} || $w == -1) {
         $h->{status} = $w == -1 ? -1 : $?;
+        Watchdog::disarm(delete $h->{watch});
         return 1;
     }
     return 0;
@@ -826,6 +845,7 @@ sub _sipp_kill
             kill('KILL', $h->{pid});
             waitpid($h->{pid}, 0);
             $h->{status} = $?;
+            Watchdog::disarm(delete $h->{watch});
             last;
         }
         sleep 0.02;
@@ -988,6 +1008,15 @@ sub _kill_all
     kill('KILL', $self->{pid});
     kill('KILL', $_->{pid}) for $self->_mine;
     $self->wait_exit(5);
+    $self->_disarm;
+}
+
+# _disarm - mid and what it started are gone: nothing for the watchdog
+sub _disarm
+{
+    my ($self) = @_;
+    Watchdog::disarm(delete $self->{watch});
+    Watchdog::disarm(delete $self->{watch_file});
 }
 
 # stop(signal => 'TERM', timeout => 10) - stop mid and assert the whole
@@ -1017,6 +1046,7 @@ sub stop
     }
     $tb->is_eq(describe_status($st), 'exit 0', "$what status");
     $self->check_teardown;
+    $self->_disarm;
 }
 
 # check_teardown() - the contract of STYLE.md section 6, once mid is gone
