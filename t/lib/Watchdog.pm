@@ -210,29 +210,30 @@ sub _alive
 }
 
 # _resolve(T) - a pid file target becomes the pid (or group) it names,
-# if that process's command line has the match string; else nothing
+# if that process's command line has the match string; T, or () when
+# it names none
 sub _resolve
 {
     my ($t) = @_;
-    $t->{kind} = 'none';
-    open(my $fh, '<', $t->{file}) or return;
-    my ($pid) = (<$fh> // '') =~ /^(\d+)$/ or return;
-    open(my $c, '<', "/proc/$pid/cmdline") or return;
+    open(my $fh, '<', $t->{file}) or return ();
+    my ($pid) = (<$fh> // '') =~ /^(\d+)$/ or return ();
+    open(my $c, '<', "/proc/$pid/cmdline") or return ();
     my $cmd = do { local $/; <$c> } // '';
     $cmd =~ tr/\0/ /;
     return if index($cmd, $t->{match}) < 0;
-    open(my $s, '<', "/proc/$pid/stat") or return;
-    my ($grp) = (<$s> // '') =~ /^\d+ \(.*\) \S \d+ (\d+) /s or return;
+    open(my $s, '<', "/proc/$pid/stat") or return ();
+    my ($grp) = (<$s> // '') =~ /^\d+ \(.*\) \S \d+ (\d+) /s or return ();
+    $t->{start} = start_time($pid) // return ();
     $t->{pid} = $pid;
     $t->{kind} = $grp == $pid ? 'pgrp' : 'pid';
-    $t->{start} = start_time($pid) // return;
     $t->{what} .= " (pid $pid)";
+    return $t;
 }
 
 sub _signal
 {
     my ($t, $sig) = @_;
-    return 0 if $t->{kind} eq 'none' || !_alive($t);
+    return 0 unless _alive($t);
     kill($sig, $t->{kind} eq 'pgrp' ? -$t->{pid} : $t->{pid});
     return 1;
 }
@@ -241,8 +242,13 @@ sub _signal
 sub _reap
 {
     my ($arm, $dirs) = @_;
-    _resolve($_) for grep { $_->{kind} eq 'file' } values %$arm;
-    my @t = grep { _signal($_, $_->{sig}) } values %$arm;
+    my %seen;
+    # a pid file naming a process armed anyway (mid started by the test
+    # itself) adds nothing: one signal each
+    my @t = grep { !$seen{"$_->{kind} $_->{pid}"}++ }
+        (grep({ $_->{kind} ne 'file' } values %$arm),
+         map { _resolve($_) } grep { $_->{kind} eq 'file' } values %$arm);
+    @t = grep { _signal($_, $_->{sig}) } @t;
     _log("test gone: SIG$_->{sig} to $_->{kind} $_->{pid} ($_->{what})")
         for @t;
     my ($grace) = sort { $b <=> $a } map { $_->{grace} } @t;
