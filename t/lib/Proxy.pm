@@ -294,7 +294,7 @@ sub new
     spew($self->{cfg}, $self->config_text);
     # a mid that sipctl starts on this config is no child of ours
     $self->{watch_file} = Watchdog::arm(pidfile => "$dir/mid.pid",
-                                        match => $self->{cfg},
+                                        match => $self->{cfg}, group => 1,
                                         what => "mid $self->{cfg}");
     $self->start unless $o{no_start};
     return $self;

@@ -5,7 +5,7 @@ package Watchdog;
 # SYNOPSIS
 #	my $w = Watchdog::arm(pgrp => $pid, what => 'mariadbd');
 #	my $w = Watchdog::arm(pid => $pid, sig => 'INT', grace => 5);
-#	my $w = Watchdog::arm(pidfile => $f, match => $cfg);  # a daemon
+#	my $w = Watchdog::arm(pidfile => $f, match => $cfg, group => 1);
 #	Watchdog::disarm($w);             # the normal stop path: it is gone
 #	Watchdog::dir($dir);              # removed too when the test dies
 #	Watchdog::in_child();             # in a fork that does not exec
@@ -34,8 +34,10 @@ package Watchdog;
 #	kernel does not hand out a pid in use as a pgid), so a pid reused
 #	after the test stopped it is never hit. A daemon that the test did
 #	not fork (mid started by sipctl) is armed by its pid file: read when
-#	the test is gone, and signalled (its group when it leads one) only
-#	when its command line contains the match string (its config path).
+#	the test is gone, and signalled (its group when it leads one, or
+#	with group => 1 the group it is in: a daemon's after fork, setsid,
+#	fork) only when its command line contains the match string (its
+#	config path).
 #
 #	The normal stop paths call disarm() once the server is gone, so a
 #	test that ends normally leaves the watcher nothing to do. A forked
@@ -136,12 +138,12 @@ sub _unesc
 }
 
 # arm(pid => PID | pgrp => PGID | pidfile => FILE, match => TEXT,
-# sig => NAME, grace => S, what => TEXT) - a token for disarm(), or
-# undef (no such process, no watcher)
+# group => 1, sig => NAME, grace => S, what => TEXT) - a token for
+# disarm(), or undef (no such process, no watcher)
 sub arm
 {
     my (%o) = @_;
-    my ($kind, $pid, $st) = ('file', 0, 0);
+    my ($kind, $pid, $st) = ($o{group} ? 'filegrp' : 'file', 0, 0);
     if (!defined $o{pidfile}) {
         $kind = $o{pgrp} ? 'pgrp' : 'pid';
         $pid = $o{pgrp} // $o{pid} // return undef;
@@ -215,6 +217,7 @@ sub _alive
 sub _resolve
 {
     my ($t) = @_;
+    $t->{file_kind} = $t->{kind};
     open(my $fh, '<', $t->{file}) or return ();
     my ($pid) = (<$fh> // '') =~ /^(\d+)$/ or return ();
     open(my $c, '<', "/proc/$pid/cmdline") or return ();
@@ -226,6 +229,13 @@ sub _resolve
     $t->{start} = start_time($pid) // return ();
     $t->{pid} = $pid;
     $t->{kind} = $grp == $pid ? 'pgrp' : 'pid';
+    if ($t->{kind} eq 'pid' && $t->{file_kind} eq 'filegrp') {
+        # its leader may be gone: then no process has the pgid as pid
+        # while the group lasts, and start time -1 matches none
+        $t->{kind} = 'pgrp';
+        $t->{pid} = $grp;
+        $t->{start} = start_time($grp) // -1;
+    }
     $t->{what} .= " (pid $pid)";
     return $t;
 }
@@ -246,8 +256,8 @@ sub _reap
     # a pid file naming a process armed anyway (mid started by the test
     # itself) adds nothing: one signal each
     my @t = grep { !$seen{"$_->{kind} $_->{pid}"}++ }
-        (grep({ $_->{kind} ne 'file' } values %$arm),
-         map { _resolve($_) } grep { $_->{kind} eq 'file' } values %$arm);
+        (grep({ $_->{kind} !~ /^file/ } values %$arm),
+         map { _resolve($_) } grep { $_->{kind} =~ /^file/ } values %$arm);
     @t = grep { _signal($_, $_->{sig}) } @t;
     _log("test gone: SIG$_->{sig} to $_->{kind} $_->{pid} ($_->{what})")
         for @t;
