@@ -71,6 +71,7 @@ use Cwd qw(abs_path);
 use Errno qw(EINTR EAGAIN ENXIO ENOENT EADDRINUSE);
 use Fcntl qw(O_RDONLY O_WRONLY O_NONBLOCK);
 use File::Basename qw(dirname);
+use File::Path ();
 use File::Spec;
 use File::Temp qw(tempdir);
 use IO::Select;
@@ -209,12 +210,15 @@ sub run_cmd
         sleep 0.02;
     }
     Watchdog::disarm($w);
-    return {
+    my %r = (
         pid => $pid, status => $st, timed_out => $timed_out,
         exit => ($st & 127) ? undef : $st >> 8,
         signal => $st & 127,
         out => slurp("$tmp/out") // '', err => slurp("$tmp/err") // '',
-    };
+    );
+    # now, not at exit: a test killed later would leave one per command
+    File::Path::remove_tree($tmp);
+    return \%r;
 }
 
 sub describe_status
