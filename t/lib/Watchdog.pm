@@ -181,8 +181,7 @@ sub in_child
 {
     for my $owner (keys %pipe) {
         next if $owner == $$;
-        POSIX::close(fileno($pipe{$owner}));
-        delete $pipe{$owner};
+        close(delete $pipe{$owner});
     }
 }
 
