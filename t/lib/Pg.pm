@@ -147,10 +147,11 @@ sub stop
 {
     my ($self, $mode) = @_;
     return unless $self->{up};
-    $self->_run("$BIN/pg_ctl", '-D', "$self->{dir}/data", '-m',
-                $mode // 'fast', '-w', 'stop');
+    my ($ok) = $self->_run("$BIN/pg_ctl", '-D', "$self->{dir}/data", '-m',
+                           $mode // 'fast', '-w', 'stop');
     $self->{up} = 0;
-    Watchdog::disarm(delete $self->{watch});
+    # a postmaster that did not stop stays the watchdog's to stop
+    Watchdog::disarm(delete $self->{watch}) if $ok;
 }
 
 # psql(SQL [, DB]) - run SQL as the superuser over the local socket;
