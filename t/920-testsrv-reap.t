@@ -135,6 +135,15 @@ sub child
 
 # ---- the test -----------------------------------------------------------
 
+# _in_path(PROG...) - every PROG is an executable in $PATH
+sub _in_path
+{
+    for my $p (@_) {
+        return 0 unless grep { -x "$_/$p" } split /:/, $ENV{PATH} // '';
+    }
+    return 1;
+}
+
 # kinds: name => reason to skip, or undef
 my $BIN = Proxy::build_dir() . '/bin/mid';
 my @KINDS = (
@@ -145,14 +154,13 @@ my @KINDS = (
     [ dnsmasq => do { require Dnsmasq; Dnsmasq::binary() ? undef
                       : 'dnsmasq not installed' } ],
     [ fakedns => undef ],
-    [ tls => (grep { -x "$_/openssl" && -x "$_/python3" } '/usr/bin')
-             ? undef : 'openssl or python3 not installed' ],
+    [ tls => _in_path('openssl', 'python3') ? undef
+             : 'openssl or python3 not installed' ],
     [ dbdloop => -x Proxy::build_dir() . '/t/dbd_loop' ? undef
                  : 'build/t/dbd_loop not built' ],
     [ proxy => -x $BIN ? undef : 'mid not built' ],
     [ sipp => !-x $BIN ? 'mid not built'
-              : (grep { -x "$_/sipp" } split /:/, $ENV{PATH}) ? undef
-              : 'sipp not installed' ],
+              : _in_path('sipp') ? undef : 'sipp not installed' ],
     [ sipctl => -x $BIN ? undef : 'mid not built' ],
 );
 
