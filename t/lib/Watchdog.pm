@@ -10,9 +10,10 @@ package Watchdog;
 #	Watchdog::dir($dir);              # removed too when the test dies
 #	Watchdog::in_child();             # in a fork that does not exec
 # DESCRIPTION
-#	A test that dies hard (SIGKILL, a prove timeout, a die before its
-#	END blocks, a crash of perl) runs no cleanup of its own, and the
-#	servers it started keep their ports, temp dirs and CPU. So the
+#	A test that dies hard (SIGKILL, a prove timeout, a crash of perl,
+#	a die that skips the cleanup it does at its end) runs no cleanup of
+#	its own, and the servers it started keep their ports, temp dirs and
+#	CPU. So the
 #	first arm() of a test process starts a watcher for it: a small perl
 #	process in a session of its own (t/lib/Watchdog.pm run as a
 #	program) that holds the read end of a pipe whose write end only the
