@@ -25,6 +25,7 @@ use Time::HiRes qw(sleep time);
 use Proxy;
 use Sip;
 use Tcp;
+use Watchdog ();
 
 my $H = Tcp::free_port();
 my $p = Proxy->new(sipd => 1, children => 2, extra => { mi => [
@@ -175,17 +176,20 @@ is($p->stat('core:rcv_requests'), $N, "rcv_requests = $N");
     kill('STOP', $dnsd);
     my $pid = fork() // die "fork: $!";
     if (!$pid) {
+        Watchdog::in_child();           # the test's death must show
         my $x = rpc('dns_cache_dump', undef, 'frozen');
         _exit(($x->{error}{code} // 0) == 500
               && ($x->{error}{message} // '') =~ /dnsd did not answer/
               && $x->{id} eq 'frozen' ? 0 : 1);
     }
+    my $w = Watchdog::arm(pid => $pid, what => 'dns_cache_dump client');
     sleep 0.5;
     my $t0 = time;
     $r = rpc('uptime');
     ok(defined $r->{result} && time - $t0 < 2,
        'another call is served while one waits on dnsd');
     waitpid($pid, 0);
+    Watchdog::disarm($w);
     is($? >> 8, 0, 'dnsd silent: the waiting call gets 500 dnsd did not answer');
     kill('CONT', $dnsd);
 
@@ -250,6 +254,7 @@ SKIP: {
     skip 'prometheus not installed (scripts/deps installs Debian prometheus)', 2
         unless -x $prom;
     my $tmp = tempdir('sipstage-prom-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    Watchdog::dir($tmp);
     my $pp = Tcp::free_port();
     open(my $fh, '>', "$tmp/prometheus.yml") or die "$tmp: $!";
     print $fh "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
@@ -265,6 +270,8 @@ SKIP: {
              "--storage.tsdb.path=$tmp/data",
              "--web.listen-address=127.0.0.1:$pp") or _exit(127);
     }
+    setpgid($pid, $pid);                # whichever of us runs first
+    my $w = Watchdog::arm(pgrp => $pid, what => "prometheus $pp");
     my ($v, $last) = (undef, '');
     my $deadline = time + 20;
     while (time < $deadline) {
@@ -281,6 +288,7 @@ SKIP: {
     }
     kill('TERM', -$pid);
     waitpid($pid, 0);
+    Watchdog::disarm($w);
     ok(defined $v && $v > 0,
        'Prometheus scraped /metrics: sipstage_core_rcv_requests > 0')
         or diag("last answer: $last\n" . (Proxy::slurp("$tmp/prometheus.log") // ''));
