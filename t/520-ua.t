@@ -31,6 +31,7 @@ use Time::HiRes qw(sleep time);
 use IO::Handle;
 use Proxy qw(free_ports slurp);
 use Tcp;
+use Watchdog ();
 
 plan skip_all => 'baresip not installed (scripts/deps test)'
     unless -x '/usr/bin/baresip';
@@ -41,7 +42,15 @@ my $D = $p->dir;
 my @kids;
 
 # a UA never outlives the test, even one that dies half-way
-END { local $?; for (@kids) { kill 'KILL', $_->{pid}; waitpid($_->{pid}, 0) } }
+# (and should the test die hard, its watchdog kills them)
+END {
+    local $?;
+    for (@kids) {
+        kill 'KILL', $_->{pid};
+        waitpid($_->{pid}, 0);
+        Watchdog::disarm(delete $_->{watch});
+    }
+}
 
 # ua_start(NAME, ARGV, ENV) - a UA with its stdin on DIR/NAME.in (a FIFO
 # we hold open read-write, so neither side blocks), output in NAME.log
@@ -60,7 +69,9 @@ sub ua_start
         $ENV{$_} = $env->{$_} for keys %{ $env || {} };
         exec(@$argv) or POSIX::_exit(127);
     }
-    my $ua = { name => $name, pid => $pid, w => $w, log => "$D/$name.log" };
+    my $ua = { name => $name, pid => $pid, w => $w, log => "$D/$name.log",
+               watch => Watchdog::arm(pid => $pid,
+                                      what => "$name $argv->[0]") };
     push @kids, $ua;
     return $ua;
 }
@@ -169,6 +180,7 @@ sub baresip
     if (text($ua) !~ /baresip is ready/ && ($? >> 8) == 98
         && ($try // 0) < 3) {
         @kids = grep { $_ != $ua } @kids;
+        Watchdog::disarm(delete $ua->{watch});  # it exited (98)
         return baresip($name, $mode, $tp, ($try // 0) + 1);
     }
     wait_for($ua, qr/baresip is ready/, 1)
@@ -335,6 +347,7 @@ for my $ua (@kids) {
         kill 'KILL', $ua->{pid};
         waitpid($ua->{pid}, 0);
     }
+    Watchdog::disarm(delete $ua->{watch});
 }
 $p->stop;
 done_testing;
