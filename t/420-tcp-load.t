@@ -14,6 +14,7 @@ use Time::HiRes qw(sleep time);
 use POSIX ();
 use Tcp;
 use Proxy qw(slurp);
+use Watchdog ();
 
 sub netd_maps
 {
@@ -76,6 +77,8 @@ for my $case (['missing', sub {
     }
     POSIX::setpgid($pid, $pid);
     $p->{pid} = $pid;
+    # $p->stop disarms it
+    $p->{watch} = Watchdog::arm(pgrp => $pid, what => 'mid ' . $p->cfg);
     $p->{argv} = [$mid, '-F', '-f', $p->cfg];
     my $deadline = time + 5;
     sleep 0.1 until $p->log =~ $want || time > $deadline;
