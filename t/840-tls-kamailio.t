@@ -26,6 +26,7 @@ use Proxy qw(free_ports slurp);
 use Sip;
 use Tcp;
 use Tls;
+use Watchdog ();
 
 my ($KAM) = grep { -x } qw(/usr/sbin/kamailio /usr/local/sbin/kamailio);
 my ($TLSMOD) = grep { -f } glob('/usr/lib/*/kamailio/modules/tls.so'),
@@ -35,6 +36,7 @@ plan skip_all => 'kamailio with its tls module not installed '
     unless $KAM && $TLSMOD;
 
 my $dir = tempdir('sipstage-kam-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
+Watchdog::dir($dir);
 my $pki = Tls::pki($dir);
 my $T = Tcp::free_port();
 my $K = Tcp::free_port();
@@ -102,6 +104,8 @@ if (!$kpid) {
     exec($KAM, '-f', "$dir/kamailio.cfg", '-P', "$dir/kam.pid", '-DD', '-E',
          '-m', '64', '-M', '8', '-Y', "$dir") or POSIX::_exit(127);
 }
+POSIX::setpgid($kpid, $kpid);          # whichever of us runs first
+my $kwatch = Watchdog::arm(pgrp => $kpid, what => "kamailio $K");
 my $up = 0;
 for (1 .. 100) {
     my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$K", Proto => 'tcp');
@@ -117,6 +121,7 @@ END {
         sleep 0.05 while waitpid($kpid, WNOHANG) == 0 && time < $deadline;
         kill('KILL', -$kpid);
         waitpid($kpid, 0);
+        Watchdog::disarm($kwatch);
     }
 }
 ok($up, 'kamailio listens on tls') or do {
