@@ -15,6 +15,8 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(time);
 use Proxy;
+use POSIX ();
+use Watchdog ();
 
 my $dir = Proxy::make_tempdir();
 my $bin = "$dir/sipblast";
@@ -22,9 +24,20 @@ is(system('cc', '-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-pthread',
           Proxy::repo_root() . '/bench/sipblast.c', '-o', $bin), 0,
    'sipblast builds with -Wall -Wextra -Werror');
 
+# blast(ARGS) - sipblast's summary line as a hash (what `timeout 60 $bin
+# @a` printed), its process group armed on the watchdog meanwhile
 sub blast {
     my (@a) = @_;
-    my $out = `timeout 60 $bin @a`;
+    my $pid = open(my $fh, '-|') // die "fork: $!";
+    if (!$pid) {
+        POSIX::setpgid(0, 0);
+        exec('timeout', 60, $bin, @a) or POSIX::_exit(127);
+    }
+    POSIX::setpgid($pid, $pid);         # whichever of us runs first
+    my $w = Watchdog::arm(pgrp => $pid, what => "sipblast @a");
+    my $out = do { local $/; <$fh> };
+    close($fh);
+    Watchdog::disarm($w);
     my %r = split ' ', ($out // '');
     return \%r;
 }
@@ -35,6 +48,7 @@ if ($relay == 0) {
     exec $bin, '-R', $rport, '-s', $uas, '-t', 60;
     exit 127;
 }
+my $relay_w = Watchdog::arm(pid => $relay, what => "sipblast -R $rport");
 select undef, undef, undef, 0.3;
 
 # mixed, open loop through the relay: 300/s for 1 s. A generator that
@@ -68,6 +82,7 @@ is($r->{mode}, 'closed', 'closed loop');
 is($r->{answered}, 500, 'closed loop: 500 transactions answered');
 kill 'TERM', $relay;
 waitpid($relay, 0);
+Watchdog::disarm($relay_w);
 
 # nobody listens: everything is lost, and the generator comes back
 my ($hole) = Proxy::free_ports(1);
@@ -89,11 +104,14 @@ sub fake_proxy {
     my $out = "$dir/blast-fake.out";
     my $pid = fork // die;
     if ($pid == 0) {
+        POSIX::setpgid(0, 0);
         open STDOUT, '>', $out or exit 127;
         exec 'timeout', 60, $bin, '-p', $fake->port, '-r', 20, '-d', 2,
             '-m', 'options', @a;
         exit 127;
     }
+    POSIX::setpgid($pid, $pid);         # whichever of us runs first
+    my $w = Watchdog::arm(pgrp => $pid, what => "sipblast -p " . $fake->port);
     my @got;
     my $deadline = time + 30;
     while (time < $deadline) {
@@ -106,6 +124,7 @@ sub fake_proxy {
                     $from) for '503 Service Unavailable', '200 OK';
     }
     waitpid($pid, 0);
+    Watchdog::disarm($w);
     open my $f, '<', $out or die;
     my %r = split ' ', (scalar(<$f>) // '');
     return (\%r, @got);
