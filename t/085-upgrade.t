@@ -24,6 +24,7 @@ use POSIX ();
 use Time::HiRes qw(sleep time);
 use Proxy qw(slurp);
 use Sip;
+use Watchdog ();
 
 my $MARK = 'sipstage-build-id:';
 my $NEWID = 'upgrade-test-2';
@@ -90,6 +91,7 @@ my $seq = 0;
 my $N = 1200;
 my $sender = fork() // die "fork: $!";
 if (!$sender) {                         # 1200 OPTIONS, one per 2.5 ms
+    Watchdog::in_child();               # the test's death must show
     for (1 .. $N) {
         $uac->send(Sip::options('sip:bob@127.0.0.1:' . $uas->port,
                                 $uac->port, "up$_"), $p->port);
@@ -97,6 +99,7 @@ if (!$sender) {                         # 1200 OPTIONS, one per 2.5 ms
     }
     POSIX::_exit(0);
 }
+my $sender_w = Watchdog::arm(pid => $sender, what => 'OPTIONS sender');
 my (%seen, @codes);
 my $pump = sub {                        # read the UAS while we wait
     my ($t) = @_;
@@ -121,6 +124,7 @@ for my $i (0, 1) {
     $pump->(0.3);
 }
 $pump->(0.1) while waitpid($sender, POSIX::WNOHANG()) == 0;
+Watchdog::disarm($sender_w);
 $pump->(1.5);
 is_deeply(\@codes, [200, 200], 'stage_restart sipd/0 and sipd/1: 200');
 my @lost = grep { !$seen{"up$_"} } 1 .. $N;
