@@ -14,6 +14,7 @@ use Test::More;
 use Fcntl qw(:flock O_RDWR O_CREAT);
 use POSIX qw(_exit WNOHANG);
 use Proxy qw(bin run_cmd slurp);
+use Watchdog ();
 
 my $SIPCTL = Proxy::repo_root() . '/scripts/sipctl';
 
@@ -90,6 +91,7 @@ sub snapshot
     if (!$decoy) {
         exec($^X, '-e', 'sleep 30', 'mid') or _exit(127);
     }
+    my $w = Watchdog::arm(pid => $decoy, what => 'decoy "mid"');
     Proxy::spew($pidf, "$decoy\n");
     my $s = sipctl($p->cfg, 'status');
     is($s->{exit}, 3, 'unlocked pid file naming a live "mid": status 3');
@@ -100,6 +102,7 @@ sub snapshot
     is(waitpid($decoy, WNOHANG), 0, 'the process it named was not signalled');
     kill('KILL', $decoy);
     waitpid($decoy, 0);
+    Watchdog::disarm($w);
 
     # a locked pid file that names no live pid (a mid between lock and
     # write): running, and never removed
