@@ -28,12 +28,14 @@ use Proxy qw(free_ports slurp);
 use Sip;
 use Dnsmasq;
 use Tcp;
+use Watchdog ();
 
 plan skip_all => 'dnsmasq not installed (scripts/deps installs it)'
     unless Dnsmasq::binary();
 
 my $tmp = tempdir('sipstage-dns-XXXXXXXX', TMPDIR => 1,
                   CLEANUP => !$ENV{T_LEAVE});
+Watchdog::dir($tmp);                    # also when the test dies hard
 my $dm_pid;
 
 sub dnsmasq { return Dnsmasq::start($tmp, @_) }
