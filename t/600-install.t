@@ -24,10 +24,12 @@ use File::Temp qw(tempdir);
 use JSON::PP;
 use Proxy qw(run_cmd slurp);
 use Sip;
+use Watchdog ();
 
 my $ROOT = Proxy::repo_root();
 my $DEST = tempdir('sipstage-inst-XXXXXXXX', TMPDIR => 1,
                    CLEANUP => !$ENV{T_LEAVE});
+Watchdog::dir($DEST);                   # also when the test dies hard
 my $PFX = '/usr/local';
 my $D = "$DEST$PFX";
 my $LIB = "$D/lib/sipstage";
@@ -208,6 +210,7 @@ SKIP: {
     my $sa = '/usr/bin/systemd-analyze';
     skip('systemd-analyze not installed', 2) unless -x $sa;
     my $dir = tempdir('sipstage-unit-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
+    Watchdog::dir($dir);
     # a unit known to be good: does verify work at all here?
     Proxy::spew("$dir/probe.service",
                 "[Service]\nType=oneshot\nExecStart=/bin/true\n");
