@@ -42,7 +42,8 @@ my $D = $p->dir;
 my @kids;
 
 # a UA never outlives the test, even one that dies half-way
-# (and should the test die hard, its watchdog kills them)
+# (should the test die hard, its watchdog does, with SIGKILL as here:
+# baresip takes seconds over a SIGTERM)
 END {
     local $?;
     for (@kids) {
@@ -70,7 +71,7 @@ sub ua_start
         exec(@$argv) or POSIX::_exit(127);
     }
     my $ua = { name => $name, pid => $pid, w => $w, log => "$D/$name.log",
-               watch => Watchdog::arm(pid => $pid,
+               watch => Watchdog::arm(pid => $pid, sig => 'KILL',
                                       what => "$name $argv->[0]") };
     push @kids, $ua;
     return $ua;
