@@ -12,6 +12,7 @@ use Test::More;
 use Errno qw(EAGAIN);
 use Fcntl qw(O_RDONLY O_RDWR O_WRONLY O_NONBLOCK);
 use File::Temp qw(tempdir);
+use Watchdog;
 use POSIX qw(mkfifo);
 use Time::HiRes qw(sleep time);
 use Proxy;
@@ -51,6 +52,7 @@ sub answers
 # --- a reply name that is a hard link to a FIFO elsewhere ---------------
 {
     my $out = tempdir('sipstage-out-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
+    Watchdog::dir($out);                 # removed if the test dies
     mkfifo("$out/victim", 0600) or die "mkfifo: $!";
     link("$out/victim", "$dir/linked_reply") or die "link: $!";
     # a reader on the victim, so a write would not fail with ENXIO

@@ -18,6 +18,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Copy qw(copy);
 use File::Temp qw(tempdir);
+use Watchdog;
 use Time::HiRes qw(sleep time);
 use Proxy;
 use Sip;
@@ -228,6 +229,7 @@ $p->stop;
 # one does not
 {
     my $dir = tempdir('sipstage-rls-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
+    Watchdog::dir($dir);                 # removed if the test dies
     my $pki = Tls::pki($dir);
     my $T = Tcp::free_port();
     my $q = Proxy->new(sipd => 1, children => 2,

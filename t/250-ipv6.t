@@ -31,6 +31,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempdir);
+use Watchdog;
 use IO::Select;
 use IO::Socket::IP;
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
@@ -297,6 +298,7 @@ SKIP: {
         unless Dnsmasq::binary();
     my $tmp = tempdir('sipstage-v6dns-XXXXXXXX', TMPDIR => 1,
                       CLEANUP => !$ENV{T_LEAVE});
+    Watchdog::dir($tmp);                 # removed if the test dies
     my $dport = Tcp::free_port();
     my $dm = Dnsmasq::start($tmp, $dport, '--host-record=uas6.test,::1');
     skip('dnsmasq did not start', 7) unless $dm;

@@ -20,6 +20,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempdir);
+use Watchdog;
 use Proxy qw(run_cmd slurp);
 use Pg;
 use Maria;
@@ -27,6 +28,7 @@ use Maria;
 my $SIPCTL = Proxy::repo_root() . '/scripts/sipctl';
 my $tmp = tempdir('sipstage-dbinit-XXXXXXXX', TMPDIR => 1,
                   CLEANUP => !$ENV{T_LEAVE});
+Watchdog::dir($tmp);                 # removed if the test dies
 
 sub enc
 {

@@ -22,6 +22,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempdir);
+use Watchdog;
 use Proxy qw(run_cmd);
 use Sip;
 use Tcp;
@@ -32,6 +33,8 @@ plan skip_all => 'dnsmasq not installed (scripts/deps installs it)'
     unless Dnsmasq::binary();
 
 my $dir = tempdir('sipstage-tlsv-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+Watchdog::dir($dir);                 # removed if the test dies
 my $pki = Tls::pki($dir);
 my $seq = 0;
 

@@ -22,6 +22,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempdir);
+use Watchdog;
 use Time::HiRes qw(sleep time);
 use Proxy qw(slurp);
 use Sip;
@@ -30,6 +31,7 @@ use Tls;
 
 $SIG{PIPE} = 'IGNORE';
 my $dir = tempdir('sipstage-tlsh-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
+Watchdog::dir($dir);                 # removed if the test dies
 my $pki = Tls::pki($dir);
 my $T = Tcp::free_port();
 my $p = Proxy->new(sipd => 1, children => 2, log_ok => qr/never/,

@@ -11,12 +11,15 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempdir);
+use Watchdog;
 use Proxy;
 use Sip;
 use Tcp;
 use Tls;
 
 my $dir = tempdir('sipstage-tlsr-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+Watchdog::dir($dir);                 # removed if the test dies
 my $pki = Tls::pki($dir);
 my $T = Tcp::free_port();
 my $p = Proxy->new(sipd => 1, children => 2,

@@ -183,6 +183,7 @@ sub run_cmd
 {
     my ($argv, %o) = @_;
     my $tmp = tempdir('sipstage-run-XXXXXXXX', TMPDIR => 1, CLEANUP => 1);
+    Watchdog::dir($tmp);
     my $pid = fork() // die "fork: $!";
     if (!$pid) {
         setpgid(0, 0);
