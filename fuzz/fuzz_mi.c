@@ -81,14 +81,20 @@ static const struct {
 
 #define FUZZ_MI_NCMDS (sizeof(fuzz_mi_cmds) / sizeof(fuzz_mi_cmds[0]))
 
-int mid_mi_exists(const char *cmd)
+/* fuzz_mi_cmd - cmd's row in fuzz_mi_cmds, or -1 */
+static int fuzz_mi_cmd(const char *cmd)
 {
     size_t i;
 
     for (i = 0; i < FUZZ_MI_NCMDS; i++)
         if (strcmp(fuzz_mi_cmds[i].name, cmd) == 0)
-            return 1;
-    return 0;
+            return (int)i;
+    return -1;
+}
+
+int mid_mi_exists(const char *cmd)
+{
+    return fuzz_mi_cmd(cmd) >= 0;
 }
 
 /* fuzz_mi_record - check a FIFO request and append it to the log */
@@ -118,15 +124,12 @@ void mid_mi_run(struct mid *m, const char *cmd, char **args, int nargs,
                 struct mid_mi_reply *r)
 {
     size_t i;
-    int c = -1;
+    int c = fuzz_mi_cmd(cmd);
 
     (void)m;
     if (fuzz_mi_fifo)
         fuzz_mi_record(cmd, args, nargs);
     mid_reply_status(r, 200, "OK");
-    for (i = 0; i < FUZZ_MI_NCMDS; i++)
-        if (strcmp(fuzz_mi_cmds[i].name, cmd) == 0)
-            c = (int)i;
     if (c < 0) {
         mid_reply_status(r, 500, "command '%.64s' not available", cmd);
         return;
